@@ -1,1 +1,33 @@
-fn main() {}
+//! `athena`: the command-line front door to the Athena VM.
+
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Athena: a deterministic, gas-metered RISC-V smart-contract engine.
+#[derive(Parser, Debug)]
+#[command(name = "athena", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a RISC-V ELF program in the VM.
+    ///
+    /// The guest's fd 1 goes to stdout and nothing else does; fd 2 and
+    /// diagnostics go to stderr. The process exits with the guest's exit
+    /// code (codes above 255 become 255). If the program cannot be loaded,
+    /// traps, or runs out of gas, a one-line reason goes to stderr and the
+    /// exit code is 125, 126 or 124 respectively.
+    Run(run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run::run(args),
+    }
+}

@@ -93,6 +93,12 @@ impl GasMeter {
         self.limit - self.left
     }
 
+    /// Sets the gas left (the fast engine keeps the meter in a local while
+    /// it runs and writes it back at every boundary).
+    pub(crate) fn set_left(&mut self, left: u64) {
+        self.left = left.min(self.limit);
+    }
+
     /// Marks all gas as consumed (the out-of-gas outcome).
     pub fn exhaust(&mut self) {
         self.left = 0;

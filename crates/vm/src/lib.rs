@@ -24,6 +24,7 @@
 
 pub mod decode;
 mod elf;
+mod fast;
 pub mod gas;
 pub mod isa;
 pub mod machine;
@@ -33,7 +34,7 @@ pub mod syscall;
 pub mod trap;
 
 pub use isa::RegisterSet;
-pub use machine::{Machine, MachineConfig};
+pub use machine::{Engine, Machine, MachineConfig};
 pub use program::{LoadError, Program, Segment};
 pub use syscall::{CollectingEnvironment, Environment, SyscallContext, SyscallError, SyscallOutcome};
 pub use trap::{Exit, Outcome, Trap};

@@ -14,6 +14,17 @@ use crate::trap::{Exit, Outcome, Trap};
 /// Register index of the stack pointer.
 pub const REG_SP: usize = 2;
 
+/// Which execution engine runs the program. Both give bit-identical
+/// results; `Reference` is the specification, `Fast` is what nodes use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// One instruction at a time, gas charged per instruction.
+    Reference,
+    /// Pre-decoded ops, gas charged per straight-line run.
+    #[default]
+    Fast,
+}
+
 /// Limits of one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MachineConfig {
@@ -30,7 +41,7 @@ impl Default for MachineConfig {
 }
 
 /// Why a step stopped the run.
-enum Stop {
+pub(crate) enum Stop {
     Halt(u32),
     OutOfGas,
     Trap(Trap),
@@ -47,12 +58,13 @@ impl From<SyscallError> for Stop {
 
 /// One instantiated program: registers, memory, gas meter.
 pub struct Machine<'p> {
-    program: &'p Program,
-    regs: [u32; 32],
-    pc: u32,
-    memory: Memory,
-    gas: GasMeter,
-    instructions: u64,
+    pub(crate) program: &'p Program,
+    /// `x0..x31`, plus slot 32: a write sink the fast engine uses for `rd = x0`.
+    pub(crate) regs: [u32; 33],
+    pub(crate) pc: u32,
+    pub(crate) memory: Memory,
+    pub(crate) gas: GasMeter,
+    pub(crate) instructions: u64,
 }
 
 impl<'p> Machine<'p> {
@@ -68,17 +80,18 @@ impl<'p> Machine<'p> {
         for seg in program.segments() {
             memory.write_bytes(seg.vaddr, &seg.data).map_err(|_| too_large())?;
             if !seg.writable {
-                memory.protect(seg.vaddr, seg.mem_size);
+                memory.protect(seg.vaddr, seg.mem_size).map_err(|_| too_large())?;
             }
         }
-        let mut regs = [0u32; 32];
+        let mut regs = [0u32; 33];
         regs[REG_SP] = STACK_TOP;
         Ok(Self { program, regs, pc: program.entry(), memory, gas: GasMeter::new(config.gas_limit), instructions: 0 })
     }
 
     /// The register file (`x0..x31`; RV32E programs only use `x0..x15`).
     pub fn registers(&self) -> &[u32; 32] {
-        &self.regs
+        const ZERO: [u32; 32] = [0; 32];
+        self.regs.first_chunk::<32>().unwrap_or(&ZERO)
     }
 
     /// Current program counter.
@@ -98,16 +111,31 @@ impl<'p> Machine<'p> {
 
     /// Runs until the guest halts, traps or runs out of gas.
     pub fn run<E: Environment>(&mut self, env: &mut E) -> Outcome {
-        let exit = loop {
-            match self.step(env) {
-                Ok(()) => {}
-                Err(Stop::Halt(code)) => break Exit::Halted { code },
-                Err(Stop::OutOfGas) => {
-                    self.gas.exhaust();
-                    break Exit::OutOfGas;
-                }
-                Err(Stop::Trap(trap)) => break Exit::Trapped(trap),
+        let stop = loop {
+            if let Err(stop) = self.step(env) {
+                break stop;
             }
+        };
+        self.finish(stop)
+    }
+
+    /// Runs with the given engine (see [`Engine`]); results are identical.
+    pub fn run_with<E: Environment>(&mut self, engine: Engine, env: &mut E) -> Outcome {
+        match engine {
+            Engine::Reference => self.run(env),
+            Engine::Fast => self.run_fast(env),
+        }
+    }
+
+    /// Turns the reason a run stopped into its [`Outcome`].
+    pub(crate) fn finish(&mut self, stop: Stop) -> Outcome {
+        let exit = match stop {
+            Stop::Halt(code) => Exit::Halted { code },
+            Stop::OutOfGas => {
+                self.gas.exhaust();
+                Exit::OutOfGas
+            }
+            Stop::Trap(trap) => Exit::Trapped(trap),
         };
         Outcome { exit, gas_used: self.gas.used(), instructions: self.instructions }
     }
@@ -125,7 +153,7 @@ impl<'p> Machine<'p> {
     }
 
     /// Executes one instruction: fetch, charge, execute, retire.
-    fn step<E: Environment>(&mut self, env: &mut E) -> Result<(), Stop> {
+    pub(crate) fn step<E: Environment>(&mut self, env: &mut E) -> Result<(), Stop> {
         let pc = self.pc;
         let insn = self.program.fetch(pc).ok_or(Stop::Trap(Trap::FetchFault { pc }))?;
         self.gas.charge(gas::instruction_cost(insn.cost_class())).map_err(|_| Stop::OutOfGas)?;
@@ -172,7 +200,7 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
-    fn load(&self, pc: u32, op: LoadOp, addr: u32) -> Result<u32, Stop> {
+    pub(crate) fn load(&self, pc: u32, op: LoadOp, addr: u32) -> Result<u32, Stop> {
         let size = op.size();
         if addr % size != 0 {
             return Err(Stop::Trap(Trap::MisalignedAccess { pc, addr, size }));
@@ -189,7 +217,7 @@ impl<'p> Machine<'p> {
 
     /// Store order of checks: alignment, protection, memory limit (for a new
     /// page), page gas, then the write.
-    fn store(&mut self, pc: u32, size: u32, addr: u32, value: u32) -> Result<(), Stop> {
+    pub(crate) fn store(&mut self, pc: u32, size: u32, addr: u32, value: u32) -> Result<(), Stop> {
         if addr % size != 0 {
             return Err(Stop::Trap(Trap::MisalignedAccess { pc, addr, size }));
         }
@@ -207,7 +235,7 @@ impl<'p> Machine<'p> {
     }
 
     /// Handles `ECALL`; returns `Some(code)` when the run halts.
-    fn ecall<E: Environment>(&mut self, pc: u32, env: &mut E) -> Result<Option<u32>, Stop> {
+    pub(crate) fn ecall<E: Environment>(&mut self, pc: u32, env: &mut E) -> Result<Option<u32>, Stop> {
         self.gas.charge(gas::SYSCALL_BASE).map_err(|_| Stop::OutOfGas)?;
         let num = self.regs[REG_T0];
         let mut ctx =
@@ -257,7 +285,7 @@ fn sys_input_read<E: Environment>(ctx: &mut SyscallContext<'_>, env: &mut E) -> 
 /// Validates a control-transfer target: without the C extension every
 /// instruction is 4-byte aligned.
 #[inline]
-fn jump_target(pc: u32, target: u32) -> Result<u32, Stop> {
+pub(crate) fn jump_target(pc: u32, target: u32) -> Result<u32, Stop> {
     if target % 4 != 0 {
         return Err(Stop::Trap(Trap::MisalignedJump { pc, target }));
     }
@@ -265,7 +293,7 @@ fn jump_target(pc: u32, target: u32) -> Result<u32, Stop> {
 }
 
 #[inline]
-fn branch_taken(op: BranchOp, a: u32, b: u32) -> bool {
+pub(crate) fn branch_taken(op: BranchOp, a: u32, b: u32) -> bool {
     match op {
         BranchOp::Eq => a == b,
         BranchOp::Ne => a != b,

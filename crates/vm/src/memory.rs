@@ -26,7 +26,15 @@ pub const STACK_BOTTOM: u32 = STACK_TOP - STACK_SIZE;
 pub const DEFAULT_MEMORY_LIMIT: u32 = 64 * 1024 * 1024;
 
 type Page = [u8; PAGE_SIZE as usize];
-type Table = [Option<Box<Page>>; TABLE_LEN];
+
+/// One allocated page and whether any of its bytes is read-only, so that the
+/// common store needs no range scan.
+struct PageData {
+    bytes: Page,
+    has_read_only: bool,
+}
+
+type Table = [Option<Box<PageData>>; TABLE_LEN];
 
 /// Why a memory access was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,20 +87,39 @@ impl Memory {
     }
 
     /// Marks `[start, start + len)` read-only for guest stores. Ranges must
-    /// not overlap (the ELF loader guarantees it).
-    pub fn protect(&mut self, start: u32, len: u32) {
+    /// not overlap (the ELF loader guarantees it). The pages involved are
+    /// allocated (they count against the limit) and flagged, so stores to
+    /// every other page skip the range check.
+    pub fn protect(&mut self, start: u32, len: u32) -> Result<(), AccessError> {
         if len == 0 {
-            return;
+            return Ok(());
         }
         let end = u64::from(start) + u64::from(len);
+        if end > 1 << 32 {
+            return Err(AccessError::Wrap);
+        }
+        if !self.can_allocate(self.missing_pages(start, len)) {
+            return Err(AccessError::Limit);
+        }
+        let first = start >> PAGE_SHIFT;
+        let last = ((end - 1) >> PAGE_SHIFT) as u32;
+        for page in first..=last {
+            self.page_data_mut(page << PAGE_SHIFT)?.has_read_only = true;
+        }
         let at = self.read_only.partition_point(|&(s, _)| s < start);
         self.read_only.insert(at, (start, end));
+        Ok(())
+    }
+
+    #[inline]
+    fn page_data(&self, addr: u32) -> Option<&PageData> {
+        let (dir, table, _) = split(addr);
+        self.directory.get(dir)?.as_ref()?.get(table)?.as_deref()
     }
 
     #[inline]
     fn page(&self, addr: u32) -> Option<&Page> {
-        let (dir, table, _) = split(addr);
-        self.directory.get(dir)?.as_ref()?.get(table)?.as_deref()
+        self.page_data(addr).map(|p| &p.bytes)
     }
 
     /// Whether the page holding `addr` has been allocated.
@@ -117,7 +144,12 @@ impl Memory {
     }
 
     /// The page holding `addr`, allocated (zeroed) if absent and the limit allows.
+    #[inline]
     fn page_mut(&mut self, addr: u32) -> Result<&mut Page, AccessError> {
+        self.page_data_mut(addr).map(|p| &mut p.bytes)
+    }
+
+    fn page_data_mut(&mut self, addr: u32) -> Result<&mut PageData, AccessError> {
         let (dir, index, _) = split(addr);
         let table = self
             .directory
@@ -131,7 +163,7 @@ impl Memory {
             }
             self.pages += 1;
         }
-        Ok(slot.get_or_insert_with(|| Box::new([0; PAGE_SIZE as usize])))
+        Ok(slot.get_or_insert_with(|| Box::new(PageData { bytes: [0; PAGE_SIZE as usize], has_read_only: false })))
     }
 
     /// Checks that a guest load of `[addr, addr + len)` is allowed.
@@ -151,7 +183,16 @@ impl Memory {
     #[inline]
     pub fn check_write(&self, addr: u32, len: u32) -> Result<(), AccessError> {
         self.check_read(addr, len)?;
+        if len == 0 {
+            return Ok(());
+        }
         let end = u64::from(addr) + u64::from(len);
+        let first = addr >> PAGE_SHIFT;
+        let last = ((end - 1) >> PAGE_SHIFT) as u32;
+        let flagged = (first..=last).any(|p| self.page_data(p << PAGE_SHIFT).is_some_and(|d| d.has_read_only));
+        if !flagged {
+            return Ok(());
+        }
         let start = u64::from(addr);
         if self.read_only.iter().any(|&(s, e)| start < e && u64::from(s) < end) {
             return Err(AccessError::ReadOnly);
@@ -228,6 +269,29 @@ impl Memory {
             f(done, &page[off..off + n]);
             done += n;
             cursor = cursor.wrapping_add(n as u32);
+        }
+    }
+
+    /// The fast engine's store: succeeds only for an aligned store into an
+    /// already-allocated page with no read-only bytes (the common case), and
+    /// returns `false` without effect otherwise so the caller can take the
+    /// reference path.
+    #[inline]
+    pub fn store_fast(&mut self, addr: u32, size: u32, value: u32) -> bool {
+        let (dir, index, off) = split(addr);
+        let Some(Some(table)) = self.directory.get_mut(dir) else { return false };
+        let Some(Some(page)) = table.get_mut(index) else { return false };
+        if page.has_read_only {
+            return false;
+        }
+        let bytes = value.to_le_bytes();
+        let n = size as usize;
+        match (page.bytes.get_mut(off..off + n), bytes.get(..n)) {
+            (Some(dst), Some(src)) => {
+                dst.copy_from_slice(src);
+                true
+            }
+            _ => false,
         }
     }
 

@@ -6,6 +6,7 @@
 //! re-check the file.
 
 use crate::decode::decode;
+use crate::fast::FastCode;
 use crate::isa::{Instruction, RegisterSet};
 use crate::memory::{GUARD_END, STACK_BOTTOM, STACK_TOP};
 
@@ -52,6 +53,11 @@ impl CodeRegion {
     pub fn fetch(&self, pc: u32) -> Option<Instruction> {
         let offset = pc.checked_sub(self.start)?;
         self.instructions.get((offset / 4) as usize).copied()
+    }
+
+    /// The decoded instruction slots, in address order.
+    pub fn instructions(&self) -> &[Instruction] {
+        &self.instructions
     }
 
     /// Number of instruction slots.
@@ -113,6 +119,8 @@ pub struct Program {
     pub(crate) registers: RegisterSet,
     pub(crate) segments: Vec<Segment>,
     pub(crate) code: Vec<CodeRegion>,
+    /// The same code compiled for the fast engine.
+    pub(crate) fast: FastCode,
 }
 
 impl Program {
@@ -180,7 +188,8 @@ impl Program {
         if !entry_ok {
             return Err(LoadError::BadEntry(entry));
         }
-        Ok(Self { entry, registers, segments, code })
+        let fast = FastCode::compile(&code);
+        Ok(Self { entry, registers, segments, code, fast })
     }
 
     /// A program made of one executable segment holding `words` at `base`

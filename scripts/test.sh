@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The project's one test command (README, .ci/run): installs what the tests
+# need (the guest toolchain), then runs every test in the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> checking the guest toolchain" >&2
+bash scripts/install-guest-toolchain.sh
+
+if cargo nextest --version >/dev/null 2>&1; then
+    echo "==> cargo nextest run --workspace" >&2
+    cargo nextest run --workspace --no-fail-fast "$@"
+else
+    echo "==> cargo test --workspace (cargo-nextest not installed)" >&2
+    cargo test --workspace --no-fail-fast "$@"
+fi
+echo "==> doc tests" >&2
+cargo test --workspace --doc --quiet
