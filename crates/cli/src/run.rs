@@ -1,7 +1,7 @@
 //! `athena run`: load an ELF, run it with a gas limit, report the outcome.
 
 use athena_vm::memory::DEFAULT_MEMORY_LIMIT;
-use athena_vm::{CollectingEnvironment, Environment, Exit, Machine, MachineConfig, Outcome, Program};
+use athena_vm::{CollectingEnvironment, Engine, Environment, Exit, Machine, MachineConfig, Outcome, Program};
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
@@ -39,6 +39,28 @@ pub struct RunArgs {
     /// Print one JSON object describing the run instead of the guest's output.
     #[arg(long)]
     json: bool,
+    /// Execution engine; both give identical results, `reference` is the
+    /// specification and slower.
+    #[arg(long, value_enum, default_value_t = EngineArg::Fast)]
+    engine: EngineArg,
+}
+
+/// `--engine` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    /// Pre-decoded ops, gas per straight-line run.
+    Fast,
+    /// One instruction at a time.
+    Reference,
+}
+
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Self {
+        match e {
+            EngineArg::Fast => Engine::Fast,
+            EngineArg::Reference => Engine::Reference,
+        }
+    }
 }
 
 /// Streams guest output straight to this process's stdout and stderr.
@@ -82,12 +104,12 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     if args.json {
         let mut env = CollectingEnvironment::with_input(input);
-        let outcome = machine.run(&mut env);
+        let outcome = machine.run_with(args.engine.into(), &mut env);
         print_json(&outcome_json(&outcome, config, &env));
         exit_code(&outcome)
     } else {
         let mut env = StreamingEnvironment { input, stdout: std::io::stdout(), stderr: std::io::stderr() };
-        let outcome = machine.run(&mut env);
+        let outcome = machine.run_with(args.engine.into(), &mut env);
         let _ = env.stdout.flush();
         match &outcome.exit {
             Exit::Halted { .. } => {}
