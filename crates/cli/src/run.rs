@@ -39,6 +39,9 @@ pub struct RunArgs {
     /// Print one JSON object describing the run instead of the guest's output.
     #[arg(long)]
     json: bool,
+    /// After the run, print a one-line summary (status, instructions, gas) to stderr.
+    #[arg(long, conflicts_with = "json")]
+    stats: bool,
     /// Execution engine; both give identical results, `reference` is the
     /// specification and slower.
     #[arg(long, value_enum, default_value_t = EngineArg::Fast)]
@@ -118,6 +121,17 @@ pub fn run(args: RunArgs) -> ExitCode {
                 outcome.instructions, config.gas_limit
             ),
             Exit::Trapped(trap) => eprintln!("athena: trap: {trap}"),
+        }
+        if args.stats {
+            let status = match outcome.exit {
+                Exit::Halted { code } => format!("halted with exit code {code}"),
+                Exit::OutOfGas => "out of gas".to_owned(),
+                Exit::Trapped(_) => "trapped".to_owned(),
+            };
+            eprintln!(
+                "athena: {status}; {} instructions, {} gas used of {}",
+                outcome.instructions, outcome.gas_used, config.gas_limit
+            );
         }
         exit_code(&outcome)
     }
