@@ -12,7 +12,7 @@ cargo build --release --quiet -p athena-cli
 athena=target/release/athena
 
 echo "==> building the example guests for riscv32em" >&2
-"$athena" build guest --target rv32em
+"$athena" build guest --target rv32em --target-dir target/guest
 
 elf_dir=target/guest/riscv32em-unknown-none-elf/release
 run() {

@@ -1,5 +1,6 @@
 //! `athena`: the command-line front door to the Athena VM.
 
+mod build;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -23,11 +24,18 @@ enum Command {
     /// traps, or runs out of gas, a one-line reason goes to stderr and the
     /// exit code is 125, 126 or 124 respectively.
     Run(run::RunArgs),
+    /// Build a guest crate to a stripped RISC-V ELF (riscv32em by default).
+    ///
+    /// Uses the Debian guest toolchain or a rustup nightly with rust-src,
+    /// whichever is present (see `scripts/install-guest-toolchain.sh`), and
+    /// prints one line per binary: name, path, size.
+    Build(build::BuildArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Build(args) => build::build(args),
     }
 }

@@ -92,9 +92,10 @@ impl Environment for StreamingEnvironment {
 pub fn run(args: RunArgs) -> ExitCode {
     let config = MachineConfig { gas_limit: args.gas, memory_limit: args.memory_limit };
     let prepared = read_input(&args).and_then(|input| {
-        let elf = std::fs::read(&args.program)
-            .map_err(|e| format!("cannot read program {}: {e}", args.program.display()))?;
-        let program = Program::from_elf(&elf).map_err(|e| format!("invalid program {}: {e}", args.program.display()))?;
+        let elf =
+            std::fs::read(&args.program).map_err(|e| format!("cannot read program {}: {e}", args.program.display()))?;
+        let program =
+            Program::from_elf(&elf).map_err(|e| format!("invalid program {}: {e}", args.program.display()))?;
         Ok((input, program))
     });
     let (input, program) = match prepared {
