@@ -86,9 +86,9 @@ fn names_high_register(insn: &Instruction) -> bool {
     let high = |r: u8| r >= 16;
     match *insn {
         Instruction::Lui { rd, .. } | Instruction::Auipc { rd, .. } | Instruction::Jal { rd, .. } => high(rd),
-        Instruction::Jalr { rd, rs1, .. }
-        | Instruction::Load { rd, rs1, .. }
-        | Instruction::AluImm { rd, rs1, .. } => high(rd) || high(rs1),
+        Instruction::Jalr { rd, rs1, .. } | Instruction::Load { rd, rs1, .. } | Instruction::AluImm { rd, rs1, .. } => {
+            high(rd) || high(rs1)
+        }
         Instruction::Branch { rs1, rs2, .. } | Instruction::Store { rs1, rs2, .. } => high(rs1) || high(rs2),
         Instruction::Alu { rd, rs1, rs2, .. } => high(rd) || high(rs1) || high(rs2),
         Instruction::Fence | Instruction::Ecall | Instruction::Ebreak | Instruction::Illegal { .. } => false,
@@ -144,9 +144,7 @@ fn decode_rv32im(word: u32) -> Instruction {
         OPCODE_SYSTEM => match word {
             ECALL_WORD => Instruction::Ecall,
             EBREAK_WORD => Instruction::Ebreak,
-            _ if funct3(word) != 0 && funct3(word) != 4 => {
-                Instruction::Illegal { word, reason: IllegalReason::Csr }
-            }
+            _ if funct3(word) != 0 && funct3(word) != 4 => Instruction::Illegal { word, reason: IllegalReason::Csr },
             _ => illegal(word),
         },
         _ => illegal(word),

@@ -22,6 +22,14 @@ impl Program {
     /// Parses and validates a RISC-V ELF executable. Never panics, whatever
     /// the bytes.
     pub fn from_elf(bytes: &[u8]) -> Result<Self, LoadError> {
+        // Classify by e_ident first: `FileHeader32::parse` refuses an ELF64
+        // header as "unsupported", which would report a 64-bit file as
+        // malformed rather than as the wrong class.
+        if let [0x7f, b'E', b'L', b'F', class, data, ..] = *bytes {
+            if class != elf::ELFCLASS32 || data != elf::ELFDATA2LSB {
+                return Err(LoadError::NotElf32LittleEndian);
+            }
+        }
         let header = FileHeader32::<Endianness>::parse(bytes).map_err(|_| LoadError::Malformed("bad ELF header"))?;
         if !header.is_class_32() || !header.is_little_endian() {
             return Err(LoadError::NotElf32LittleEndian);
@@ -37,7 +45,10 @@ impl Program {
         }
         let flags = header.e_flags(endian);
         if flags & EF_RISCV_RVC != 0 {
-            return Err(LoadError::UnsupportedFlags { flags, reason: "compressed instructions (RVC) are not supported" });
+            return Err(LoadError::UnsupportedFlags {
+                flags,
+                reason: "compressed instructions (RVC) are not supported",
+            });
         }
         if flags & EF_RISCV_FLOAT_ABI != 0 {
             return Err(LoadError::UnsupportedFlags { flags, reason: "only the soft-float ABI is supported" });

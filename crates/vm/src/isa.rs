@@ -117,22 +117,63 @@ pub enum IllegalReason {
 /// the program's [`RegisterSet`]; immediates are sign-extended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Instruction {
-    Lui { rd: u8, imm: u32 },
-    Auipc { rd: u8, imm: u32 },
-    Jal { rd: u8, offset: i32 },
-    Jalr { rd: u8, rs1: u8, offset: i32 },
-    Branch { op: BranchOp, rs1: u8, rs2: u8, offset: i32 },
-    Load { op: LoadOp, rd: u8, rs1: u8, offset: i32 },
-    Store { op: StoreOp, rs1: u8, rs2: u8, offset: i32 },
+    Lui {
+        rd: u8,
+        imm: u32,
+    },
+    Auipc {
+        rd: u8,
+        imm: u32,
+    },
+    Jal {
+        rd: u8,
+        offset: i32,
+    },
+    Jalr {
+        rd: u8,
+        rs1: u8,
+        offset: i32,
+    },
+    Branch {
+        op: BranchOp,
+        rs1: u8,
+        rs2: u8,
+        offset: i32,
+    },
+    Load {
+        op: LoadOp,
+        rd: u8,
+        rs1: u8,
+        offset: i32,
+    },
+    Store {
+        op: StoreOp,
+        rs1: u8,
+        rs2: u8,
+        offset: i32,
+    },
     /// Register-immediate ALU op; `op` is never an M-extension op or `Sub`.
-    AluImm { op: AluOp, rd: u8, rs1: u8, imm: i32 },
+    AluImm {
+        op: AluOp,
+        rd: u8,
+        rs1: u8,
+        imm: i32,
+    },
     /// Register-register ALU op, including the M extension.
-    Alu { op: AluOp, rd: u8, rs1: u8, rs2: u8 },
+    Alu {
+        op: AluOp,
+        rd: u8,
+        rs1: u8,
+        rs2: u8,
+    },
     /// FENCE (and its FENCE.TSO / PAUSE encodings): a no-op on one hart.
     Fence,
     Ecall,
     Ebreak,
-    Illegal { word: u32, reason: IllegalReason },
+    Illegal {
+        word: u32,
+        reason: IllegalReason,
+    },
 }
 
 /// The gas class an instruction is charged under (see `docs/machine.md`).

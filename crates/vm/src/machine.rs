@@ -73,7 +73,8 @@ impl<'p> Machine<'p> {
     /// other register zero.
     pub fn new(program: &'p Program, config: MachineConfig) -> Result<Self, LoadError> {
         let mut memory = Memory::new(config.memory_limit);
-        let too_large = || LoadError::ImageTooLarge { size: program.image_size(), limit: u64::from(config.memory_limit) };
+        let too_large =
+            || LoadError::ImageTooLarge { size: program.image_size(), limit: u64::from(config.memory_limit) };
         if program.image_size() > u64::from(config.memory_limit) {
             return Err(too_large());
         }

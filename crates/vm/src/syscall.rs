@@ -191,9 +191,7 @@ impl SyscallContext<'_> {
             return Err(SyscallError::Trap(Trap::OutOfMemory { pc: self.pc, addr }));
         }
         self.charge(u64::from(new_pages) * gas::PAGE_ALLOCATION)?;
-        self.memory
-            .write_bytes(addr, bytes)
-            .map_err(|_| SyscallError::Trap(Trap::OutOfMemory { pc: self.pc, addr }))
+        self.memory.write_bytes(addr, bytes).map_err(|_| SyscallError::Trap(Trap::OutOfMemory { pc: self.pc, addr }))
     }
 
     fn range_error(&self, addr: u32, len: u32, error: AccessError) -> SyscallError {

@@ -75,7 +75,13 @@ fn random_program(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32>
                 // Loads, mostly from the data area through x3.
                 let f3 = [0, 1, 2, 4, 5][rng.gen_range(0..5)];
                 let base = if rng.gen_bool(0.9) { 3 } else { reg(rng) };
-                i_type(rng.gen_range(-16..64) * 4 + if rng.gen_bool(0.95) { 0 } else { rng.gen_range(1..4) }, base, f3, reg(rng), 0x03)
+                i_type(
+                    rng.gen_range(-16..64) * 4 + if rng.gen_bool(0.95) { 0 } else { rng.gen_range(1..4) },
+                    base,
+                    f3,
+                    reg(rng),
+                    0x03,
+                )
             }
             60..=69 => {
                 let f3 = rng.gen_range(0..3);
@@ -84,7 +90,13 @@ fn random_program(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32>
                 if rs2 == 3 {
                     rs2 = 4;
                 }
-                s_type(rng.gen_range(0..256) * 4 + if rng.gen_bool(0.95) { 0 } else { rng.gen_range(1..4) }, rs2, base, f3, 0x23)
+                s_type(
+                    rng.gen_range(0..256) * 4 + if rng.gen_bool(0.95) { 0 } else { rng.gen_range(1..4) },
+                    rs2,
+                    base,
+                    f3,
+                    0x23,
+                )
             }
             70..=81 => {
                 let target = rng.gen_range(0..span);
@@ -126,7 +138,12 @@ fn random_program(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32>
     words
 }
 
-fn run(program: &Program, engine: Engine, gas: u64, memory_limit: u32) -> (String, Vec<u32>, u32, CollectingEnvironment) {
+fn run(
+    program: &Program,
+    engine: Engine,
+    gas: u64,
+    memory_limit: u32,
+) -> (String, Vec<u32>, u32, CollectingEnvironment) {
     let mut machine = Machine::new(program, MachineConfig { gas_limit: gas, memory_limit }).expect("instantiate");
     let mut env = CollectingEnvironment::with_input(b"differential input bytes".to_vec());
     let outcome = machine.run_with(engine, &mut env);
@@ -146,14 +163,22 @@ fn assert_same(program: &Program, gas: u64, memory_limit: u32, what: &str) {
 #[test]
 fn fast_engine_matches_reference_on_random_programs() {
     let mut rng = SmallRng::seed_from_u64(0xa7e4a);
-    let data = Segment { vaddr: DATA_BASE, mem_size: 0x2000, data: vec![0x5a; 0x100], executable: false, writable: true };
-    let rodata = Segment { vaddr: DATA_BASE + 0x2000, mem_size: 0x100, data: vec![7; 0x100], executable: false, writable: false };
+    let data =
+        Segment { vaddr: DATA_BASE, mem_size: 0x2000, data: vec![0x5a; 0x100], executable: false, writable: true };
+    let rodata = Segment {
+        vaddr: DATA_BASE + 0x2000,
+        mem_size: 0x100,
+        data: vec![7; 0x100],
+        executable: false,
+        writable: false,
+    };
     for case in 0..3000 {
         let regs = if case % 2 == 0 { RegisterSet::Rv32e } else { RegisterSet::Rv32i };
         let len = rng.gen_range(4..200);
         let words = random_program(&mut rng, regs, len);
         let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let text = Segment { vaddr: CODE_BASE, mem_size: code.len() as u32, data: code, executable: true, writable: false };
+        let text =
+            Segment { vaddr: CODE_BASE, mem_size: code.len() as u32, data: code, executable: true, writable: false };
         let program = Program::from_segments(CODE_BASE, regs, vec![text, data.clone(), rodata.clone()]).expect("valid");
         // Several gas limits per program, so out-of-gas lands everywhere,
         // including inside runs and on page-allocation charges.
@@ -174,4 +199,3 @@ fn fast_engine_matches_reference_on_raw_random_words() {
         assert_same(&program, 10_000, 1 << 20, &format!("case {case}"));
     }
 }
-

@@ -2,8 +2,8 @@
 //! it stays exactly equivalent to the reference interpreter.
 
 use super::compile::{FastRegion, Kind};
-use crate::machine::{branch_taken, Machine, Stop};
 use crate::isa::BranchOp;
+use crate::machine::{branch_taken, Machine, Stop};
 use crate::memory::GUARD_END;
 use crate::syscall::Environment;
 use crate::trap::Outcome;
