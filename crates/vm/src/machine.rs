@@ -11,6 +11,11 @@ use crate::program::{LoadError, Program};
 use crate::syscall::{number, Environment, SyscallContext, SyscallError, SyscallOutcome, REG_T0};
 use crate::trap::{Exit, Outcome, Trap};
 
+/// Size of the register file array: `x0..x31`, slot 32 as the fast
+/// engine's write sink for `x0`, and padding to a power of two so that a
+/// masked register index never needs a bounds check.
+pub(crate) const REGISTER_SLOTS: usize = 64;
+
 /// Register index of the stack pointer.
 pub const REG_SP: usize = 2;
 
@@ -59,8 +64,9 @@ impl From<SyscallError> for Stop {
 /// One instantiated program: registers, memory, gas meter.
 pub struct Machine<'p> {
     pub(crate) program: &'p Program,
-    /// `x0..x31`, plus slot 32: a write sink the fast engine uses for `rd = x0`.
-    pub(crate) regs: [u32; 33],
+    /// `x0..x31`, plus slot 32: a write sink the fast engine uses for `rd = x0`
+    /// (see [`REGISTER_SLOTS`]).
+    pub(crate) regs: [u32; REGISTER_SLOTS],
     pub(crate) pc: u32,
     pub(crate) memory: Memory,
     pub(crate) gas: GasMeter,
@@ -84,7 +90,7 @@ impl<'p> Machine<'p> {
                 memory.protect(seg.vaddr, seg.mem_size).map_err(|_| too_large())?;
             }
         }
-        let mut regs = [0u32; 33];
+        let mut regs = [0u32; REGISTER_SLOTS];
         regs[REG_SP] = STACK_TOP;
         Ok(Self { program, regs, pc: program.entry(), memory, gas: GasMeter::new(config.gas_limit), instructions: 0 })
     }

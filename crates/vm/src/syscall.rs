@@ -105,7 +105,7 @@ impl Environment for CollectingEnvironment {
 
 /// The machine state a syscall handler may use.
 pub struct SyscallContext<'a> {
-    pub(crate) regs: &'a mut [u32; 33],
+    pub(crate) regs: &'a mut [u32; crate::machine::REGISTER_SLOTS],
     pub(crate) memory: &'a mut Memory,
     pub(crate) gas: &'a mut GasMeter,
     pub(crate) pc: u32,

@@ -3,7 +3,7 @@
 
 use super::compile::{FastRegion, Kind};
 use crate::isa::BranchOp;
-use crate::machine::{branch_taken, Machine, Stop};
+use crate::machine::{branch_taken, Machine, Stop, REGISTER_SLOTS};
 use crate::memory::GUARD_END;
 use crate::syscall::Environment;
 use crate::trap::Outcome;
@@ -60,7 +60,7 @@ impl Machine<'_> {
         }
         macro_rules! reg {
             ($r:expr) => {
-                self.regs[usize::from($r)]
+                self.regs[usize::from($r) & (REGISTER_SLOTS - 1)]
             };
         }
         // Continue at absolute `target` (a jump): same region → new run;
