@@ -204,23 +204,27 @@ impl Memory {
     #[inline]
     pub fn read_u8(&self, addr: u32) -> u8 {
         let (_, _, off) = split(addr);
-        self.page(addr).map_or(0, |p| p[off])
+        self.page(addr).and_then(|p| p.get(off)).copied().unwrap_or(0)
     }
 
     /// Reads an aligned little-endian halfword (unchecked as [`Memory::read_u8`]).
     #[inline]
     pub fn read_u16(&self, addr: u32) -> u16 {
         let (_, _, off) = split(addr);
-        self.page(addr).map_or(0, |p| u16::from_le_bytes([p[off], p[(off + 1) & 0xfff]]))
+        match self.page(addr).and_then(|p| p.get(off..off + 2)) {
+            Some(&[a, b]) => u16::from_le_bytes([a, b]),
+            _ => 0,
+        }
     }
 
     /// Reads an aligned little-endian word (unchecked as [`Memory::read_u8`]).
     #[inline]
     pub fn read_u32(&self, addr: u32) -> u32 {
         let (_, _, off) = split(addr);
-        self.page(addr).map_or(0, |p| {
-            u32::from_le_bytes([p[off], p[(off + 1) & 0xfff], p[(off + 2) & 0xfff], p[(off + 3) & 0xfff]])
-        })
+        match self.page(addr).and_then(|p| p.get(off..off + 4)) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        }
     }
 
     /// Writes `bytes` at `addr`, allocating pages as needed. Protection is
@@ -284,15 +288,24 @@ impl Memory {
         if page.has_read_only {
             return false;
         }
-        let bytes = value.to_le_bytes();
-        let n = size as usize;
-        match (page.bytes.get_mut(off..off + n), bytes.get(..n)) {
-            (Some(dst), Some(src)) => {
-                dst.copy_from_slice(src);
-                true
-            }
-            _ => false,
+        // Fixed-size writes (no memcpy call); `off` is aligned to `size`, so
+        // the ranges below are always inside the page.
+        let bytes = &mut page.bytes;
+        match size {
+            1 => match bytes.get_mut(off) {
+                Some(b) => *b = value as u8,
+                None => return false,
+            },
+            2 => match bytes.get_mut(off..off + 2) {
+                Some(dst) => dst.copy_from_slice(&(value as u16).to_le_bytes()),
+                None => return false,
+            },
+            _ => match bytes.get_mut(off..off + 4) {
+                Some(dst) => dst.copy_from_slice(&value.to_le_bytes()),
+                None => return false,
+            },
         }
+        true
     }
 
     /// Stores `size` (1, 2 or 4) low bytes of `value` at an aligned `addr`.
