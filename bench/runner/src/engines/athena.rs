@@ -1,0 +1,77 @@
+//! ATHENA ENGINE SLOT: Athena's own VM (`crates/vm`, feature `athena`).
+//!
+//! `athena` runs the default (fast) engine, `athena-ref` the reference
+//! interpreter. The guest is `bench/guests/athena` (riscv32em ELF): it reads
+//! the workload id (u32 LE) with INPUT_LEN/INPUT_READ, WRITEs the 8-byte LE
+//! checksum to fd 1 and HALTs with 0. This file is the only place that
+//! touches the `athena-vm` API; adjust it here when that API changes.
+
+use athena_vm::{CollectingEnvironment, Exit, Machine, MachineConfig, Program};
+use bench_workloads::Workload;
+
+use super::{Engine, EngineSpec, RunOutput, BUDGET};
+
+/// Specs of the Athena engines.
+pub const SPECS: [EngineSpec; 2] = [
+    EngineSpec {
+        name: "athena",
+        artifact: Some("athena.elf"),
+        work_unit: "instr",
+        note: "athena-vm default engine (Engine::Fast), gas metered, riscv32em guest",
+    },
+    EngineSpec {
+        name: "athena-ref",
+        artifact: Some("athena.elf"),
+        work_unit: "instr",
+        note: "athena-vm reference interpreter (Engine::Reference), gas metered, riscv32em guest",
+    },
+];
+
+/// Creates engine `name` (`athena` or `athena-ref`) for the ELF `elf`.
+pub fn create(name: &str, elf: Vec<u8>) -> Result<Box<dyn Engine>, String> {
+    let engine = match name {
+        "athena" => athena_vm::Engine::Fast,
+        "athena-ref" => athena_vm::Engine::Reference,
+        _ => return Err(format!("unknown Athena engine `{name}`")),
+    };
+    Ok(Box::new(Athena { elf, engine, program: None }))
+}
+
+/// Athena holding the riscv32em guest.
+struct Athena {
+    elf: Vec<u8>,
+    engine: athena_vm::Engine,
+    program: Option<Program>,
+}
+
+impl Athena {
+    /// A fresh machine for the prepared program with the full gas budget.
+    fn machine(&self) -> Result<Machine<'_>, String> {
+        let program = self.program.as_ref().ok_or("not loaded")?;
+        let config = MachineConfig { gas_limit: BUDGET, ..MachineConfig::default() };
+        Machine::new(program, config).map_err(|e| e.to_string())
+    }
+}
+
+impl Engine for Athena {
+    fn load(&mut self) -> Result<bool, String> {
+        self.program = Some(Program::from_elf(&self.elf).map_err(|e| e.to_string())?);
+        Ok(true)
+    }
+
+    fn instantiate(&mut self) -> Result<(), String> {
+        self.machine().map(drop)
+    }
+
+    fn run(&mut self, workload: Workload) -> Result<RunOutput, String> {
+        let mut machine = self.machine()?;
+        let mut env = CollectingEnvironment::with_input((workload as u32).to_le_bytes());
+        let outcome = machine.run_with(self.engine, &mut env);
+        match outcome.exit {
+            Exit::Halted { code: 0 } => {}
+            other => return Err(format!("guest ended with {other:?}")),
+        }
+        let bytes: [u8; 8] = env.stdout.get(..8).and_then(|b| b.try_into().ok()).ok_or("guest wrote no checksum")?;
+        Ok(RunOutput { checksum: u64::from_le_bytes(bytes), work: Some(outcome.instructions) })
+    }
+}

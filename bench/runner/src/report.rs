@@ -1,0 +1,295 @@
+//! Turns measurements into Markdown tables (printed and written to a file).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::engines::EngineSpec;
+use crate::measure::{Measurement, Repeat, Task};
+
+/// Everything a report shows.
+pub struct Results {
+    /// Engines in column order.
+    pub engines: Vec<EngineSpec>,
+    /// Tasks in row order.
+    pub tasks: Vec<Task>,
+    /// Measurements by (engine name, task name).
+    pub cells: BTreeMap<(String, String), Measurement>,
+    /// Repetition settings used.
+    pub repeat: Repeat,
+    /// Where the guest artifacts came from.
+    pub guests: std::path::PathBuf,
+    /// 1-minute load average before and after the measurements.
+    pub load_average: (Option<f64>, Option<f64>),
+}
+
+impl Results {
+    fn cell(&self, engine: &str, task: Task) -> Option<&Measurement> {
+        self.cells.get(&(engine.to_string(), task.name().to_string()))
+    }
+
+    /// Expected checksum of a run task: native's.
+    fn expected(&self, task: Task) -> Option<u64> {
+        self.cell("native", task).and_then(|m| m.checksum)
+    }
+
+    /// A successful, verified time for the cell.
+    fn good_time(&self, engine: &str, task: Task) -> Option<u64> {
+        let m = self.cell(engine, task)?;
+        let t = m.median_ns?;
+        if let Task::Run(_) = task {
+            if m.checksum != self.expected(task) {
+                return None;
+            }
+        }
+        Some(t)
+    }
+
+    /// The engine times are compared to: Athena when it produced a
+    /// verified time for every workload, else native.
+    fn baseline(&self, task: Task) -> Option<(&'static str, u64)> {
+        let athena = self.engines.iter().find(|e| e.name.starts_with("athena")).map(|e| e.name);
+        if let Some(a) = athena {
+            let runs = self.tasks.iter().filter(|t| matches!(t, Task::Run(_)));
+            if runs.clone().next().is_some() && runs.into_iter().all(|t| self.good_time(a, *t).is_some()) {
+                return self.good_time(a, task).map(|t| (a, t));
+            }
+        }
+        self.good_time("native", task).map(|t| ("native", t))
+    }
+
+    /// Name of the baseline engine for the run tasks.
+    fn baseline_name(&self) -> &'static str {
+        self.tasks.iter().find_map(|t| self.baseline(*t).map(|b| b.0)).unwrap_or("native")
+    }
+
+    /// Renders the whole report as Markdown.
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# Athena bench: side-by-side VM comparison\n");
+        let _ = writeln!(
+            s,
+            "Host: {} ({} logical CPUs). Each cell: median wall time of one iteration after one warm-up, \
+             at least {} iterations and {:.1} s (at most {}). A run iteration = instantiate a fresh \
+             instance from the prepared program + execute to completion; `load` = parse + validate + \
+             prepare the whole guest program. `×N` = time relative to **{}** (higher is slower). \
+             Guests: `{}`. Load average {} before, {} after (2 cores: values above ~1 mean other \
+             work competed for the CPU and times are inflated).\n",
+            crate::sys::cpu_model(),
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            self.repeat.min_iters,
+            self.repeat.min_time.as_secs_f64(),
+            self.repeat.max_iters,
+            self.baseline_name(),
+            self.guests.display(),
+            fmt_load(self.load_average.0),
+            fmt_load(self.load_average.1),
+        );
+        self.time_table(&mut s, "Time per run (median)", |m| m.median_ns);
+        self.time_table(&mut s, "Fastest iteration (min; least disturbed by other load)", |m| m.min_ns);
+        self.work_table(&mut s);
+        self.rss_table(&mut s);
+        self.engine_table(&mut s);
+        self.problems(&mut s);
+        s
+    }
+
+    fn header(&self, s: &mut String, first: &str) {
+        let _ = write!(s, "| {first} |");
+        for e in &self.engines {
+            let _ = write!(s, " {} |", e.name);
+        }
+        let _ = write!(s, "\n|---|");
+        for _ in &self.engines {
+            let _ = write!(s, "---:|");
+        }
+        s.push('\n');
+    }
+
+    fn time_table(&self, s: &mut String, title: &str, pick: impl Fn(&Measurement) -> Option<u64>) {
+        let _ = writeln!(s, "## {title}\n");
+        self.header(s, "workload");
+        for task in &self.tasks {
+            let _ = write!(s, "| {} |", describe(*task));
+            let base = self.baseline(*task).and_then(|(name, _)| self.cell(name, *task).and_then(&pick));
+            for e in &self.engines {
+                let text = match self.cell(e.name, *task) {
+                    None => "-".to_string(),
+                    Some(m) => match (pick(m), &m.error) {
+                        (_, Some(err)) => short_error(err),
+                        (Some(t), None) => {
+                            let mut c = fmt_ns(t);
+                            if matches!(task, Task::Run(_)) && m.checksum != self.expected(*task) {
+                                c = format!("{c} **CHECKSUM MISMATCH**");
+                            } else if let Some(b) = base {
+                                let _ = write!(c, " (×{})", fmt_ratio(t as f64 / b as f64));
+                            }
+                            c
+                        }
+                        (None, None) => "-".to_string(),
+                    },
+                };
+                let _ = write!(s, " {text} |");
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+
+    fn work_table(&self, s: &mut String) {
+        let _ = writeln!(s, "## Guest work per run (instructions / cycles / fuel / gas, as the engine counts)\n");
+        self.header(s, "workload");
+        let _ = write!(s, "| unit |");
+        for e in &self.engines {
+            let _ = write!(s, " {} |", e.work_unit);
+        }
+        s.push('\n');
+        for task in self.tasks.iter().filter(|t| matches!(t, Task::Run(_))) {
+            let _ = write!(s, "| {} |", task.name());
+            for e in &self.engines {
+                let w = self.cell(e.name, *task).and_then(|m| m.work);
+                let _ = write!(s, " {} |", w.map(fmt_count).unwrap_or_else(|| "-".into()));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+
+    fn rss_table(&self, s: &mut String) {
+        let _ = writeln!(
+            s,
+            "## Peak memory (MiB)\n\nMax RSS of the measuring process (the runner itself included, \
+             ~3 MiB: see `native`) after the warm-up and the first timed iteration. PolkaVM's compiler \
+             runs guests in sandbox processes: `+N sandbox` is the largest one's max RSS, when it was \
+             reaped by the measuring process.\n"
+        );
+        self.header(s, "workload");
+        for task in &self.tasks {
+            let _ = write!(s, "| {} |", task.name());
+            for e in &self.engines {
+                let m = self.cell(e.name, *task);
+                let mib = |kb: u64| format!("{:.1}", kb as f64 / 1024.0);
+                let mut text = m.and_then(|m| m.maxrss_kb).map(mib).unwrap_or_else(|| "-".into());
+                if let Some(kb) = m.and_then(|m| m.child_rss_kb) {
+                    let _ = write!(text, " (+{} sandbox)", mib(kb));
+                }
+                let _ = write!(s, " {text} |");
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+
+    fn engine_table(&self, s: &mut String) {
+        let _ = writeln!(
+            s,
+            "## Engines and guest artifacts\n\nThe guests differ in size (ISA, compressed instructions, \
+             wasm's compactness), so `load`/`cold` are also given per KiB of artifact.\n\n\
+             | engine | artifact | size | load per KiB | cold per KiB | configuration |\n|---|---|---:|---:|---:|---|"
+        );
+        for e in &self.engines {
+            let bytes = e.artifact.and_then(|f| std::fs::metadata(self.guests.join(f)).ok()).map(|m| m.len());
+            let size = match (e.artifact, bytes) {
+                (None, _) => "-".to_string(),
+                (Some(_), None) => "missing".to_string(),
+                (Some(_), Some(b)) => format!("{:.1} KiB", b as f64 / 1024.0),
+            };
+            let per_kib = |task: Task| match (bytes, self.cell(e.name, task).and_then(|m| m.median_ns)) {
+                (Some(b), Some(ns)) if b > 0 => fmt_ns((ns as f64 * 1024.0 / b as f64) as u64),
+                _ => "-".to_string(),
+            };
+            let (load, cold) = (per_kib(Task::Load), per_kib(Task::Cold));
+            let _ =
+                writeln!(s, "| {} | {} | {size} | {load} | {cold} | {} |", e.name, e.artifact.unwrap_or("-"), e.note);
+        }
+        s.push('\n');
+    }
+
+    fn problems(&self, s: &mut String) {
+        let mut lines = Vec::new();
+        for ((engine, task), m) in &self.cells {
+            if let Some(err) = &m.error {
+                if err != "n/a" {
+                    lines.push(format!("- `{engine}` / `{task}`: {err}"));
+                }
+            }
+        }
+        if !lines.is_empty() {
+            let _ = writeln!(s, "## Errors\n\n{}\n", lines.join("\n"));
+        }
+    }
+}
+
+fn describe(task: Task) -> String {
+    match task {
+        Task::Load => "load: parse+validate+prepare the guest".into(),
+        Task::Cold => "cold: load + instantiate (ready to run)".into(),
+        Task::Run(w) => format!("{}: {}", w.name(), w.describe()),
+    }
+}
+
+fn fmt_load(l: Option<f64>) -> String {
+    l.map(|l| format!("{l:.2}")).unwrap_or_else(|| "?".into())
+}
+
+fn short_error(err: &str) -> String {
+    if err == "n/a" {
+        return "n/a".into();
+    }
+    let mut e: String = err.chars().take(40).collect();
+    if err.chars().count() > 40 {
+        e.push('…');
+    }
+    format!("error: {}", e.replace('|', "/"))
+}
+
+/// `1234567` ns -> `1.23 ms` (the unit is picked after rounding).
+pub fn fmt_ns(ns: u64) -> String {
+    let n = ns as f64;
+    if n < 999.5 {
+        format!("{ns} ns")
+    } else if n < 999_950.0 {
+        format!("{:.1} µs", n / 1e3)
+    } else if n < 999_995_000.0 {
+        format!("{:.2} ms", n / 1e6)
+    } else {
+        format!("{:.2} s", n / 1e9)
+    }
+}
+
+fn fmt_ratio(r: f64) -> String {
+    if r >= 100.0 {
+        format!("{r:.0}")
+    } else if r >= 10.0 {
+        format!("{r:.1}")
+    } else {
+        format!("{r:.2}")
+    }
+}
+
+/// `12345678` -> `12.3M`.
+fn fmt_count(n: u64) -> String {
+    let f = n as f64;
+    if f >= 1e9 {
+        format!("{:.2}G", f / 1e9)
+    } else if f >= 1e6 {
+        format!("{:.2}M", f / 1e6)
+    } else if f >= 1e3 {
+        format!("{:.1}k", f / 1e3)
+    } else {
+        n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_pick_the_unit_after_rounding() {
+        assert_eq!(fmt_ns(999), "999 ns");
+        assert_eq!(fmt_ns(1_500), "1.5 µs");
+        assert_eq!(fmt_ns(999_960), "1.00 ms");
+        assert_eq!(fmt_ns(999_999_999), "1.00 s");
+        assert_eq!(fmt_count(12_345_678), "12.35M");
+    }
+}
