@@ -22,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod decode;
 mod elf;
 mod fast;
@@ -33,6 +34,7 @@ pub mod program;
 pub mod syscall;
 pub mod trap;
 
+pub use cache::{code_hash, CodeHash, ProgramCache};
 pub use isa::RegisterSet;
 pub use machine::{Engine, Machine, MachineConfig};
 pub use program::{LoadError, Program, Segment};

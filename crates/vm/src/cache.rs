@@ -1,0 +1,141 @@
+//! A bounded cache of validated programs keyed by the hash of their ELF
+//! bytes, so a node that runs the same template many times parses,
+//! validates and pre-decodes it once.
+//!
+//! The cache never changes results: a hit returns a program built from
+//! identical bytes. It is an optimization only, so eviction order (least
+//! recently used) need not be deterministic across nodes, but it is anyway.
+
+use crate::program::{LoadError, Program};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The blake3 hash of a program's ELF bytes: its identity in the cache.
+pub type CodeHash = [u8; 32];
+
+/// Hashes ELF bytes the way the cache keys them.
+pub fn code_hash(elf: &[u8]) -> CodeHash {
+    *blake3::hash(elf).as_bytes()
+}
+
+/// Least-recently-used cache of loaded programs (see the module docs).
+#[derive(Debug)]
+pub struct ProgramCache {
+    capacity: usize,
+    clock: u64,
+    entries: BTreeMap<CodeHash, (u64, Arc<Program>)>,
+    hits: u64,
+    misses: u64,
+}
+
+impl ProgramCache {
+    /// A cache holding at most `capacity` programs (at least one).
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), clock: 0, entries: BTreeMap::new(), hits: 0, misses: 0 }
+    }
+
+    /// The program for `elf`, loaded and validated on a miss. Load errors
+    /// are returned and not cached (the bytes are rejected every time).
+    pub fn get_or_load(&mut self, elf: &[u8]) -> Result<Arc<Program>, LoadError> {
+        let hash = code_hash(elf);
+        self.clock += 1;
+        if let Some((used, program)) = self.entries.get_mut(&hash) {
+            *used = self.clock;
+            self.hits += 1;
+            return Ok(Arc::clone(program));
+        }
+        self.misses += 1;
+        let program = Arc::new(Program::from_elf(elf)?);
+        if self.entries.len() >= self.capacity {
+            let oldest = self.entries.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h);
+            if let Some(oldest) = oldest {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.entries.insert(hash, (self.clock, Arc::clone(&program)));
+        Ok(program)
+    }
+
+    /// Programs currently cached.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Lookups answered from the cache.
+    pub fn hits(&self) -> u64 {
+        self.hits
+    }
+
+    /// Lookups that had to load.
+    pub fn misses(&self) -> u64 {
+        self.misses
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::RegisterSet;
+
+    fn elf_with_exit(code: u8) -> Vec<u8> {
+        // A minimal ELF: addi a0, x0, code; addi t0, x0, 0; ecall.
+        let words = [0x0000_0513 | (u32::from(code) << 20), 0x0000_0293, 0x0000_0073];
+        let text: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let mut elf = vec![0u8; 52 + 32];
+        elf[..4].copy_from_slice(b"\x7fELF");
+        elf[4] = 1; // ELFCLASS32
+        elf[5] = 1; // little-endian
+        elf[6] = 1; // EV_CURRENT
+        elf[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+        elf[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
+        elf[20..24].copy_from_slice(&1u32.to_le_bytes());
+        elf[24..28].copy_from_slice(&0x1_0000u32.to_le_bytes()); // entry
+        elf[28..32].copy_from_slice(&52u32.to_le_bytes()); // phoff
+        elf[40..42].copy_from_slice(&52u16.to_le_bytes()); // ehsize
+        elf[42..44].copy_from_slice(&32u16.to_le_bytes()); // phentsize
+        elf[44..46].copy_from_slice(&1u16.to_le_bytes()); // phnum
+        let ph = 52;
+        elf[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+        elf[ph + 4..ph + 8].copy_from_slice(&84u32.to_le_bytes()); // offset
+        elf[ph + 8..ph + 12].copy_from_slice(&0x1_0000u32.to_le_bytes()); // vaddr
+        elf[ph + 16..ph + 20].copy_from_slice(&12u32.to_le_bytes()); // filesz
+        elf[ph + 20..ph + 24].copy_from_slice(&12u32.to_le_bytes()); // memsz
+        elf[ph + 24..ph + 28].copy_from_slice(&5u32.to_le_bytes()); // R+X
+        elf.extend_from_slice(&text);
+        elf
+    }
+
+    #[test]
+    fn hits_return_the_same_program_and_misses_load() {
+        let mut cache = ProgramCache::new(2);
+        let a = elf_with_exit(1);
+        let first = cache.get_or_load(&a).expect("valid");
+        let second = cache.get_or_load(&a).expect("valid");
+        assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!((cache.hits(), cache.misses(), cache.len()), (1, 1, 1));
+        assert_eq!(first.registers(), RegisterSet::Rv32i);
+    }
+
+    #[test]
+    fn least_recently_used_is_evicted_and_errors_are_not_cached() {
+        let mut cache = ProgramCache::new(2);
+        let (a, b, c) = (elf_with_exit(1), elf_with_exit(2), elf_with_exit(3));
+        let pa = cache.get_or_load(&a).expect("a");
+        cache.get_or_load(&b).expect("b");
+        cache.get_or_load(&a).expect("a again"); // b is now the oldest
+        cache.get_or_load(&c).expect("c");
+        assert_eq!(cache.len(), 2);
+        assert!(Arc::ptr_eq(&pa, &cache.get_or_load(&a).expect("a cached")));
+        let misses = cache.misses();
+        cache.get_or_load(&b).expect("b reloaded");
+        assert_eq!(cache.misses(), misses + 1);
+        assert!(cache.get_or_load(b"garbage").is_err());
+        assert!(cache.get_or_load(b"garbage").is_err());
+        assert_eq!(cache.len(), 2);
+    }
+}
