@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 /// Rust example guests in `guest/examples/`, by binary name.
-pub const EXAMPLES: &[&str] = &["hello", "fib", "sieve", "sha256", "panic", "exit-code"];
+pub const EXAMPLES: &[&str] = &["hello", "fib", "sieve", "sha256", "panic", "exit-code", "storage-rw", "fib-call"];
 
 /// Hand-written assembly guests in `guest/asm/` (code at 0x0020_0800).
 pub const ASM_EXAMPLES: &[&str] = &["asm-hello", "asm-exit", "asm-loop"];

@@ -35,6 +35,7 @@ compile_error!(
 extern crate alloc;
 
 pub mod heap;
+pub mod host;
 pub mod io;
 pub mod layout;
 mod panic;

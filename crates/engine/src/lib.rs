@@ -1,0 +1,182 @@
+//! # athena-engine
+//!
+//! Executes one Athena message frame: loads the recipient's ELF code, runs
+//! it on the [`athena_vm`] interpreter with the message's gas and input,
+//! serves the guest's host-function syscalls from an
+//! [`athena_interface::Host`], and turns the way the run ended into an
+//! [`ExecutionResult`].
+//!
+//! It is the layer between the bare machine (which knows instructions, memory
+//! and gas) and the node (which knows accounts). Nested calls go *through
+//! the host*: a guest's `CALL` becomes [`Host::call`], and the host runs the
+//! callee — typically by calling [`execute`] again — inside a checkpoint it
+//! reverts if the callee fails. The engine itself owns no state.
+//!
+//! The guest-visible ABI is normative in `docs/syscalls.md`, gas prices in
+//! `docs/gas.md`; [`abi`] and [`gas`] are their code form.
+//!
+//! ```no_run
+//! use athena_engine::execute;
+//! use athena_interface::{mock::MockHost, Message, Revision};
+//! let code = std::fs::read("storage-rw.elf").unwrap();
+//! let mut host = MockHost::new();
+//! let message = Message { gas: 1_000_000, ..Message::default() };
+//! let result = execute(&mut host, Revision::LATEST, &message, &code);
+//! println!("{} {:?}", result.status, result.output);
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod abi;
+mod call;
+mod frame;
+pub mod gas;
+mod precompile;
+mod state;
+
+use athena_interface::{ExecutionResult, Host, Message, Revision, StatusCode};
+use athena_vm::{Engine, Exit, LoadError, Machine, MachineConfig, Program, ProgramCache};
+use std::sync::{Arc, Mutex, OnceLock};
+
+pub use frame::status_of_trap;
+
+/// Default [`EngineConfig::max_call_depth`]. Each nested frame is a native
+/// recursion (engine → host → engine) and holds its own guest memory, so
+/// the limit bounds both the host's stack and its memory; 64 is ample for
+/// contract composition and keeps the worst case small.
+pub const DEFAULT_MAX_CALL_DEPTH: u32 = 64;
+
+/// Default [`EngineConfig::memory_limit`]: 16 MiB of guest memory per frame.
+/// With the default depth the worst case over a whole call stack is
+/// 65 × 16 MiB, and every page of it is paid for with gas.
+pub const DEFAULT_MEMORY_LIMIT: u32 = 16 * 1024 * 1024;
+
+/// Knobs of the engine. Every node of a network must use the same values
+/// for the consensus-relevant ones (`max_call_depth`, `memory_limit`);
+/// `vm_engine` and `debug_output_limit` never change a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Deepest allowed frame: a `CALL` from a frame at depth `d` fails with
+    /// [`StatusCode::CallDepthExceeded`] (returned to the caller, which
+    /// continues) when `d + 1 > max_call_depth`. A message that already has
+    /// `depth > max_call_depth` is refused the same way.
+    pub max_call_depth: u32,
+    /// Most bytes of guest memory one frame may use (loaded image plus
+    /// touched pages); exceeding it traps (`invalid_memory_access`).
+    pub memory_limit: u32,
+    /// Which VM engine runs the code. Both give identical results.
+    pub vm_engine: Engine,
+    /// How many bytes of the guest's stdout and of its stderr
+    /// [`execute_traced`] keeps (0 discards them, the default: consensus
+    /// execution has no use for them).
+    pub debug_output_limit: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            vm_engine: Engine::Fast,
+            debug_output_limit: 0,
+        }
+    }
+}
+
+/// Everything [`execute_traced`] learned about one frame: the result the
+/// caller sees plus diagnostics that are not part of consensus.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// What [`execute`] would have returned.
+    pub result: ExecutionResult,
+    /// How the VM run ended; `None` if the code never ran (load error,
+    /// depth refused).
+    pub exit: Option<Exit>,
+    /// Instructions the frame executed (not counting nested frames).
+    pub instructions: u64,
+    /// Guest stdout, truncated to [`EngineConfig::debug_output_limit`].
+    pub stdout: Vec<u8>,
+    /// Guest stderr (e.g. a panic message), truncated likewise.
+    pub stderr: Vec<u8>,
+}
+
+/// Executes `message` against `code` (an ELF file) with the default
+/// [`EngineConfig`]. See [`execute_with`].
+///
+/// This signature is what the C ABI (`athcon`) wraps; keep it stable.
+pub fn execute(host: &mut dyn Host, revision: Revision, message: &Message, code: &[u8]) -> ExecutionResult {
+    execute_with(&EngineConfig::default(), host, revision, message, code)
+}
+
+/// Executes `message` against `code` with explicit knobs.
+///
+/// * Code that does not load (not a valid RV32 ELF, or an image larger than
+///   the memory limit) fails with [`StatusCode::Failure`] and `gas_left` 0:
+///   a deterministic, consensus-visible outcome that costs the caller the
+///   gas it offered, like any other failure.
+/// * A message with `depth > max_call_depth` is refused with
+///   [`StatusCode::CallDepthExceeded`] and all gas returned.
+/// * Otherwise the guest runs with `message.gas` and `message.input`; the
+///   exit maps to a status as documented on [`status_of_trap`] and in
+///   `docs/syscalls.md`.
+///
+/// `revision` selects the rule set; `Frontier` is the only one so far.
+pub fn execute_with(
+    config: &EngineConfig,
+    host: &mut dyn Host,
+    revision: Revision,
+    message: &Message,
+    code: &[u8],
+) -> ExecutionResult {
+    execute_traced(config, host, revision, message, code).result
+}
+
+/// Like [`execute_with`], and also reports how the VM run ended and what the
+/// guest printed: for tools, tests and debugging.
+pub fn execute_traced(
+    config: &EngineConfig,
+    host: &mut dyn Host,
+    revision: Revision,
+    message: &Message,
+    code: &[u8],
+) -> Trace {
+    let not_run = |result| Trace { result, exit: None, instructions: 0, stdout: Vec::new(), stderr: Vec::new() };
+    match revision {
+        Revision::Frontier => {}
+    }
+    if message.depth > config.max_call_depth {
+        return not_run(ExecutionResult::not_started(StatusCode::CallDepthExceeded, message.gas));
+    }
+    let Ok(program) = load_program(code) else {
+        return not_run(ExecutionResult::failure(StatusCode::Failure));
+    };
+    let machine_config = MachineConfig { gas_limit: message.gas, memory_limit: config.memory_limit };
+    let Ok(mut machine) = Machine::new(&program, machine_config) else {
+        return not_run(ExecutionResult::failure(StatusCode::Failure));
+    };
+    let mut frame = frame::Frame::new(host, message, config);
+    let outcome = machine.run_with(config.vm_engine, &mut frame);
+    let result = frame.result(&outcome);
+    Trace {
+        result,
+        exit: Some(outcome.exit),
+        instructions: outcome.instructions,
+        stdout: frame.stdout,
+        stderr: frame.stderr,
+    }
+}
+
+/// Programs validated and pre-decoded once per process, keyed by the hash of
+/// their code: nested calls into the same template (and repeated
+/// transactions) skip parsing. The lock is held only for the lookup, never
+/// while a frame runs, so recursion and concurrent `execute` calls are fine.
+fn load_program(code: &[u8]) -> Result<Arc<Program>, LoadError> {
+    const CACHED_PROGRAMS: usize = 256;
+    static CACHE: OnceLock<Mutex<ProgramCache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(ProgramCache::new(CACHED_PROGRAMS)));
+    // A panic while holding the lock cannot leave the cache inconsistent
+    // (inserts are single map operations), so a poisoned lock is reused.
+    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    cache.get_or_load(code)
+}

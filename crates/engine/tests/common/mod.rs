@@ -1,0 +1,203 @@
+//! Shared test helpers: real guest examples, hand-assembled "script" guests
+//! that issue exact syscalls, a `MockHost` whose nested calls re-enter the
+//! engine, and a recording host wrapper.
+#![allow(dead_code)]
+
+use athena_engine::{execute_with, EngineConfig};
+use athena_interface::mock::{Account, CallHandler, MockHost, MockHostState};
+use athena_interface::{
+    Address, Bytes32, ExecutionResult, Host, Message, Revision, StatusCode, StorageStatus, TxContext,
+};
+use athena_test_elf::{asm, ElfBuilder, PF_R, PF_W};
+
+/// Where script code is loaded.
+pub const TEXT: u32 = 0x1_0000;
+/// Where script data (keys, addresses, payloads) is loaded; writable.
+pub const DATA: u32 = 0x2_0000;
+/// Size of the data segment in memory.
+pub const DATA_SIZE: u32 = 0x2_0000;
+/// Where a script stores `(a0, a1)` after each step.
+pub const RESULTS: u32 = 0x6_0000;
+
+pub const A3: u32 = 13;
+pub const A4: u32 = 14;
+pub const A5: u32 = 15;
+
+/// Gas for tests that do not care.
+pub const GAS: u64 = 10_000_000;
+
+/// One step of a script guest.
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    /// `ECALL` with `t0 = number` and `a0..a5 = args`; then `(a0, a1)` is
+    /// stored at `RESULTS + 8 * index`.
+    Sys(u32, [u32; 6]),
+    /// Spin forever (runs out of gas).
+    Loop,
+}
+
+/// Shorthand for [`Op::Sys`].
+pub fn sys(number: u32, args: &[u32]) -> Op {
+    let mut a = [0u32; 6];
+    a[..args.len()].copy_from_slice(args);
+    Op::Sys(number, a)
+}
+
+/// A guest that performs `ops` in order and then `RETURN`s the 8-byte
+/// result records of every step (see [`results`]). `data` is loaded at
+/// [`DATA`].
+pub fn script(ops: &[Op], data: &[u8]) -> Vec<u8> {
+    let mut text = Vec::new();
+    let regs = [asm::A0, asm::A1, asm::A2, A3, A4, A5];
+    for (i, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Sys(number, args) => {
+                for (reg, value) in regs.iter().zip(args) {
+                    text.extend(asm::li(*reg, value));
+                }
+                text.extend(asm::li(asm::T0, number));
+                text.push(asm::ECALL);
+                text.extend(asm::li(asm::T1, RESULTS + 8 * i as u32));
+                text.push(asm::sw(asm::A0, asm::T1, 0));
+                text.push(asm::sw(asm::A1, asm::T1, 4));
+            }
+            Op::Loop => text.push(0x0000_006f), // jal x0, 0
+        }
+    }
+    text.extend(asm::li(asm::A0, RESULTS));
+    text.extend(asm::li(asm::A1, 8 * ops.len() as u32));
+    text.extend(asm::li(asm::T0, athena_engine::abi::number::RETURN));
+    text.push(asm::ECALL);
+    let mut data = data.to_vec();
+    data.resize(data.len().max(4), 0);
+    ElfBuilder::new(TEXT).text(TEXT, &text).segment(DATA, PF_R | PF_W, data, DATA_SIZE).build()
+}
+
+/// Decodes a script's return data into per-step `(a0, a1)`.
+pub fn results(output: &[u8]) -> Vec<(u32, u32)> {
+    output
+        .chunks_exact(8)
+        .map(|c| (u32::from_le_bytes(c[..4].try_into().unwrap()), u32::from_le_bytes(c[4..].try_into().unwrap())))
+        .collect()
+}
+
+/// The ELF bytes of guest example `name` (built once per process).
+pub fn example(name: &str) -> Vec<u8> {
+    let path = athena_guest_builder::example_elf(athena_guest_builder::GuestTarget::Rv32em, name)
+        .unwrap_or_else(|e| panic!("building guest examples: {e}"));
+    std::fs::read(path).unwrap()
+}
+
+pub fn addr(b: u8) -> Address {
+    Address::new([b; 24])
+}
+
+pub fn word(b: u8) -> Bytes32 {
+    Bytes32::new([b; 32])
+}
+
+/// A top-level call message to `recipient`.
+pub fn message(recipient: Address, input: &[u8], gas: u64) -> Message {
+    Message { gas, recipient, sender: addr(0xee), input: input.to_vec(), ..Message::default() }
+}
+
+/// The code an account runs: its own, or its template's.
+pub fn code_of(state: &MockHostState, address: &Address) -> Vec<u8> {
+    match state.accounts.get(address) {
+        Some(a) if !a.code.is_empty() => a.code.clone(),
+        Some(Account { template: Some(t), .. }) => state.accounts.get(t).map(|t| t.code.clone()).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// A call handler that runs the callee's code with the engine, against the
+/// same world state (moved into a fresh `MockHost` for the duration).
+pub fn engine_handler(config: EngineConfig) -> CallHandler {
+    Box::new(move |state, msg| {
+        let code = code_of(state, &msg.recipient);
+        let mut inner = MockHost::new();
+        inner.state = std::mem::take(state);
+        inner.set_call_handler(engine_handler(config));
+        let result = execute_with(&config, &mut inner, Revision::LATEST, &msg, &code);
+        *state = std::mem::take(&mut inner.state);
+        result
+    })
+}
+
+/// A `MockHost` whose nested calls re-enter the engine with `config`.
+pub fn engine_host(config: EngineConfig) -> MockHost {
+    let mut host = MockHost::new();
+    host.set_call_handler(engine_handler(config));
+    host
+}
+
+/// Installs `code` at `address`.
+pub fn install(host: &mut MockHost, address: Address, code: Vec<u8>) {
+    host.accounts.entry(address).or_default().code = code;
+}
+
+/// Runs `address`'s code as the top-level frame.
+pub fn run(host: &mut MockHost, config: &EngineConfig, address: Address, input: &[u8], gas: u64) -> ExecutionResult {
+    let code = code_of(host, &address);
+    execute_with(config, host, Revision::LATEST, &message(address, input, gas), &code)
+}
+
+/// Runs `f` on a thread with a generous stack: nested frames recurse
+/// natively (engine → host → engine). Depth 64 fits in 2 MiB today; the
+/// margin keeps the test about depth, not about stack frame sizes.
+pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new().stack_size(64 << 20).spawn(f).unwrap().join().unwrap()
+}
+
+/// A host that records which callbacks the engine made, then delegates to
+/// a `MockHost`.
+#[derive(Default)]
+pub struct Recorder {
+    pub inner: MockHost,
+    pub log: Vec<&'static str>,
+}
+
+impl Recorder {
+    /// Whether any callback that changes state was made.
+    pub fn wrote(&self) -> bool {
+        self.log.iter().any(|c| matches!(*c, "set_storage" | "call" | "spawn" | "deploy" | "emit_log"))
+    }
+}
+
+impl Host for Recorder {
+    fn account_exists(&self, address: &Address) -> bool {
+        self.inner.account_exists(address)
+    }
+    fn get_storage(&self, address: &Address, key: &Bytes32) -> Bytes32 {
+        self.inner.get_storage(address, key)
+    }
+    fn set_storage(&mut self, address: &Address, key: &Bytes32, value: &Bytes32) -> StorageStatus {
+        self.log.push("set_storage");
+        self.inner.set_storage(address, key, value)
+    }
+    fn get_balance(&self, address: &Address) -> u64 {
+        self.inner.get_balance(address)
+    }
+    fn call(&mut self, msg: Message) -> ExecutionResult {
+        self.log.push("call");
+        self.inner.call(msg)
+    }
+    fn spawn(&mut self, template: &Address, state: &[u8]) -> Result<Address, StatusCode> {
+        self.log.push("spawn");
+        self.inner.spawn(template, state)
+    }
+    fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
+        self.log.push("deploy");
+        self.inner.deploy(code)
+    }
+    fn get_tx_context(&self) -> TxContext {
+        self.inner.get_tx_context()
+    }
+    fn get_block_hash(&self, height: u64) -> Bytes32 {
+        self.inner.get_block_hash(height)
+    }
+    fn emit_log(&mut self, address: &Address, topics: &[Bytes32], data: &[u8]) {
+        self.log.push("emit_log");
+        self.inner.emit_log(address, topics, data)
+    }
+}

@@ -1,0 +1,311 @@
+//! Host functions: storage, balances, calls, spawn/deploy, context, logs,
+//! return data and precompiles.
+//!
+//! These are the syscalls `athena-engine` serves from the node (numbers
+//! `0x100` and up). The numbers, register conventions, bounds and gas are
+//! normative in `docs/syscalls.md` and `docs/gas.md`; this module mirrors
+//! the numbers (the guest cannot depend on host crates) and a host-side test
+//! checks that the two copies agree.
+//!
+//! Invalid arguments (a buffer in the guard page, a length over a bound)
+//! never return an error here: the engine ends the whole frame with
+//! `invalid_syscall_argument`. The safe wrappers only pass valid slices, so
+//! they can only hit the length bounds, which each wrapper documents.
+
+use alloc::vec::Vec;
+use core::arch::asm;
+
+/// Host-function syscall numbers (mirror of `athena_engine::abi::number`).
+pub mod number {
+    /// `RETURN(ptr, len)`: end the frame successfully with return data.
+    pub const RETURN: u32 = 0x100;
+    /// `REVERT(ptr, len)`: end the frame with status revert and revert data.
+    pub const REVERT: u32 = 0x101;
+    /// `STORAGE_READ(key_ptr, out_ptr)`.
+    pub const STORAGE_READ: u32 = 0x102;
+    /// `STORAGE_WRITE(key_ptr, value_ptr) -> a0 = storage status`.
+    pub const STORAGE_WRITE: u32 = 0x103;
+    /// `GET_BALANCE(addr_ptr | 0) -> (a0, a1)`.
+    pub const GET_BALANCE: u32 = 0x104;
+    /// `CALL(addr_ptr, input_ptr, input_len, value_lo, value_hi, gas) -> (status, len)`.
+    pub const CALL: u32 = 0x105;
+    /// `RETURNDATA_SIZE() -> a0`.
+    pub const RETURNDATA_SIZE: u32 = 0x106;
+    /// `RETURNDATA_COPY(dst, offset, len) -> a0`.
+    pub const RETURNDATA_COPY: u32 = 0x107;
+    /// `SPAWN(template_ptr, state_ptr, state_len, out_ptr) -> a0 = status`.
+    pub const SPAWN: u32 = 0x108;
+    /// `DEPLOY(code_ptr, code_len, out_ptr) -> a0 = status`.
+    pub const DEPLOY: u32 = 0x109;
+    /// `GET_CONTEXT(out_ptr)`: 88-byte frame context record.
+    pub const GET_CONTEXT: u32 = 0x10A;
+    /// `GET_TX_CONTEXT(out_ptr)`: 88-byte transaction context record.
+    pub const GET_TX_CONTEXT: u32 = 0x10B;
+    /// `GET_BLOCK_HASH(height_lo, height_hi, out_ptr)`.
+    pub const GET_BLOCK_HASH: u32 = 0x10C;
+    /// `EMIT_LOG(topics_ptr, topic_count, data_ptr, data_len)`.
+    pub const EMIT_LOG: u32 = 0x10D;
+    /// `SHA256(ptr, len, out_ptr)`.
+    pub const SHA256: u32 = 0x110;
+    /// `BLAKE3(ptr, len, out_ptr)`.
+    pub const BLAKE3: u32 = 0x111;
+    /// `ED25519_VERIFY(msg_ptr, msg_len, pubkey_ptr, sig_ptr) -> a0`.
+    pub const ED25519_VERIFY: u32 = 0x112;
+}
+
+/// Largest return/revert data accepted by [`return_data`] and [`revert`].
+pub const MAX_RETURN_DATA: usize = 64 * 1024;
+/// Largest call input accepted by [`call`].
+pub const MAX_CALL_INPUT: usize = 64 * 1024;
+/// Most topics of one log entry.
+pub const MAX_LOG_TOPICS: usize = 4;
+/// Largest log payload.
+pub const MAX_LOG_DATA: usize = 4 * 1024;
+/// `gas` argument of [`call`] meaning "as much as may be forwarded".
+pub const GAS_ALL: u32 = u32::MAX;
+
+/// An account address (24 bytes).
+pub type Address = [u8; 24];
+/// A storage key or value, log topic or hash (32 bytes).
+pub type Word = [u8; 32];
+
+/// Status codes a host function can report (the `athena_interface`
+/// `StatusCode` values a guest may see).
+pub mod status {
+    /// The operation succeeded.
+    pub const SUCCESS: u32 = 0;
+    /// Generic failure (e.g. the callee panicked, unknown template).
+    pub const FAILURE: u32 = 1;
+    /// The callee reverted; its revert data is the return data.
+    pub const REVERT: u32 = 2;
+    /// The callee ran out of gas.
+    pub const OUT_OF_GAS: u32 = 3;
+    /// The call would exceed the depth limit; the callee never ran.
+    pub const CALL_DEPTH_EXCEEDED: u32 = 6;
+    /// The value exceeds the caller's balance; the callee never ran.
+    pub const INSUFFICIENT_BALANCE: u32 = 7;
+}
+
+/// Raw host syscall with six arguments, returning `(a0, a1)`.
+///
+/// # Safety
+///
+/// The engine reads and writes the guest memory the arguments name; the
+/// caller must make those ranges valid for that access.
+#[inline(always)]
+pub unsafe fn syscall6(n: u32, args: [u32; 6]) -> (u32, u32) {
+    let (a0, a1): (u32, u32);
+    asm!(
+        "ecall",
+        in("t0") n,
+        inlateout("a0") args[0] => a0,
+        inlateout("a1") args[1] => a1,
+        in("a2") args[2],
+        in("a3") args[3],
+        in("a4") args[4],
+        in("a5") args[5],
+        options(nostack),
+    );
+    (a0, a1)
+}
+
+fn ptr<T>(p: *const T) -> u32 {
+    p as u32
+}
+
+/// Ends the frame successfully with `data` as return data. Data longer
+/// than [`MAX_RETURN_DATA`] ends the frame with `invalid_syscall_argument`.
+pub fn return_data(data: &[u8]) -> ! {
+    end(number::RETURN, data)
+}
+
+/// Ends the frame with status revert and `data` as revert data: the
+/// frame's effects are undone, unused gas goes back to the caller.
+pub fn revert(data: &[u8]) -> ! {
+    end(number::REVERT, data)
+}
+
+fn end(n: u32, data: &[u8]) -> ! {
+    // SAFETY: `data` is readable for its length.
+    unsafe { syscall6(n, [ptr(data.as_ptr()), data.len() as u32, 0, 0, 0, 0]) };
+    // The engine never resumes a frame after RETURN/REVERT; a host that did
+    // would see a failure rather than the guest running on.
+    crate::syscall::exit(1)
+}
+
+/// The own account's storage slot `key` (zero if never written).
+pub fn storage_read(key: &Word) -> Word {
+    let mut out = [0u8; 32];
+    // SAFETY: both buffers are valid for 32 bytes.
+    unsafe { syscall6(number::STORAGE_READ, [ptr(key.as_ptr()), ptr(out.as_mut_ptr()), 0, 0, 0, 0]) };
+    out
+}
+
+/// How a [`storage_write`] changed the slot (the `StorageStatus` values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageStatus {
+    /// The slot already held the value.
+    Unchanged,
+    /// Zero → non-zero.
+    Added,
+    /// Non-zero → another non-zero value.
+    Modified,
+    /// Non-zero → zero.
+    Deleted,
+}
+
+/// Sets the own account's slot `key` to `value` (zero deletes it).
+pub fn storage_write(key: &Word, value: &Word) -> StorageStatus {
+    // SAFETY: both buffers are valid for 32 bytes.
+    let (s, _) = unsafe { syscall6(number::STORAGE_WRITE, [ptr(key.as_ptr()), ptr(value.as_ptr()), 0, 0, 0, 0]) };
+    match s {
+        0 => StorageStatus::Unchanged,
+        1 => StorageStatus::Added,
+        2 => StorageStatus::Modified,
+        _ => StorageStatus::Deleted,
+    }
+}
+
+/// The balance of `address`, or of the own account for `None`.
+pub fn balance(address: Option<&Address>) -> u64 {
+    let p = address.map_or(0, |a| ptr(a.as_ptr()));
+    // SAFETY: `p` is 0 (own account) or a valid 24-byte address.
+    let (lo, hi) = unsafe { syscall6(number::GET_BALANCE, [p, 0, 0, 0, 0, 0]) };
+    u64::from(lo) | (u64::from(hi) << 32)
+}
+
+/// What a [`call`] returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallResult {
+    /// The callee's status ([`status`]); 0 is success.
+    pub status: u32,
+    /// The callee's return data (or revert data).
+    pub output: Vec<u8>,
+}
+
+impl CallResult {
+    /// Whether the callee succeeded (its effects are kept).
+    pub fn is_success(&self) -> bool {
+        self.status == status::SUCCESS
+    }
+}
+
+/// Calls `address` with `input`, transferring `value` and offering at most
+/// `gas` ([`GAS_ALL`] for as much as may be forwarded: all but 1/64 of what
+/// is left). A failing callee's effects are undone and this frame
+/// continues. Input longer than [`MAX_CALL_INPUT`] ends this frame with
+/// `invalid_syscall_argument`.
+pub fn call(address: &Address, input: &[u8], value: u64, gas: u32) -> CallResult {
+    let args =
+        [ptr(address.as_ptr()), ptr(input.as_ptr()), input.len() as u32, value as u32, (value >> 32) as u32, gas];
+    // SAFETY: the address and input are readable for their lengths.
+    let (status, len) = unsafe { syscall6(number::CALL, args) };
+    let mut output = alloc::vec![0u8; len as usize];
+    returndata_copy(0, &mut output);
+    CallResult { status, output }
+}
+
+/// Length of the most recent call's output.
+pub fn returndata_size() -> usize {
+    // SAFETY: touches no memory.
+    unsafe { syscall6(number::RETURNDATA_SIZE, [0; 6]).0 as usize }
+}
+
+/// Copies the most recent call's output from `offset` into `buf`; returns
+/// the number of bytes copied.
+pub fn returndata_copy(offset: usize, buf: &mut [u8]) -> usize {
+    if buf.is_empty() {
+        return 0;
+    }
+    // SAFETY: the engine writes at most `buf.len()` bytes into `buf`.
+    let (n, _) =
+        unsafe { syscall6(number::RETURNDATA_COPY, [ptr(buf.as_mut_ptr()), offset as u32, buf.len() as u32, 0, 0, 0]) };
+    n as usize
+}
+
+/// Creates an instance of `template` with the immutable `state` blob;
+/// `Err(status)` if the host refused (e.g. unknown template).
+pub fn spawn(template: &Address, state: &[u8]) -> Result<Address, u32> {
+    let mut out = [0u8; 24];
+    let args = [ptr(template.as_ptr()), ptr(state.as_ptr()), state.len() as u32, ptr(out.as_mut_ptr()), 0, 0];
+    // SAFETY: inputs readable, `out` writable for 24 bytes.
+    match unsafe { syscall6(number::SPAWN, args) } {
+        (0, _) => Ok(out),
+        (s, _) => Err(s),
+    }
+}
+
+/// Stores `code` (an ELF file) as a new template and returns its address;
+/// `Err(status)` if the code does not load or the host refused it.
+pub fn deploy(code: &[u8]) -> Result<Address, u32> {
+    let mut out = [0u8; 24];
+    // SAFETY: `code` readable, `out` writable for 24 bytes.
+    match unsafe { syscall6(number::DEPLOY, [ptr(code.as_ptr()), code.len() as u32, ptr(out.as_mut_ptr()), 0, 0, 0]) } {
+        (0, _) => Ok(out),
+        (s, _) => Err(s),
+    }
+}
+
+/// The frame's context (`GET_CONTEXT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// The own account.
+    pub address: Address,
+    /// The immediate caller.
+    pub caller: Address,
+    /// The caller's template, if the host reported one.
+    pub caller_template: Option<Address>,
+    /// Value received with this call.
+    pub value: u64,
+    /// Call depth (0 for the transaction's top frame).
+    pub depth: u32,
+}
+
+/// Reads the frame's [`Context`].
+pub fn context() -> Context {
+    let mut raw = [0u8; 88];
+    // SAFETY: `raw` is writable for the 88 bytes the engine writes.
+    unsafe { syscall6(number::GET_CONTEXT, [ptr(raw.as_mut_ptr()), 0, 0, 0, 0, 0]) };
+    let address = |at: usize| -> Address { raw[at..at + 24].try_into().unwrap_or([0; 24]) };
+    let template = address(48);
+    Context {
+        address: address(0),
+        caller: address(24),
+        caller_template: if template == [0; 24] { None } else { Some(template) },
+        value: u64::from_le_bytes(raw[72..80].try_into().unwrap_or([0; 8])),
+        depth: u32::from_le_bytes(raw[80..84].try_into().unwrap_or([0; 4])),
+    }
+}
+
+/// Emits a log entry with up to [`MAX_LOG_TOPICS`] topics and up to
+/// [`MAX_LOG_DATA`] bytes of data (more ends the frame).
+pub fn emit_log(topics: &[Word], data: &[u8]) {
+    let args = [ptr(topics.as_ptr()), topics.len() as u32, ptr(data.as_ptr()), data.len() as u32, 0, 0];
+    // SAFETY: topics and data are readable for their lengths.
+    unsafe { syscall6(number::EMIT_LOG, args) };
+}
+
+fn digest(n: u32, data: &[u8]) -> Word {
+    let mut out = [0u8; 32];
+    // SAFETY: `data` readable, `out` writable for 32 bytes.
+    unsafe { syscall6(n, [ptr(data.as_ptr()), data.len() as u32, ptr(out.as_mut_ptr()), 0, 0, 0]) };
+    out
+}
+
+/// SHA-256 of `data` (native precompile; at most 1 MiB).
+pub fn sha256(data: &[u8]) -> Word {
+    digest(number::SHA256, data)
+}
+
+/// BLAKE3 of `data` (native precompile; at most 1 MiB).
+pub fn blake3(data: &[u8]) -> Word {
+    digest(number::BLAKE3, data)
+}
+
+/// Whether `signature` is a valid (strict) Ed25519 signature of `message`
+/// under `public_key` (native precompile; message at most 1 MiB).
+pub fn ed25519_verify(message: &[u8], public_key: &[u8; 32], signature: &[u8; 64]) -> bool {
+    let args = [ptr(message.as_ptr()), message.len() as u32, ptr(public_key.as_ptr()), ptr(signature.as_ptr()), 0, 0];
+    // SAFETY: all three buffers are readable for their lengths.
+    unsafe { syscall6(number::ED25519_VERIFY, args).0 == 1 }
+}
