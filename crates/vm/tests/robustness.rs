@@ -111,7 +111,8 @@ fn random_word(rng: &mut SmallRng, flavor: Flavor, regs: RegisterSet, index: usi
                 2 => 0x00,
                 _ => {
                     // SUB / SRA
-                    w = (w & !(7 << 12)) | (if rng.gen_bool(0.5) { 0 } else { 5 } << 12);
+                    let f3 = if rng.gen_bool(0.5) { 0 } else { 5 };
+                    w = (w & !(7 << 12)) | (f3 << 12);
                     0x20
                 }
             };
