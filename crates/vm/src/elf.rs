@@ -77,9 +77,6 @@ fn collect_segments(
             _ => continue,
         }
         let index = segments.len();
-        if index >= MAX_SEGMENTS {
-            return Err(LoadError::TooManySegments(headers.len()));
-        }
         let mem_size = ph.p_memsz(endian);
         let file_size = ph.p_filesz(endian);
         if file_size > mem_size {
@@ -87,8 +84,12 @@ fn collect_segments(
         }
         if mem_size == 0 {
             // An empty segment occupies nothing; skip it instead of letting
-            // its address trip the overlap or guard checks.
+            // its address trip the overlap, guard or count checks.
             continue;
+        }
+        if index >= MAX_SEGMENTS {
+            let loads = headers.iter().filter(|h| h.p_type(endian) == elf::PT_LOAD && h.p_memsz(endian) > 0).count();
+            return Err(LoadError::TooManySegments(loads));
         }
         // Bound the total before copying anything, so a file whose headers
         // all point at the same large range cannot make us copy it many times.

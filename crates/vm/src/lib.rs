@@ -28,6 +28,7 @@ mod elf;
 mod fast;
 pub mod gas;
 pub mod isa;
+pub mod jit_support;
 pub mod machine;
 pub mod memory;
 pub mod program;

@@ -16,6 +16,10 @@ use crate::trap::{Exit, Outcome, Trap};
 /// masked register index never needs a bounds check.
 pub(crate) const REGISTER_SLOTS: usize = 64;
 
+/// Most bytes one run may `WRITE` (fd 1 and 2 together): output is for
+/// diagnostics and tools, and the host must never buffer unbounded data.
+pub const MAX_OUTPUT_BYTES: u32 = 4 * 1024 * 1024;
+
 /// Register index of the stack pointer.
 pub const REG_SP: usize = 2;
 
@@ -71,6 +75,8 @@ pub struct Machine<'p> {
     pub(crate) memory: Memory,
     pub(crate) gas: GasMeter,
     pub(crate) instructions: u64,
+    /// Bytes written to fd 1 and 2 so far (bounded by [`MAX_OUTPUT_BYTES`]).
+    pub(crate) output_written: u32,
 }
 
 impl<'p> Machine<'p> {
@@ -92,7 +98,15 @@ impl<'p> Machine<'p> {
         }
         let mut regs = [0u32; REGISTER_SLOTS];
         regs[REG_SP] = STACK_TOP;
-        Ok(Self { program, regs, pc: program.entry(), memory, gas: GasMeter::new(config.gas_limit), instructions: 0 })
+        Ok(Self {
+            program,
+            regs,
+            pc: program.entry(),
+            memory,
+            gas: GasMeter::new(config.gas_limit),
+            instructions: 0,
+            output_written: 0,
+        })
     }
 
     /// The register file (`x0..x31`; RV32E programs only use `x0..x15`).
@@ -249,7 +263,7 @@ impl<'p> Machine<'p> {
             SyscallContext { regs: &mut self.regs, memory: &mut self.memory, gas: &mut self.gas, pc, number: num };
         match num {
             number::HALT => return Ok(Some(ctx.arg(0))),
-            number::WRITE => sys_write(&mut ctx, env)?,
+            number::WRITE => sys_write(&mut ctx, env, &mut self.output_written)?,
             number::INPUT_LEN => {
                 let len = u32::try_from(env.input().len()).unwrap_or(u32::MAX);
                 ctx.set_result(len);
@@ -264,13 +278,18 @@ impl<'p> Machine<'p> {
     }
 }
 
-fn sys_write<E: Environment>(ctx: &mut SyscallContext<'_>, env: &mut E) -> Result<(), SyscallError> {
+fn sys_write<E: Environment>(ctx: &mut SyscallContext<'_>, env: &mut E, written: &mut u32) -> Result<(), SyscallError> {
     let (fd, addr, len) = (ctx.arg(0), ctx.arg(1), ctx.arg(2));
     if fd != 1 && fd != 2 {
         return Err(ctx.invalid(format!("file descriptor {fd} is not 1 (stdout) or 2 (stderr)")));
     }
     ctx.check_readable(addr, len)?;
+    let total = written.checked_add(len).filter(|&t| t <= MAX_OUTPUT_BYTES);
+    let Some(total) = total else {
+        return Err(ctx.invalid(format!("output would exceed {MAX_OUTPUT_BYTES} bytes per run")));
+    };
     ctx.charge(gas::copy_cost(len))?;
+    *written = total;
     ctx.with_memory(addr, len, |_, chunk| env.write(fd, chunk))?;
     ctx.set_result(len);
     Ok(())

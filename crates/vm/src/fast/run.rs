@@ -8,8 +8,8 @@
 //! slow op) picks the next run.
 
 use super::compile::{FastRegion, Kind, Op};
-use crate::machine::{branch_taken, Machine, Stop, REGISTER_SLOTS};
 use crate::isa::BranchOp;
+use crate::machine::{branch_taken, Machine, Stop, REGISTER_SLOTS};
 use crate::memory::GUARD_END;
 use crate::syscall::Environment;
 use crate::trap::Outcome;

@@ -331,3 +331,28 @@ fn illegal_words_that_are_never_executed_are_harmless() {
         assert_eq!(run.halted(), 3, "{:?}", r.set);
     }
 }
+
+#[test]
+fn write_output_per_run_is_bounded() {
+    const MIB: u32 = 1024 * 1024;
+    assert_eq!(athena_vm::machine::MAX_OUTPUT_BYTES, 4 * MIB);
+    for r in SETS {
+        // Three WRITEs of 1.5 MiB of (zero) memory: the third would pass 4 MiB.
+        let mut code = Vec::new();
+        let mut third = 0;
+        for i in 0..3 {
+            code.extend(setup(&[(A0, 1), (A1, FAR), (A2, 3 * MIB / 2), (T0, WRITE)]));
+            if i == 2 {
+                third = pc_of(code.len());
+            }
+            code.push(ecall());
+        }
+        code.extend(halt());
+        let run = Test::new(r.set, code).run();
+        match run.trap() {
+            Trap::InvalidSyscallArgument { pc, number, .. } => assert_eq!((pc, number), (third, WRITE)),
+            other => panic!("expected InvalidSyscallArgument, got {other:?}"),
+        }
+        assert_eq!(run.env.stdout.len() as u32, 3 * MIB, "the refused WRITE wrote nothing");
+    }
+}
