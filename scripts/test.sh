@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 echo "==> checking the guest toolchain" >&2
 bash scripts/install-guest-toolchain.sh
+echo "==> checking host-test dependencies (C compiler, Go)" >&2
+bash scripts/install-host-deps.sh
 
 if cargo nextest --version >/dev/null 2>&1; then
     echo "==> cargo nextest run --workspace" >&2

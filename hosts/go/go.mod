@@ -1,0 +1,3 @@
+module athena.invalid/hosts/go
+
+go 1.19
