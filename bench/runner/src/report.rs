@@ -87,6 +87,8 @@ impl Results {
         self.time_table(&mut s, "Time per run (median)", |m| m.median_ns);
         self.time_table(&mut s, "Fastest iteration (min; least disturbed by other load)", |m| m.min_ns);
         self.work_table(&mut s);
+        self.throughput_table(&mut s);
+        self.native_ratio_table(&mut s);
         self.rss_table(&mut s);
         self.engine_table(&mut s);
         self.problems(&mut s);
@@ -148,6 +150,46 @@ impl Results {
             for e in &self.engines {
                 let w = self.cell(e.name, *task).and_then(|m| m.work);
                 let _ = write!(s, " {} |", w.map(fmt_count).unwrap_or_else(|| "-".into()));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+
+    /// Guest work per second (e.g. guest instructions per second for
+    /// Athena): the interpreter's raw speed, independent of how many
+    /// instructions each ISA needs for the workload.
+    fn throughput_table(&self, s: &mut String) {
+        let _ = writeln!(s, "## Guest work per second (millions of the unit above, median time)\n");
+        self.header(s, "workload");
+        for task in self.tasks.iter().filter(|t| matches!(t, Task::Run(_))) {
+            let _ = write!(s, "| {} |", task.name());
+            for e in &self.engines {
+                let rate = self.cell(e.name, *task).and_then(|m| {
+                    let (work, ns) = (m.work?, self.good_time(e.name, *task)?);
+                    (ns > 0).then(|| work as f64 * 1e3 / ns as f64)
+                });
+                let _ = write!(s, " {} |", rate.map(|r| format!("{r:.0}")).unwrap_or_else(|| "-".into()));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+
+    /// Every engine's time as a multiple of native's: the cost of running
+    /// the same Rust code in a VM instead of on the metal.
+    fn native_ratio_table(&self, s: &mut String) {
+        let _ = writeln!(s, "## Slowdown against native (median time / native median time)\n");
+        self.header(s, "workload");
+        for task in self.tasks.iter().filter(|t| matches!(t, Task::Run(_))) {
+            let _ = write!(s, "| {} |", task.name());
+            let native = self.good_time("native", *task);
+            for e in &self.engines {
+                let ratio = match (self.good_time(e.name, *task), native) {
+                    (Some(t), Some(n)) if n > 0 => format!("{}x", fmt_ratio(t as f64 / n as f64)),
+                    _ => "-".into(),
+                };
+                let _ = write!(s, " {ratio} |");
             }
             s.push('\n');
         }
