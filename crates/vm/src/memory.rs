@@ -276,6 +276,18 @@ impl Memory {
         }
     }
 
+    /// A raw pointer to the bytes of the allocated page holding `addr`, and
+    /// whether the page has read-only bytes: for the recompiler's inline page
+    /// cache (docs/jit.md). Pages are boxed and never freed or moved while
+    /// the memory lives, so the pointer stays valid until the memory is
+    /// dropped; taking it needs `&mut self` so that writes through it are
+    /// derived from a unique borrow. Using it is the caller's `unsafe`.
+    pub fn page_ptr_mut(&mut self, addr: u32) -> Option<(*mut u8, bool)> {
+        let (dir, index, _) = split(addr);
+        let page = self.directory.get_mut(dir)?.as_mut()?.get_mut(index)?.as_mut()?;
+        Some((page.bytes.as_mut_ptr(), page.has_read_only))
+    }
+
     /// The fast engine's store: succeeds only for an aligned store into an
     /// already-allocated page with no read-only bytes (the common case), and
     /// returns `false` without effect otherwise so the caller can take the

@@ -1,0 +1,403 @@
+//! Differential test: the recompiler must agree with the reference
+//! interpreter bit for bit (exit, gas, instruction count, output, registers,
+//! pc) on random programs, at many gas limits.
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+
+use athena_jit::JitProgram;
+use athena_vm::{
+    CollectingEnvironment, Environment, Machine, MachineConfig, Program, RegisterSet, Segment, SyscallContext,
+    SyscallError, SyscallOutcome,
+};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+const CODE_BASE: u32 = 0x2_0000;
+const DATA_BASE: u32 = 0x6_0000;
+
+fn enc_r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32) -> u32 {
+    (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x33
+}
+fn enc_i(imm: i32, rs1: u32, f3: u32, rd: u32, opcode: u32) -> u32 {
+    (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode
+}
+fn enc_s(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+    let imm = imm as u32;
+    (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23
+}
+fn enc_b(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+    let imm = imm as u32;
+    (((imm >> 12) & 1) << 31)
+        | (((imm >> 5) & 0x3f) << 25)
+        | (rs2 << 20)
+        | (rs1 << 15)
+        | (f3 << 12)
+        | (((imm >> 1) & 0xf) << 8)
+        | (((imm >> 11) & 1) << 7)
+        | 0x63
+}
+fn enc_j(imm: i32, rd: u32) -> u32 {
+    let imm = imm as u32;
+    (((imm >> 20) & 1) << 31)
+        | (((imm >> 1) & 0x3ff) << 21)
+        | (((imm >> 11) & 1) << 20)
+        | (((imm >> 12) & 0xff) << 12)
+        | (rd << 7)
+        | 0x6f
+}
+
+/// Random code biased toward programs that run long: `x3` points at a data
+/// area, small register pool, loops through backward branches, calls and
+/// returns through `x1`, syscalls, and a sprinkle of traps (misaligned
+/// accesses and jumps, guard-region accesses, read-only stores, raw words).
+fn generate(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32> {
+    let top = if regs == RegisterSet::Rv32e { 16 } else { 32 };
+    let pick = |rng: &mut SmallRng| -> u32 {
+        // Mostly a few hot registers, so values flow between instructions.
+        if rng.gen_bool(0.7) {
+            [5, 6, 7, 8, 9, 10][rng.gen_range(0..6)]
+        } else {
+            rng.gen_range(0..top)
+        }
+    };
+    let dst = |rng: &mut SmallRng| -> u32 {
+        let r = if rng.gen_bool(0.7) { [6, 7, 8, 9][rng.gen_range(0..4)] } else { rng.gen_range(0..top) };
+        if r == 3 || r == 1 {
+            9
+        } else {
+            r
+        }
+    };
+    let mut w = vec![
+        (DATA_BASE & 0xffff_f000) | (3 << 7) | 0x37, // lui x3, DATA_BASE
+        enc_i(100, 0, 0, 6, 0x13),                   // addi x6, x0, 100 (loop budget)
+    ];
+    while w.len() < len {
+        let at = w.len() as i32;
+        let word = match rng.gen_range(0..100) {
+            0..=24 => {
+                let f3 = rng.gen_range(0..8);
+                let imm = match f3 {
+                    1 => rng.gen_range(0..32),
+                    5 => rng.gen_range(0..32) | if rng.gen_bool(0.5) { 0x400 } else { 0 },
+                    _ => {
+                        if rng.gen_bool(0.5) {
+                            rng.gen_range(-4..4)
+                        } else {
+                            rng.gen_range(-2048..2048)
+                        }
+                    }
+                };
+                enc_i(imm, pick(rng), f3, dst(rng), 0x13)
+            }
+            25..=44 => {
+                let (f7, f3) = match rng.gen_range(0..4) {
+                    0 | 1 => (0, rng.gen_range(0..8)),
+                    2 => (0x20, if rng.gen_bool(0.5) { 0 } else { 5 }),
+                    _ => (1, rng.gen_range(0..8)),
+                };
+                enc_r(f7, pick(rng), pick(rng), f3, dst(rng))
+            }
+            45..=56 => {
+                let f3 = [0, 1, 2, 4, 5][rng.gen_range(0..5)];
+                let (base, imm) = match rng.gen_range(0..20) {
+                    0 => (pick(rng), rng.gen_range(-2048..2048)),
+                    1 => (0, rng.gen_range(0..2048)), // guard region
+                    2 => (3, rng.gen_range(0..512) * 4 + rng.gen_range(1..4)),
+                    3 => (3, 0x2000 + rng.gen_range(0..64) * 4), // read-only segment
+                    4 => (3, 0x3000 + rng.gen_range(0..256) * 4), // never written page
+                    _ => (3, rng.gen_range(0..512) * 4),
+                };
+                enc_i(imm, base, f3, dst(rng), 0x03)
+            }
+            57..=66 => {
+                let f3 = rng.gen_range(0..3);
+                let (base, imm) = match rng.gen_range(0..20) {
+                    0 => (pick(rng), rng.gen_range(-2048..2048)),
+                    1 => (0, rng.gen_range(0..2048)),
+                    2 => (3, rng.gen_range(0..512) * 4 + rng.gen_range(1..4)),
+                    3 => (3, 0x2000 + rng.gen_range(0..64) * 4),
+                    4..=6 => (3, 0x1000 + rng.gen_range(0..512) * 4), // .bss page, allocated on first store
+                    7 => (3, -rng.gen_range(1..512) * 4),             // below the data area: fresh page
+                    _ => (3, rng.gen_range(0..512) * 4),
+                };
+                enc_s(imm, pick(rng), base, f3)
+            }
+            67..=72 => {
+                // Counted loop: decrement x6, branch back while positive.
+                let back = rng.gen_range(1..=at.min(12));
+                w.push(enc_i(-1, 6, 0, 6, 0x13));
+                enc_b(-(back + 1) * 4, 6, 0, 4) // blt x0, x6, back
+            }
+            73..=80 => {
+                let target = rng.gen_range(0..len as i32 + 2);
+                let f3 = [0, 1, 4, 5, 6, 7][rng.gen_range(0..6)];
+                let mut off = (target - at) * 4;
+                if rng.gen_bool(0.03) {
+                    off += 2;
+                }
+                enc_b(off, pick(rng), pick(rng), f3)
+            }
+            81..=84 => {
+                let target = rng.gen_range(0..len as i32 + 2);
+                let mut off = (target - at) * 4;
+                if rng.gen_bool(0.03) {
+                    off += 2;
+                }
+                enc_j(off, if rng.gen_bool(0.6) { 1 } else { 0 })
+            }
+            85..=87 => {
+                // Return through x1, or an indirect jump through junk.
+                let (rs1, imm) = if rng.gen_bool(0.8) {
+                    (1, [0, 0, 0, 4, -4, 1, 2][rng.gen_range(0..7)])
+                } else {
+                    (pick(rng), rng.gen_range(-16..16))
+                };
+                enc_i(imm, rs1, 0, if rng.gen_bool(0.3) { 0 } else { dst(rng) }, 0x67)
+            }
+            88..=90 => {
+                let opcode = if rng.gen_bool(0.5) { 0x37 } else { 0x17 };
+                (rng.gen::<u32>() & 0xffff_f000) | (dst(rng) << 7) | opcode
+            }
+            91..=95 => {
+                let num = [2, 3, 4, 0, 9, 2][rng.gen_range(0..6)];
+                w.push(enc_i(num, 0, 0, 5, 0x13));
+                match num {
+                    2 => {
+                        w.push(enc_i(if rng.gen_bool(0.9) { 1 } else { 3 }, 0, 0, 10, 0x13));
+                        w.push(enc_i(rng.gen_range(0..64), 3, 0, 11, 0x13));
+                        w.push(enc_i(rng.gen_range(0..48), 0, 0, 12, 0x13));
+                    }
+                    4 => {
+                        w.push(enc_i(rng.gen_range(0..128) * 4, 3, 0, 10, 0x13));
+                        w.push(enc_i(rng.gen_range(0..8), 0, 0, 11, 0x13));
+                        w.push(enc_i(rng.gen_range(0..40), 0, 0, 12, 0x13));
+                    }
+                    9 => {
+                        let base = if rng.gen_bool(0.9) { 3 } else { 0 };
+                        w.push(enc_i(rng.gen_range(-4..600) * 4, base, 0, 10, 0x13));
+                        w.push(enc_i(rng.gen_range(0..16), 0, 0, 12, 0x13));
+                    }
+                    _ => {}
+                }
+                0x73
+            }
+            96 => 0x0ff0_000f,
+            97 => 0x0010_0073, // ebreak
+            _ => rng.gen(),
+        };
+        w.push(word);
+    }
+    w.truncate(len);
+    w
+}
+
+/// Collects output and, when `host` is set, serves syscall 9 as a host
+/// function: charges `5 + a2` gas, writes 8 bytes at `a0` (checked), sets
+/// `a0`/`a1`; halts with code 77 when `a2` is 13.
+#[derive(Debug, PartialEq, Eq)]
+struct TestEnv {
+    inner: CollectingEnvironment,
+    host: bool,
+}
+
+impl Environment for TestEnv {
+    fn input(&self) -> &[u8] {
+        self.inner.input()
+    }
+    fn write(&mut self, fd: u32, bytes: &[u8]) {
+        self.inner.write(fd, bytes);
+    }
+    fn syscall(&mut self, number: u32, ctx: &mut SyscallContext<'_>) -> Result<SyscallOutcome, SyscallError> {
+        if !self.host || number != 9 {
+            return self.inner.syscall(number, ctx);
+        }
+        ctx.charge(5 + u64::from(ctx.arg(2)))?;
+        if ctx.arg(2) == 13 {
+            return Ok(SyscallOutcome::Halt { code: 77 });
+        }
+        let dst = ctx.arg(0);
+        ctx.write_memory(dst, &[1, 2, 3, 4, 5, 6, 7, 8])?;
+        let (a, b) = (ctx.arg(1).wrapping_mul(3), ctx.gas_left() as u32);
+        ctx.set_results(a, b);
+        Ok(SyscallOutcome::Continue)
+    }
+}
+
+type Observed = (String, Vec<u32>, u32, TestEnv);
+
+fn observe(jit: Option<&JitProgram>, program: &Program, config: MachineConfig, host: bool) -> Observed {
+    let mut machine = Machine::new(program, config).expect("instantiate");
+    let mut env = TestEnv { inner: CollectingEnvironment::with_input(b"jit differential input".to_vec()), host };
+    let outcome = match jit {
+        Some(jit) => jit.run(&mut machine, &mut env),
+        None => machine.run(&mut env),
+    };
+    (format!("{outcome:?}"), machine.registers().to_vec(), machine.pc(), env)
+}
+
+fn run_jit(jit: &JitProgram, program: &Program, config: MachineConfig) -> Observed {
+    observe(Some(jit), program, config, false)
+}
+
+fn check(program: &Program, jit: &JitProgram, config: MachineConfig, what: &dyn Fn() -> String) {
+    check_env(program, jit, config, false, what);
+}
+
+fn check_env(program: &Program, jit: &JitProgram, config: MachineConfig, host: bool, what: &dyn Fn() -> String) {
+    let r = observe(None, program, config, host);
+    let j = observe(Some(jit), program, config, host);
+    assert_eq!(r.0, j.0, "outcome differs: {}", what());
+    assert_eq!(r.1, j.1, "registers differ: {}", what());
+    assert_eq!(r.2, j.2, "pc differs: {}", what());
+    assert_eq!(r.3, j.3, "output differs: {}", what());
+}
+
+fn segments(code: &[u32]) -> Vec<Segment> {
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    vec![
+        Segment { vaddr: CODE_BASE, mem_size: bytes.len() as u32, data: bytes, executable: true, writable: false },
+        // One written page plus a .bss page allocated (and charged) on first store.
+        Segment { vaddr: DATA_BASE, mem_size: 0x2000, data: vec![0xa5; 0x1000], executable: false, writable: true },
+        Segment { vaddr: DATA_BASE + 0x2000, mem_size: 0x80, data: vec![3; 0x80], executable: false, writable: false },
+    ]
+}
+
+#[test]
+fn jit_matches_reference_on_random_programs() {
+    let mut rng = SmallRng::seed_from_u64(0x5eed_0001);
+    for case in 0..3000 {
+        let regs = if case % 3 == 0 { RegisterSet::Rv32i } else { RegisterSet::Rv32e };
+        let len = rng.gen_range(3..160);
+        let code = generate(&mut rng, regs, len);
+        let program = Program::from_segments(CODE_BASE, regs, segments(&code)).expect("valid program");
+        let jit = JitProgram::compile(&program).expect("compile");
+        for gas in [
+            rng.gen_range(0..40),
+            rng.gen_range(40..300),
+            rng.gen_range(300..4000),
+            rng.gen_range(4000..60_000),
+            1_000_000,
+        ] {
+            let memory_limit = match rng.gen_range(0..5) {
+                0 => 0x3000, // exactly the image: any fresh page is out of memory
+                1 => 0x4000,
+                _ => 1 << 20,
+            };
+            let config = MachineConfig { gas_limit: gas, memory_limit };
+            check(&program, &jit, config, &|| format!("case {case} gas {gas} mem {memory_limit:#x} code {code:08x?}"));
+        }
+    }
+}
+
+#[test]
+fn jit_matches_reference_with_host_functions() {
+    let mut rng = SmallRng::seed_from_u64(0x5eed_0003);
+    for case in 0..1000 {
+        let regs = if case % 2 == 0 { RegisterSet::Rv32i } else { RegisterSet::Rv32e };
+        let len = rng.gen_range(3..120);
+        let code = generate(&mut rng, regs, len);
+        let program = Program::from_segments(CODE_BASE, regs, segments(&code)).expect("valid program");
+        let jit = JitProgram::compile(&program).expect("compile");
+        for gas in [rng.gen_range(0..300), rng.gen_range(300..5000), 1_000_000] {
+            let config = MachineConfig { gas_limit: gas, memory_limit: 1 << 20 };
+            check_env(&program, &jit, config, true, &|| format!("case {case} gas {gas} code {code:08x?}"));
+        }
+    }
+}
+
+#[test]
+fn jit_matches_reference_on_raw_words() {
+    let mut rng = SmallRng::seed_from_u64(0x5eed_0002);
+    for case in 0..2000 {
+        let regs = if case % 2 == 0 { RegisterSet::Rv32e } else { RegisterSet::Rv32i };
+        let words: Vec<u32> = (0..rng.gen_range(1..48)).map(|_| rng.gen()).collect();
+        let program = Program::from_words(CODE_BASE, &words, regs).expect("valid");
+        let jit = JitProgram::compile(&program).expect("compile");
+        let config = MachineConfig { gas_limit: rng.gen_range(0..20_000), memory_limit: 1 << 20 };
+        check(&program, &jit, config, &|| format!("case {case} words {words:08x?}"));
+    }
+}
+
+#[test]
+fn jit_handles_two_adjacent_code_regions() {
+    // Falling off the end of one executable segment into the next, and
+    // jumping back: control crosses regions through the dispatch exit.
+    let first = [enc_i(5, 0, 0, 6, 0x13), enc_i(1, 7, 0, 7, 0x13)]; // x6 = 5; x7 += 1
+    let second = [
+        enc_i(-1, 6, 0, 6, 0x13), // x6 -= 1
+        enc_b(-8, 6, 0, 4),       // blt x0, x6, -> first[1]
+        enc_i(0, 0, 0, 5, 0x13),  // t0 = HALT
+        enc_i(0, 7, 0, 10, 0x13), // a0 = x7
+        0x73,
+    ];
+    let bytes = |ws: &[u32]| -> Vec<u8> { ws.iter().flat_map(|w| w.to_le_bytes()).collect() };
+    let segs = vec![
+        Segment { vaddr: CODE_BASE, mem_size: 8, data: bytes(&first), executable: true, writable: false },
+        Segment { vaddr: CODE_BASE + 8, mem_size: 20, data: bytes(&second), executable: true, writable: false },
+    ];
+    let program = Program::from_segments(CODE_BASE, RegisterSet::Rv32e, segs).expect("valid");
+    let jit = JitProgram::compile(&program).expect("compile");
+    for gas in 0..80 {
+        check(&program, &jit, MachineConfig { gas_limit: gas, memory_limit: 1 << 20 }, &|| format!("gas {gas}"));
+    }
+    let r = run_jit(&jit, &program, MachineConfig::default());
+    assert!(r.0.starts_with("Outcome { exit: Halted { code: 5 }"), "{}", r.0);
+    check(&program, &jit, MachineConfig::default(), &|| "unlimited".into());
+}
+
+/// `lui`+`addi` pair loading an arbitrary 32-bit value into `rd`.
+fn load_const(rd: u32, value: u32) -> [u32; 2] {
+    let lo = ((value << 20) as i32) >> 20; // sign-extended low 12 bits
+    let hi = value.wrapping_sub(lo as u32) & 0xffff_f000;
+    [hi | (rd << 7) | 0x37, enc_i(lo, rd, 0, rd, 0x13)]
+}
+
+#[test]
+fn jit_matches_reference_on_alu_edge_values() {
+    let values =
+        [0u32, 1, 2, 31, 32, 33, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, 0xffff_ffff, 0xffff_fff9, 7, 0x1234_5678];
+    // (funct7, funct3) of every OP instruction, base and M.
+    let ops: Vec<(u32, u32)> =
+        (0..8).map(|f3| (0, f3)).chain([(0x20, 0), (0x20, 5)]).chain((0..8).map(|f3| (1, f3))).collect();
+    // x8 = (x8 ^ result) * odd constant after every op: a bijective chain, so
+    // any single wrong result changes the final x8.
+    let mut code = Vec::from(load_const(9, 0x9e37_79b1));
+    let fold = |code: &mut Vec<u32>| {
+        code.push(enc_r(0, 7, 8, 4, 8)); // xor x8, x8, x7
+        code.push(enc_r(1, 9, 8, 0, 8)); // mul x8, x8, x9
+    };
+    for &a in &values {
+        for &b in &values {
+            code.extend(load_const(5, a));
+            code.extend(load_const(6, b));
+            for &(f7, f3) in &ops {
+                code.push(enc_r(f7, 6, 5, f3, 7));
+                fold(&mut code);
+            }
+            // Immediate forms with b's low 12 bits (shift amounts masked).
+            let imm = ((b << 20) as i32) >> 20;
+            let shamt = (b & 31) as i32;
+            for (f3, imm) in
+                [(0, imm), (2, imm), (3, imm), (4, imm), (6, imm), (7, imm), (1, shamt), (5, shamt), (5, shamt | 0x400)]
+            {
+                code.push(enc_i(imm, 5, f3, 7, 0x13));
+                fold(&mut code);
+            }
+        }
+    }
+    code.extend([enc_i(0, 0, 0, 5, 0x13), enc_i(0, 8, 0, 10, 0x13), 0x73]);
+    let program = Program::from_words(CODE_BASE, &code, RegisterSet::Rv32i).expect("valid");
+    let jit = JitProgram::compile(&program).expect("compile");
+    check(&program, &jit, MachineConfig::default(), &|| "alu edge values".into());
+    let r = run_jit(&jit, &program, MachineConfig::default());
+    assert!(r.0.contains("Halted"), "{}", r.0);
+}
+
+#[test]
+#[should_panic(expected = "different program")]
+fn jit_refuses_a_machine_of_another_program() {
+    let a = Program::from_words(CODE_BASE, &[0x73], RegisterSet::Rv32e).expect("valid");
+    let b = Program::from_words(CODE_BASE, &[0x13, 0x73], RegisterSet::Rv32e).expect("valid");
+    let jit = JitProgram::compile(&a).expect("compile");
+    let _ = run_jit(&jit, &b, MachineConfig::default());
+}
