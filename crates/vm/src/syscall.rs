@@ -9,20 +9,10 @@ use crate::gas::{self, GasMeter};
 use crate::memory::{AccessError, Memory};
 use crate::trap::Trap;
 
-/// Syscall numbers handled by the machine itself (`t0` at `ECALL`).
-pub mod number {
-    /// End the run; `a0` is the exit code.
-    pub const HALT: u32 = 0;
-    /// Write `a2` bytes at `a1` to file descriptor `a0` (1 = stdout, 2 = stderr).
-    pub const WRITE: u32 = 2;
-    /// Returns the length of the run's input in `a0`.
-    pub const INPUT_LEN: u32 = 3;
-    /// Copies input bytes `[a1, a1 + a2)` (clamped to the input) to `a0`;
-    /// returns the number copied in `a0`.
-    pub const INPUT_READ: u32 = 4;
-    /// First number reserved for host functions (`docs/syscalls.md`).
-    pub const HOST_BASE: u32 = 0x100;
-}
+/// Syscall numbers handled by the machine itself (`t0` at `ECALL`), from
+/// the shared `athena-abi` crate; numbers from [`number::HOST_BASE`] up are
+/// host functions.
+pub use athena_abi::machine as number;
 
 /// Register index of `t0`, which carries the syscall number.
 pub const REG_T0: usize = 5;

@@ -3,9 +3,9 @@
 //!
 //! These are the syscalls `athena-engine` serves from the node (numbers
 //! `0x100` and up). The numbers, register conventions, bounds and gas are
-//! normative in `docs/syscalls.md` and `docs/gas.md`; this module mirrors
-//! the numbers (the guest cannot depend on host crates) and a host-side test
-//! checks that the two copies agree.
+//! normative in `docs/syscalls.md` and `docs/gas.md`; the numbers and
+//! bounds come from the dependency-free `athena-abi` crate the engine uses
+//! too, so the two sides cannot disagree.
 //!
 //! Invalid arguments (a buffer in the guard page, a length over a bound)
 //! never return an error here: the engine ends the whole frame with
@@ -15,52 +15,18 @@
 use alloc::vec::Vec;
 use core::arch::asm;
 
-/// Host-function syscall numbers (mirror of `athena_engine::abi::number`).
-pub mod number {
-    /// `RETURN(ptr, len)`: end the frame successfully with return data.
-    pub const RETURN: u32 = 0x100;
-    /// `REVERT(ptr, len)`: end the frame with status revert and revert data.
-    pub const REVERT: u32 = 0x101;
-    /// `STORAGE_READ(key_ptr, out_ptr)`.
-    pub const STORAGE_READ: u32 = 0x102;
-    /// `STORAGE_WRITE(key_ptr, value_ptr) -> a0 = storage status`.
-    pub const STORAGE_WRITE: u32 = 0x103;
-    /// `GET_BALANCE(addr_ptr | 0) -> (a0, a1)`.
-    pub const GET_BALANCE: u32 = 0x104;
-    /// `CALL(addr_ptr, input_ptr, input_len, value_lo, value_hi, gas) -> (status, len)`.
-    pub const CALL: u32 = 0x105;
-    /// `RETURNDATA_SIZE() -> a0`.
-    pub const RETURNDATA_SIZE: u32 = 0x106;
-    /// `RETURNDATA_COPY(dst, offset, len) -> a0`.
-    pub const RETURNDATA_COPY: u32 = 0x107;
-    /// `SPAWN(template_ptr, state_ptr, state_len, out_ptr) -> a0 = status`.
-    pub const SPAWN: u32 = 0x108;
-    /// `DEPLOY(code_ptr, code_len, out_ptr) -> a0 = status`.
-    pub const DEPLOY: u32 = 0x109;
-    /// `GET_CONTEXT(out_ptr)`: 88-byte frame context record.
-    pub const GET_CONTEXT: u32 = 0x10A;
-    /// `GET_TX_CONTEXT(out_ptr)`: 88-byte transaction context record.
-    pub const GET_TX_CONTEXT: u32 = 0x10B;
-    /// `GET_BLOCK_HASH(height_lo, height_hi, out_ptr)`.
-    pub const GET_BLOCK_HASH: u32 = 0x10C;
-    /// `EMIT_LOG(topics_ptr, topic_count, data_ptr, data_len)`.
-    pub const EMIT_LOG: u32 = 0x10D;
-    /// `SHA256(ptr, len, out_ptr)`.
-    pub const SHA256: u32 = 0x110;
-    /// `BLAKE3(ptr, len, out_ptr)`.
-    pub const BLAKE3: u32 = 0x111;
-    /// `ED25519_VERIFY(msg_ptr, msg_len, pubkey_ptr, sig_ptr) -> a0`.
-    pub const ED25519_VERIFY: u32 = 0x112;
-}
+/// Host-function syscall numbers, shared with the engine through the
+/// `athena-abi` crate.
+pub use athena_abi::number;
 
 /// Largest return/revert data accepted by [`return_data`] and [`revert`].
-pub const MAX_RETURN_DATA: usize = 64 * 1024;
+pub const MAX_RETURN_DATA: usize = athena_abi::MAX_RETURN_DATA as usize;
 /// Largest call input accepted by [`call`].
-pub const MAX_CALL_INPUT: usize = 64 * 1024;
+pub const MAX_CALL_INPUT: usize = athena_abi::MAX_CALL_INPUT as usize;
 /// Most topics of one log entry.
-pub const MAX_LOG_TOPICS: usize = 4;
+pub const MAX_LOG_TOPICS: usize = athena_abi::MAX_LOG_TOPICS as usize;
 /// Largest log payload.
-pub const MAX_LOG_DATA: usize = 4 * 1024;
+pub const MAX_LOG_DATA: usize = athena_abi::MAX_LOG_DATA as usize;
 /// `gas` argument of [`call`] meaning "as much as may be forwarded".
 pub const GAS_ALL: u32 = u32::MAX;
 
@@ -263,17 +229,19 @@ pub struct Context {
 
 /// Reads the frame's [`Context`].
 pub fn context() -> Context {
-    let mut raw = [0u8; 88];
-    // SAFETY: `raw` is writable for the 88 bytes the engine writes.
+    use athena_abi::context as at;
+    const ADDRESS: usize = athena_abi::ADDRESS_LEN as usize;
+    let mut raw = [0u8; at::LEN];
+    // SAFETY: `raw` is writable for the `at::LEN` bytes the engine writes.
     unsafe { syscall6(number::GET_CONTEXT, [ptr(raw.as_mut_ptr()), 0, 0, 0, 0, 0]) };
-    let address = |at: usize| -> Address { raw[at..at + 24].try_into().unwrap_or([0; 24]) };
-    let template = address(48);
+    let address = |at: usize| -> Address { raw[at..at + ADDRESS].try_into().unwrap_or([0; ADDRESS]) };
+    let template = address(at::CALLER_TEMPLATE);
     Context {
-        address: address(0),
-        caller: address(24),
-        caller_template: if template == [0; 24] { None } else { Some(template) },
-        value: u64::from_le_bytes(raw[72..80].try_into().unwrap_or([0; 8])),
-        depth: u32::from_le_bytes(raw[80..84].try_into().unwrap_or([0; 4])),
+        address: address(at::ADDRESS),
+        caller: address(at::CALLER),
+        caller_template: if template == [0; ADDRESS] { None } else { Some(template) },
+        value: u64::from_le_bytes(raw[at::VALUE..at::VALUE + 8].try_into().unwrap_or([0; 8])),
+        depth: u32::from_le_bytes(raw[at::DEPTH..at::DEPTH + 4].try_into().unwrap_or([0; 4])),
     }
 }
 

@@ -2,25 +2,15 @@
 //!
 //! A syscall is an `ecall` with its number in `t0` (`x5`), arguments in
 //! `a0..a5` and results in `a0` (and `a1`). The numbers and semantics are
-//! the VM's (`docs/machine.md`); this module is the only place that encodes
-//! them on the guest side. Prefer the safe wrappers in [`crate::io`] and
+//! the VM's (`docs/machine.md`), taken from the `athena-abi` crate the VM
+//! itself uses; this module is the only place that issues them. Prefer the safe wrappers in [`crate::io`] and
 //! [`exit`].
 
 use core::arch::asm;
 
-/// Syscall numbers understood by the VM itself.
-pub mod number {
-    /// End the run; `a0` is the exit code. Never returns.
-    pub const HALT: u32 = 0;
-    /// Write `a2` bytes at `a1` to file descriptor `a0`; returns the count
-    /// written in `a0`.
-    pub const WRITE: u32 = 2;
-    /// Returns the length of the run's input in `a0`.
-    pub const INPUT_LEN: u32 = 3;
-    /// Copies up to `a2` input bytes starting at offset `a1` to `a0`;
-    /// returns the number copied in `a0`.
-    pub const INPUT_READ: u32 = 4;
-}
+/// Syscall numbers understood by the VM itself (shared with the VM through
+/// the `athena-abi` crate).
+pub use athena_abi::machine as number;
 
 /// Performs syscall `n` with up to three arguments and returns `a0`.
 ///
