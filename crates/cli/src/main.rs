@@ -2,6 +2,7 @@
 
 mod build;
 mod run;
+mod selector;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ enum Command {
     /// whichever is present (see `scripts/install-guest-toolchain.sh`), and
     /// prints one line per binary: name, path, size.
     Build(build::BuildArgs),
+    /// Print the 4-byte selector of each method name (first 4 bytes of the
+    /// blake3 hash of the name; docs/transactions.md).
+    Selector(selector::SelectorArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,5 +41,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Build(args) => build::build(args),
+        Command::Selector(args) => selector::selector(args),
     }
 }

@@ -247,3 +247,15 @@ fn engines_agree_on_every_example() {
         }
     }
 }
+
+#[test]
+fn selector_prints_the_blake3_prefix_of_each_name() {
+    let out = athena(&["selector", "spend", "max_spend"]);
+    assert_eq!(out.status.code(), Some(0));
+    let expected: String = ["spend", "max_spend"]
+        .iter()
+        .map(|n| format!("0x{}  {n}\n", hex::encode(&blake3::hash(n.as_bytes()).as_bytes()[..4])))
+        .collect();
+    assert_eq!(text(&out.stdout), expected);
+    assert_eq!(athena(&["selector"]).status.code(), Some(2), "a name is required");
+}
