@@ -275,8 +275,13 @@ impl Host for MockHost {
         self.state.balance(address)
     }
 
-    fn call(&mut self, msg: Message) -> ExecutionResult {
+    fn call(&mut self, mut msg: Message) -> ExecutionResult {
         let state = &mut self.state;
+        // The engine cannot know which template the calling account was
+        // spawned from; the host fills it in from its own tables.
+        if msg.sender_template.is_none() {
+            msg.sender_template = state.accounts.get(&msg.sender).and_then(|a| a.template);
+        }
         state.calls.push(msg.clone());
         if state.balance(&msg.sender) < msg.value {
             return ExecutionResult::not_started(StatusCode::InsufficientBalance, msg.gas);
@@ -443,6 +448,20 @@ mod tests {
         let inner = host.checkpoint();
         host.revert_to(outer);
         host.revert_to(inner);
+    }
+
+    #[test]
+    fn call_fills_in_the_sender_template() {
+        let mut host = MockHost::new();
+        let template = host.deploy(b"\x7fELF").unwrap();
+        let program = host.spawn(&template, b"args").unwrap();
+        host.set_call_handler(|_, msg| ExecutionResult::success(msg.gas, Vec::new()));
+        let msg = Message { sender: program, recipient: addr(9), gas: 10, ..Message::default() };
+        assert!(host.call(msg.clone()).is_success());
+        assert_eq!(host.calls.last().and_then(|m| m.sender_template), Some(template));
+        let msg = Message { sender: addr(8), ..msg };
+        host.call(msg);
+        assert_eq!(host.calls.last().and_then(|m| m.sender_template), None, "no template for plain accounts");
     }
 
     #[test]
