@@ -1,7 +1,9 @@
 //! # athena-engine
 //!
 //! Executes one Athena message frame: loads the recipient's ELF code, runs
-//! it on the [`athena_vm`] interpreter with the message's gas and input,
+//! it on the [`athena_vm`] machine (as native code from `athena-jit` where
+//! the host supports it, else the fast interpreter; see
+//! [`EngineConfig::use_jit`]) with the message's gas and input,
 //! serves the guest's host-function syscalls from an
 //! [`athena_interface::Host`], and turns the way the run ended into an
 //! [`ExecutionResult`].
@@ -36,7 +38,9 @@ mod precompile;
 mod state;
 
 use athena_interface::{ExecutionResult, Host, Message, Revision, StatusCode};
-use athena_vm::{Engine, Exit, LoadError, Machine, MachineConfig, Program, ProgramCache};
+use athena_jit::JitProgram;
+use athena_vm::{code_hash, CodeHash, Engine, Exit, LoadError, Machine, MachineConfig, Program};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use frame::status_of_trap;
@@ -54,7 +58,7 @@ pub const DEFAULT_MEMORY_LIMIT: u32 = 16 * 1024 * 1024;
 
 /// Knobs of the engine. Every node of a network must use the same values
 /// for the consensus-relevant ones (`max_call_depth`, `memory_limit`);
-/// `vm_engine` and `debug_output_limit` never change a result.
+/// `vm_engine`, `use_jit` and `debug_output_limit` never change a result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineConfig {
     /// Deepest allowed frame: a `CALL` from a frame at depth `d` fails with
@@ -67,6 +71,15 @@ pub struct EngineConfig {
     pub memory_limit: u32,
     /// Which VM engine runs the code. Both give identical results.
     pub vm_engine: Engine,
+    /// Whether [`Engine::Fast`] runs as native code compiled by `athena-jit`
+    /// (once per cached program, on first use) where the host supports it
+    /// (x86-64 Linux); elsewhere, or if compiling fails, the fast
+    /// interpreter runs. Off by default while the recompiler is a
+    /// prototype: compiling a large program costs tens of milliseconds and
+    /// several times the interpreter's memory (docs/jit.md), which a
+    /// one-off call does not win back. [`Engine::Reference`] always runs the
+    /// reference interpreter. All three give bit-identical results.
+    pub use_jit: bool,
     /// How many bytes of the guest's stdout and of its stderr
     /// [`execute_traced`] keeps (0 discards them, the default: consensus
     /// execution has no use for them).
@@ -79,6 +92,7 @@ impl Default for EngineConfig {
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             memory_limit: DEFAULT_MEMORY_LIMIT,
             vm_engine: Engine::Fast,
+            use_jit: false,
             debug_output_limit: 0,
         }
     }
@@ -148,15 +162,19 @@ pub fn execute_traced(
     if message.depth > config.max_call_depth {
         return not_run(ExecutionResult::not_started(StatusCode::CallDepthExceeded, message.gas));
     }
-    let Ok(program) = load_program(code) else {
+    let Ok(loaded) = load_program(code) else {
         return not_run(ExecutionResult::failure(StatusCode::Failure));
     };
     let machine_config = MachineConfig { gas_limit: message.gas, memory_limit: config.memory_limit };
-    let Ok(mut machine) = Machine::new(&program, machine_config) else {
+    let Ok(mut machine) = Machine::new(&loaded.program, machine_config) else {
         return not_run(ExecutionResult::failure(StatusCode::Failure));
     };
     let mut frame = frame::Frame::new(host, message, config);
-    let outcome = machine.run_with(config.vm_engine, &mut frame);
+    let jit = if config.use_jit && config.vm_engine == Engine::Fast { loaded.jit() } else { None };
+    let outcome = match jit {
+        Some(jit) => jit.run(&mut machine, &mut frame),
+        None => machine.run_with(config.vm_engine, &mut frame),
+    };
     let result = frame.result(&outcome);
     Trace {
         result,
@@ -167,16 +185,58 @@ pub fn execute_traced(
     }
 }
 
+/// A program in the process-wide cache, with its native code compiled on
+/// first use by a frame that runs the recompiler.
+struct Loaded {
+    program: Program,
+    /// `None` inside: the recompiler is unsupported on this host (or failed);
+    /// such frames run the fast interpreter.
+    jit: OnceLock<Option<JitProgram>>,
+}
+
+impl Loaded {
+    /// The compiled program, compiling it the first time (outside the
+    /// cache lock; concurrent first users wait for one compilation).
+    fn jit(&self) -> Option<&JitProgram> {
+        self.jit.get_or_init(|| JitProgram::compile(&self.program).ok()).as_ref()
+    }
+}
+
+/// Least-recently-used map from code hash to loaded program (the engine's
+/// counterpart of `athena_vm::ProgramCache`, holding the compiled code too).
+struct Cache {
+    clock: u64,
+    entries: BTreeMap<CodeHash, (u64, Arc<Loaded>)>,
+}
+
 /// Programs validated and pre-decoded once per process, keyed by the hash of
 /// their code: nested calls into the same template (and repeated
-/// transactions) skip parsing. The lock is held only for the lookup, never
-/// while a frame runs, so recursion and concurrent `execute` calls are fine.
-fn load_program(code: &[u8]) -> Result<Arc<Program>, LoadError> {
+/// transactions) skip parsing, and native code is compiled once per program.
+/// The lock is held only for the lookup (and a load on a miss), never while
+/// a frame runs or code compiles, so recursion and concurrent `execute`
+/// calls are fine. A hit returns a program built from identical bytes, so
+/// the cache never changes results.
+fn load_program(code: &[u8]) -> Result<Arc<Loaded>, LoadError> {
     const CACHED_PROGRAMS: usize = 256;
-    static CACHE: OnceLock<Mutex<ProgramCache>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(ProgramCache::new(CACHED_PROGRAMS)));
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(Cache { clock: 0, entries: BTreeMap::new() }));
     // A panic while holding the lock cannot leave the cache inconsistent
     // (inserts are single map operations), so a poisoned lock is reused.
     let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    cache.get_or_load(code)
+    let hash = code_hash(code);
+    cache.clock += 1;
+    let clock = cache.clock;
+    if let Some((used, loaded)) = cache.entries.get_mut(&hash) {
+        *used = clock;
+        return Ok(Arc::clone(loaded));
+    }
+    let loaded = Arc::new(Loaded { program: Program::from_elf(code)?, jit: OnceLock::new() });
+    if cache.entries.len() >= CACHED_PROGRAMS {
+        let oldest = cache.entries.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h);
+        if let Some(oldest) = oldest {
+            cache.entries.remove(&oldest);
+        }
+    }
+    cache.entries.insert(hash, (clock, Arc::clone(&loaded)));
+    Ok(loaded)
 }

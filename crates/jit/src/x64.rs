@@ -15,7 +15,7 @@ use crate::JitError;
 use athena_vm::gas::instruction_cost;
 use athena_vm::isa::{AluOp, BranchOp, Instruction, LoadOp, StoreOp};
 use athena_vm::jit_support::JitStop;
-use athena_vm::memory::{Memory, GUARD_END};
+use athena_vm::memory::{Memory, GUARD_END, PAGE_SIZE};
 use athena_vm::program::CodeRegion;
 use athena_vm::{Environment, Machine, Outcome, Program};
 use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, ExecutableBuffer};
@@ -26,7 +26,15 @@ const EXIT_ECALL: i32 = 1;
 const EXIT_DISPATCH: i32 = 2;
 
 /// The block shared between Rust and native code. Field offsets are used
-/// by the generated code; keep them in sync with the `CTX_*` constants.
+/// by the generated code; keep them in sync with the `CTX_*` constants
+/// (checked at compile time below).
+///
+/// The last four fields are the inline page cache (docs/jit.md): one entry
+/// for loads and one for stores, each a guest page number (`addr >> 12`) and
+/// a pointer to that page's 4096 bytes. [`NO_PAGE`] matches no address. A
+/// fresh `Ctx` (empty cache) is built for every entry into native code, so
+/// nothing cached survives a reference step or a syscall, which may
+/// allocate pages.
 #[repr(C)]
 struct Ctx {
     regs: *mut u32,
@@ -34,12 +42,73 @@ struct Ctx {
     gas: u64,
     retired: u64,
     pc: u32,
+    read_page: u32,
+    read_ptr: *mut u8,
+    write_page: u32,
+    write_ptr: *mut u8,
 }
 
 const CTX_MEMORY: i32 = 8;
 const CTX_GAS: i32 = 16;
 const CTX_RETIRED: i32 = 24;
 const CTX_PC: i32 = 32;
+const CTX_READ_PAGE: i32 = 36;
+const CTX_READ_PTR: i32 = 40;
+const CTX_WRITE_PAGE: i32 = 48;
+const CTX_WRITE_PTR: i32 = 56;
+
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(Ctx, regs) == 0);
+    assert!(offset_of!(Ctx, memory) == CTX_MEMORY as usize);
+    assert!(offset_of!(Ctx, gas) == CTX_GAS as usize);
+    assert!(offset_of!(Ctx, retired) == CTX_RETIRED as usize);
+    assert!(offset_of!(Ctx, pc) == CTX_PC as usize);
+    assert!(offset_of!(Ctx, read_page) == CTX_READ_PAGE as usize);
+    assert!(offset_of!(Ctx, read_ptr) == CTX_READ_PTR as usize);
+    assert!(offset_of!(Ctx, write_page) == CTX_WRITE_PAGE as usize);
+    assert!(offset_of!(Ctx, write_ptr) == CTX_WRITE_PTR as usize);
+};
+
+/// Page number of an empty cache entry: guest page numbers are below 2^20.
+const NO_PAGE: u32 = u32::MAX;
+/// `addr >> PAGE_SHIFT` is the page number, `addr & PAGE_MASK` the offset.
+const PAGE_SHIFT: i8 = 12;
+const PAGE_MASK: i32 = PAGE_SIZE as i32 - 1;
+
+impl Ctx {
+    fn new(regs: *mut u32, memory: *mut Memory, gas: u64, retired: u64, pc: u32) -> Self {
+        let null = std::ptr::null_mut();
+        Ctx { regs, memory, gas, retired, pc, read_page: NO_PAGE, read_ptr: null, write_page: NO_PAGE, write_ptr: null }
+    }
+
+    /// Refills the cache for the page of `addr` if it is allocated: the read
+    /// entry always, the write entry if the page has no read-only bytes; an
+    /// entry already holding that page is replaced either way, so every
+    /// cached pointer to a page comes from its latest `&mut` reborrow.
+    /// Returns the page pointer and whether stores may go through it.
+    ///
+    /// # Safety
+    ///
+    /// `self.memory` points to the live `Memory` exclusively borrowed by
+    /// `Compiled::run` for the current native call.
+    unsafe fn refill(&mut self, addr: u32, for_store: bool) -> Option<(*mut u8, bool)> {
+        // SAFETY: guaranteed by the caller; no reference to the memory exists
+        // while native code runs (only page pointers, which this reborrow
+        // does not touch for other pages).
+        let (ptr, read_only) = unsafe { (*self.memory).page_ptr_mut(addr) }?;
+        let page = addr >> PAGE_SHIFT;
+        if !for_store || self.read_page == page {
+            self.read_page = page;
+            self.read_ptr = ptr;
+        }
+        if !read_only && (for_store || self.write_page == page) {
+            self.write_page = page;
+            self.write_ptr = ptr;
+        }
+        Some((ptr, !read_only))
+    }
+}
 
 /// Signature of the trampoline at the start of the code buffer.
 type Enter = unsafe extern "sysv64" fn(ctx: *mut Ctx, entry: *const u8) -> u32;
@@ -145,44 +214,88 @@ unsafe impl Send for Compiled {}
 // SAFETY: as above; running only reads the compiled code and tables.
 unsafe impl Sync for Compiled {}
 
-// ---- memory helpers called from native code -------------------------------
+// ---- page-cache miss helpers called from native code ----------------------
 //
-// Native code has already checked alignment and the guard region; these do
-// the page-table walk. `mem` is the machine's memory, exclusively borrowed by
-// `Compiled::run` for the whole native call.
+// Native code has already checked alignment and the guard region, and found
+// that the page of `addr` is not the cached one. These refill the cache
+// (`Ctx::refill`) and perform the access through the fresh page pointer.
+// `ctx` is the block passed to the trampoline; its `memory` is the machine's
+// memory, exclusively borrowed by `Compiled::run` for the whole native call.
 
-extern "sysv64" fn load_lb(mem: *const Memory, addr: u32) -> u32 {
-    // SAFETY: `mem` points to the live `Memory` borrowed by `Compiled::run`.
-    unsafe { (*mem).read_u8(addr) as i8 as i32 as u32 }
+/// Loads `N` bytes at the aligned `addr` (zero if the page is unallocated,
+/// as the interpreter reads it), zero-extended.
+///
+/// # Safety
+///
+/// `ctx` is the live block of the current native call; `addr` is aligned to `N`.
+#[inline(always)]
+unsafe fn load_miss<const N: usize>(ctx: *mut Ctx, addr: u32) -> u32 {
+    // SAFETY: `ctx` is valid and not otherwise borrowed during the call.
+    let Some((page, _)) = (unsafe { (*ctx).refill(addr, false) }) else { return 0 };
+    let mut bytes = [0u8; 4];
+    // SAFETY: `page` points to the 4096 bytes of the page of `addr` (pages are
+    // boxed and never freed while the memory lives); `addr` is aligned to
+    // `N` <= 4, so `[off, off + N)` is inside the page.
+    unsafe {
+        let src = page.add((addr & PAGE_SIZE.wrapping_sub(1)) as usize);
+        std::ptr::copy_nonoverlapping(src, bytes.as_mut_ptr(), N);
+    }
+    u32::from_le_bytes(bytes)
 }
-extern "sysv64" fn load_lbu(mem: *const Memory, addr: u32) -> u32 {
+
+extern "sysv64" fn load_lb(ctx: *mut Ctx, addr: u32) -> u32 {
+    // SAFETY: called from native code with the live ctx and a checked address.
+    unsafe { load_miss::<1>(ctx, addr) as u8 as i8 as i32 as u32 }
+}
+extern "sysv64" fn load_lbu(ctx: *mut Ctx, addr: u32) -> u32 {
     // SAFETY: as in `load_lb`.
-    unsafe { u32::from((*mem).read_u8(addr)) }
+    unsafe { load_miss::<1>(ctx, addr) }
 }
-extern "sysv64" fn load_lh(mem: *const Memory, addr: u32) -> u32 {
+extern "sysv64" fn load_lh(ctx: *mut Ctx, addr: u32) -> u32 {
     // SAFETY: as in `load_lb`.
-    unsafe { (*mem).read_u16(addr) as i16 as i32 as u32 }
+    unsafe { load_miss::<2>(ctx, addr) as u16 as i16 as i32 as u32 }
 }
-extern "sysv64" fn load_lhu(mem: *const Memory, addr: u32) -> u32 {
+extern "sysv64" fn load_lhu(ctx: *mut Ctx, addr: u32) -> u32 {
     // SAFETY: as in `load_lb`.
-    unsafe { u32::from((*mem).read_u16(addr)) }
+    unsafe { load_miss::<2>(ctx, addr) }
 }
-extern "sysv64" fn load_lw(mem: *const Memory, addr: u32) -> u32 {
+extern "sysv64" fn load_lw(ctx: *mut Ctx, addr: u32) -> u32 {
     // SAFETY: as in `load_lb`.
-    unsafe { (*mem).read_u32(addr) }
+    unsafe { load_miss::<4>(ctx, addr) }
 }
-extern "sysv64" fn store_sb(mem: *mut Memory, addr: u32, value: u32) -> bool {
-    // SAFETY: `mem` points to the live `Memory` exclusively borrowed by
-    // `Compiled::run`; no other reference to it exists during the call.
-    unsafe { (*mem).store_fast(addr, 1, value) }
+
+/// Stores the low `N` bytes of `value` at the aligned `addr` if its page is
+/// allocated and has no read-only bytes; otherwise returns `false` without
+/// effect (native code then refunds and steps: allocation, page gas, memory
+/// limit and read-only checks are the reference stepper's).
+///
+/// # Safety
+///
+/// As [`load_miss`].
+#[inline(always)]
+unsafe fn store_miss<const N: usize>(ctx: *mut Ctx, addr: u32, value: u32) -> bool {
+    // SAFETY: `ctx` is valid and not otherwise borrowed during the call.
+    let Some((page, true)) = (unsafe { (*ctx).refill(addr, true) }) else { return false };
+    // SAFETY: as in `load_miss`; the page pointer comes from a `&mut`
+    // reborrow, and the page has no read-only bytes.
+    unsafe {
+        let dst = page.add((addr & PAGE_SIZE.wrapping_sub(1)) as usize);
+        std::ptr::copy_nonoverlapping(value.to_le_bytes().as_ptr(), dst, N);
+    }
+    true
 }
-extern "sysv64" fn store_sh(mem: *mut Memory, addr: u32, value: u32) -> bool {
+
+extern "sysv64" fn store_sb(ctx: *mut Ctx, addr: u32, value: u32) -> bool {
+    // SAFETY: called from native code with the live ctx and a checked address.
+    unsafe { store_miss::<1>(ctx, addr, value) }
+}
+extern "sysv64" fn store_sh(ctx: *mut Ctx, addr: u32, value: u32) -> bool {
     // SAFETY: as in `store_sb`.
-    unsafe { (*mem).store_fast(addr, 2, value) }
+    unsafe { store_miss::<2>(ctx, addr, value) }
 }
-extern "sysv64" fn store_sw(mem: *mut Memory, addr: u32, value: u32) -> bool {
+extern "sysv64" fn store_sw(ctx: *mut Ctx, addr: u32, value: u32) -> bool {
     // SAFETY: as in `store_sb`.
-    unsafe { (*mem).store_fast(addr, 4, value) }
+    unsafe { store_miss::<4>(ctx, addr, value) }
 }
 
 /// Byte offset of guest register `r` in the register array.
@@ -349,12 +462,17 @@ impl Compiled {
             let gas = machine.gas_left();
             let retired = machine.jit_instructions();
             let (regs, memory) = machine.jit_regs_and_memory();
-            let mut ctx = Ctx { regs: regs.as_mut_ptr(), memory, gas, retired, pc };
+            let mut ctx = Ctx::new(regs.as_mut_ptr(), memory, gas, retired, pc);
             // SAFETY: `entry` is a slot entry of this buffer (alive in
             // `self`); the native code only touches `ctx`, the 64-slot
-            // register array (indices < 32) and, through the helpers, the
-            // memory — both exclusively borrowed from `machine` for this call
-            // and not otherwise used until it returns.
+            // register array (indices < 32) and guest memory: through the
+            // miss helpers, and through the cached page pointers at offsets
+            // `< 4096 - size + 1` within their page (the inline tag check
+            // guarantees the address is in the cached page). Registers and
+            // memory are exclusively borrowed from `machine` for this call
+            // and not otherwise used until it returns; the cache starts
+            // empty (`Ctx::new`) and native code never allocates, so every
+            // cached pointer is to a live page.
             let kind = unsafe { (self.enter)(&mut ctx, entry) };
             let Ctx { gas, retired, pc, .. } = ctx;
             machine.jit_set_gas_left(gas);
@@ -769,7 +887,7 @@ fn emit_insn(
             put(ops, map.loc(rd), EAX);
         }
         Instruction::Load { op, rd, rs1, offset } => {
-            let (size, helper): (i32, extern "sysv64" fn(*const Memory, u32) -> u32) = match op {
+            let (size, helper): (i32, extern "sysv64" fn(*mut Ctx, u32) -> u32) = match op {
                 LoadOp::Lb => (1, load_lb),
                 LoadOp::Lbu => (1, load_lbu),
                 LoadOp::Lh => (2, load_lh),
@@ -779,18 +897,41 @@ fn emit_insn(
             let slow = g.refund_label(ops, i);
             emit_address_checks(ops, map.loc(rs1), offset, size, slow);
             if rd != 0 {
+                // Hit: the page of `esi` is the cached read page; read at
+                // `read_ptr + (esi & 0xfff)` (in bounds: aligned, size <= 4).
+                // Miss: the helper refills the cache and reads.
                 let f = helper as usize as i64;
                 dynasm!(ops
                     ; .arch x64
-                    ; mov rdi, QWORD [r12 + CTX_MEMORY]
+                    ; mov eax, esi
+                    ; shr eax, PAGE_SHIFT
+                    ; cmp eax, DWORD [r12 + CTX_READ_PAGE]
+                    ; jne >miss
+                    ; mov edx, esi
+                    ; and edx, PAGE_MASK
+                    ; add rdx, QWORD [r12 + CTX_READ_PTR]
+                );
+                match op {
+                    LoadOp::Lb => dynasm!(ops ; .arch x64 ; movsx eax, BYTE [rdx]),
+                    LoadOp::Lbu => dynasm!(ops ; .arch x64 ; movzx eax, BYTE [rdx]),
+                    LoadOp::Lh => dynasm!(ops ; .arch x64 ; movsx eax, WORD [rdx]),
+                    LoadOp::Lhu => dynasm!(ops ; .arch x64 ; movzx eax, WORD [rdx]),
+                    LoadOp::Lw => dynasm!(ops ; .arch x64 ; mov eax, DWORD [rdx]),
+                }
+                dynasm!(ops
+                    ; .arch x64
+                    ; jmp >done
+                    ; miss:
+                    ; mov rdi, r12
                     ; mov rax, QWORD f
                     ; call rax
+                    ; done:
                 );
                 put(ops, map.loc(rd), EAX);
             }
         }
         Instruction::Store { op, rs1, rs2, offset } => {
-            let (size, helper): (i32, extern "sysv64" fn(*mut Memory, u32, u32) -> bool) = match op {
+            let (size, helper): (i32, extern "sysv64" fn(*mut Ctx, u32, u32) -> bool) = match op {
                 StoreOp::Sb => (1, store_sb),
                 StoreOp::Sh => (2, store_sh),
                 StoreOp::Sw => (4, store_sw),
@@ -798,14 +939,36 @@ fn emit_insn(
             let slow = g.refund_label(ops, i);
             emit_address_checks(ops, map.loc(rs1), offset, size, slow);
             get(ops, EDX, map.loc(rs2));
+            // Hit: the page of `esi` is the cached write page (allocated, no
+            // read-only bytes); write at `write_ptr + (esi & 0xfff)`.
+            // Miss: the helper refills the cache and writes, or refuses
+            // (unallocated or read-only page): refund and step.
             let f = helper as usize as i64;
             dynasm!(ops
                 ; .arch x64
-                ; mov rdi, QWORD [r12 + CTX_MEMORY]
+                ; mov eax, esi
+                ; shr eax, PAGE_SHIFT
+                ; cmp eax, DWORD [r12 + CTX_WRITE_PAGE]
+                ; jne >miss
+                ; mov eax, esi
+                ; and eax, PAGE_MASK
+                ; add rax, QWORD [r12 + CTX_WRITE_PTR]
+            );
+            match op {
+                StoreOp::Sb => dynasm!(ops ; .arch x64 ; mov BYTE [rax], dl),
+                StoreOp::Sh => dynasm!(ops ; .arch x64 ; mov WORD [rax], dx),
+                StoreOp::Sw => dynasm!(ops ; .arch x64 ; mov DWORD [rax], edx),
+            }
+            dynasm!(ops
+                ; .arch x64
+                ; jmp >done
+                ; miss:
+                ; mov rdi, r12
                 ; mov rax, QWORD f
                 ; call rax
                 ; test al, al
                 ; jz =>slow
+                ; done:
             );
         }
         Instruction::Jal { rd, offset } => {

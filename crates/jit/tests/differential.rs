@@ -401,3 +401,92 @@ fn jit_refuses_a_machine_of_another_program() {
     let jit = JitProgram::compile(&a).expect("compile");
     let _ = run_jit(&jit, &b, MachineConfig::default());
 }
+
+/// The inline page cache: loads and stores alternating between pages (each
+/// access a hit or a miss depending on the previous one), a pointer walking
+/// into fresh pages (allocated by the reference stepper, then stored to and
+/// loaded from right away), a host function writing memory between native
+/// runs, stores to a page that has read-only bytes (allowed bytes: stepped;
+/// read-only bytes: the final store faults), at every gas limit and with a
+/// memory limit that runs out mid-walk.
+#[test]
+fn jit_page_cache_matches_reference() {
+    let (lw, lh, lbu, sw, sh, sb) = (2, 1, 4, 2, 1, 0);
+    let load = |f3: u32, rd: u32, base: u32, imm: i32| enc_i(imm, base, f3, rd, 0x03);
+    let store = |f3: u32, rs2: u32, base: u32, imm: i32| enc_s(imm, rs2, base, f3);
+    let add = |rd: u32, a: u32, b: u32| enc_r(0, b, a, 0, rd);
+    let mut code = Vec::new();
+    // x3 page 0 (data), x18 page 1 (data), x19 page 2 (data), x20 and x21
+    // .bss pages, x22 the page with read-only bytes, x16 a walking pointer
+    // in never-touched memory; x6 loop counter, x8 checksum.
+    for (rd, value) in [
+        (3, DATA_BASE),
+        (18, DATA_BASE + 0x1000),
+        (19, DATA_BASE + 0x2000),
+        (20, DATA_BASE + 0x3000),
+        (21, DATA_BASE + 0x4000),
+        (22, DATA_BASE + 0x5000),
+        (16, 0x7000_0ff0),
+    ] {
+        code.extend(load_const(rd, value));
+    }
+    code.push(enc_i(24, 0, 0, 6, 0x13)); // x6 = 24
+    let top = code.len() as i32;
+    code.extend([
+        load(lw, 9, 3, 0),
+        add(8, 8, 9),
+        store(sw, 8, 18, 4),
+        load(lw, 9, 19, 8),
+        store(sb, 9, 3, 1),
+        load(lh, 10, 18, 4),
+        add(8, 8, 10),
+        store(sw, 8, 20, 0), // .bss: allocated by the stepper on first use
+        load(lw, 10, 20, 0),
+        store(sh, 10, 21, 2),
+        load(lbu, 10, 21, 3),
+        add(8, 8, 10),
+        store(sw, 8, 22, 0x100), // page with read-only bytes, writable byte
+        load(lw, 10, 22, 0x100),
+        load(lw, 9, 22, 0x10), // read-only bytes read fine
+        add(8, 8, 10),
+        add(8, 8, 9),
+        store(sw, 8, 16, 0), // fresh page every few iterations
+        store(sw, 9, 16, 4), // right after the allocating store
+        load(lw, 10, 16, 0),
+        add(8, 8, 10),
+        // Host function 9 writes 8 bytes at a0 (a .bss page) between runs.
+        enc_i(9, 0, 0, 5, 0x13),
+        enc_i(16, 20, 0, 10, 0x13),
+        enc_i(3, 0, 0, 12, 0x13),
+        0x73,
+        load(lw, 9, 20, 16),
+        add(8, 8, 9),
+        enc_i(0x3f8, 16, 0, 16, 0x13), // x16 += 0x3f8: crosses pages
+        enc_i(-1, 6, 0, 6, 0x13),
+    ]);
+    let at = code.len() as i32;
+    code.push(enc_b((top - at) * 4, 6, 0, 4)); // blt x0, x6, top
+    code.push(store(sw, 8, 22, 0x10)); // read-only bytes: faults
+    code.extend([enc_i(0, 0, 0, 5, 0x13), enc_i(0, 8, 0, 10, 0x13), 0x73]);
+
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let data: Vec<u8> = (0..0x3000u32).map(|i| (i.wrapping_mul(0x9e37_79b1) >> 13) as u8).collect();
+    let segs = vec![
+        Segment { vaddr: CODE_BASE, mem_size: bytes.len() as u32, data: bytes, executable: true, writable: false },
+        Segment { vaddr: DATA_BASE, mem_size: 0x5000, data, executable: false, writable: true },
+        Segment { vaddr: DATA_BASE + 0x5000, mem_size: 0x80, data: vec![7; 0x80], executable: false, writable: false },
+    ];
+    let program = Program::from_segments(CODE_BASE, RegisterSet::Rv32i, segs).expect("valid program");
+    let jit = JitProgram::compile(&program).expect("compile");
+    let full = observe(None, &program, MachineConfig { gas_limit: 1_000_000, memory_limit: 1 << 20 }, true);
+    let fault = format!("StoreFault {{ pc: {}, addr: {} }}", CODE_BASE + 4 * at as u32 + 4, DATA_BASE + 0x5010);
+    assert!(full.0.contains(&fault), "{}", full.0);
+    let used: u64 =
+        full.0.split("gas_used: ").nth(1).and_then(|s| s.split(',').next()).and_then(|s| s.parse().ok()).expect("gas");
+    for memory_limit in [1 << 20, 0x9000, 0xb000] {
+        for gas in (0..=used + 1).chain([1_000_000]) {
+            let config = MachineConfig { gas_limit: gas, memory_limit };
+            check_env(&program, &jit, config, true, &|| format!("gas {gas} mem {memory_limit:#x}"));
+        }
+    }
+}

@@ -1,18 +1,20 @@
 //! ATHENA ENGINE SLOT: Athena's own VM (`crates/vm`, feature `athena`).
 //!
 //! `athena` runs the default (fast) engine, `athena-ref` the reference
-//! interpreter. The guest is `bench/guests/athena` (riscv32em ELF): it reads
+//! interpreter, `athena-jit` the x86-64 recompiler (`crates/jit`: compiled
+//! once in `load`, then `JitProgram::run` per run). The guest is `bench/guests/athena` (riscv32em ELF): it reads
 //! the workload id (u32 LE) with INPUT_LEN/INPUT_READ, WRITEs the 8-byte LE
 //! checksum to fd 1 and HALTs with 0. This file is the only place that
 //! touches the `athena-vm` API; adjust it here when that API changes.
 
+use athena_jit::JitProgram;
 use athena_vm::{CollectingEnvironment, Exit, Machine, MachineConfig, Program};
 use bench_workloads::Workload;
 
 use super::{Engine, EngineSpec, RunOutput, BUDGET};
 
 /// Specs of the Athena engines.
-pub const SPECS: [EngineSpec; 2] = [
+pub const SPECS: [EngineSpec; 3] = [
     EngineSpec {
         name: "athena",
         artifact: Some("athena.elf"),
@@ -25,23 +27,36 @@ pub const SPECS: [EngineSpec; 2] = [
         work_unit: "instr",
         note: "athena-vm reference interpreter (Engine::Reference), gas metered, riscv32em guest",
     },
+    EngineSpec {
+        name: "athena-jit",
+        artifact: Some("athena.elf"),
+        work_unit: "instr",
+        note: "athena-jit x86-64 recompiler (compiled in load), gas metered, riscv32em guest",
+    },
 ];
 
 /// Creates engine `name` (`athena` or `athena-ref`) for the ELF `elf`.
 pub fn create(name: &str, elf: Vec<u8>) -> Result<Box<dyn Engine>, String> {
-    let engine = match name {
-        "athena" => athena_vm::Engine::Fast,
-        "athena-ref" => athena_vm::Engine::Reference,
+    let (engine, use_jit) = match name {
+        "athena" => (athena_vm::Engine::Fast, false),
+        "athena-ref" => (athena_vm::Engine::Reference, false),
+        "athena-jit" => (athena_vm::Engine::Fast, true),
         _ => return Err(format!("unknown Athena engine `{name}`")),
     };
-    Ok(Box::new(Athena { elf, engine, program: None }))
+    if use_jit && !athena_jit::is_supported() {
+        return Err("athena-jit needs an x86-64 Linux host".into());
+    }
+    Ok(Box::new(Athena { elf, engine, use_jit, program: None, jit: None }))
 }
 
 /// Athena holding the riscv32em guest.
 struct Athena {
     elf: Vec<u8>,
     engine: athena_vm::Engine,
+    /// Run `jit` instead of `engine`.
+    use_jit: bool,
     program: Option<Program>,
+    jit: Option<JitProgram>,
 }
 
 impl Athena {
@@ -55,7 +70,12 @@ impl Athena {
 
 impl Engine for Athena {
     fn load(&mut self) -> Result<bool, String> {
-        self.program = Some(Program::from_elf(&self.elf).map_err(|e| e.to_string())?);
+        self.jit = None;
+        let program = Program::from_elf(&self.elf).map_err(|e| e.to_string())?;
+        if self.use_jit {
+            self.jit = Some(JitProgram::compile(&program).map_err(|e| e.to_string())?);
+        }
+        self.program = Some(program);
         Ok(true)
     }
 
@@ -66,7 +86,10 @@ impl Engine for Athena {
     fn run(&mut self, workload: Workload) -> Result<RunOutput, String> {
         let mut machine = self.machine()?;
         let mut env = CollectingEnvironment::with_input((workload as u32).to_le_bytes());
-        let outcome = machine.run_with(self.engine, &mut env);
+        let outcome = match &self.jit {
+            Some(jit) => jit.run(&mut machine, &mut env),
+            None => machine.run_with(self.engine, &mut env),
+        };
         match outcome.exit {
             Exit::Halted { code: 0 } => {}
             other => return Err(format!("guest ended with {other:?}")),
