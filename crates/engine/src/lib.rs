@@ -39,8 +39,7 @@ mod state;
 
 use athena_interface::{ExecutionResult, Host, Message, Revision, StatusCode};
 use athena_jit::JitProgram;
-use athena_vm::{code_hash, CodeHash, Engine, Exit, LoadError, Machine, MachineConfig, Program};
-use std::collections::BTreeMap;
+use athena_vm::{Engine, Exit, LoadError, Machine, MachineConfig, Program, ProgramCache};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use frame::status_of_trap;
@@ -202,13 +201,6 @@ impl Loaded {
     }
 }
 
-/// Least-recently-used map from code hash to loaded program (the engine's
-/// counterpart of `athena_vm::ProgramCache`, holding the compiled code too).
-struct Cache {
-    clock: u64,
-    entries: BTreeMap<CodeHash, (u64, Arc<Loaded>)>,
-}
-
 /// Programs validated and pre-decoded once per process, keyed by the hash of
 /// their code: nested calls into the same template (and repeated
 /// transactions) skip parsing, and native code is compiled once per program.
@@ -218,25 +210,10 @@ struct Cache {
 /// the cache never changes results.
 fn load_program(code: &[u8]) -> Result<Arc<Loaded>, LoadError> {
     const CACHED_PROGRAMS: usize = 256;
-    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(Cache { clock: 0, entries: BTreeMap::new() }));
+    static CACHE: OnceLock<Mutex<ProgramCache<Loaded>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(ProgramCache::new(CACHED_PROGRAMS)));
     // A panic while holding the lock cannot leave the cache inconsistent
     // (inserts are single map operations), so a poisoned lock is reused.
     let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let hash = code_hash(code);
-    cache.clock += 1;
-    let clock = cache.clock;
-    if let Some((used, loaded)) = cache.entries.get_mut(&hash) {
-        *used = clock;
-        return Ok(Arc::clone(loaded));
-    }
-    let loaded = Arc::new(Loaded { program: Program::from_elf(code)?, jit: OnceLock::new() });
-    if cache.entries.len() >= CACHED_PROGRAMS {
-        let oldest = cache.entries.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h);
-        if let Some(oldest) = oldest {
-            cache.entries.remove(&oldest);
-        }
-    }
-    cache.entries.insert(hash, (clock, Arc::clone(&loaded)));
-    Ok(loaded)
+    cache.get_or_insert_with(code, || Ok(Loaded { program: Program::from_elf(code)?, jit: OnceLock::new() }))
 }

@@ -19,33 +19,49 @@ pub fn code_hash(elf: &[u8]) -> CodeHash {
 }
 
 /// Least-recently-used cache of loaded programs (see the module docs).
+///
+/// `T` is what is kept per program: the [`Program`] itself by default, or a
+/// layer's own wrapper around it (the engine keeps compiled native code
+/// beside each program).
 #[derive(Debug)]
-pub struct ProgramCache {
+pub struct ProgramCache<T = Program> {
     capacity: usize,
     clock: u64,
-    entries: BTreeMap<CodeHash, (u64, Arc<Program>)>,
+    entries: BTreeMap<CodeHash, (u64, Arc<T>)>,
     hits: u64,
     misses: u64,
 }
 
-impl ProgramCache {
+impl ProgramCache<Program> {
+    /// The program for `elf`, loaded and validated on a miss. Load errors
+    /// are returned and not cached (the bytes are rejected every time).
+    pub fn get_or_load(&mut self, elf: &[u8]) -> Result<Arc<Program>, LoadError> {
+        self.get_or_insert_with(elf, || Program::from_elf(elf))
+    }
+}
+
+impl<T> ProgramCache<T> {
     /// A cache holding at most `capacity` programs (at least one).
     pub fn new(capacity: usize) -> Self {
         Self { capacity: capacity.max(1), clock: 0, entries: BTreeMap::new(), hits: 0, misses: 0 }
     }
 
-    /// The program for `elf`, loaded and validated on a miss. Load errors
-    /// are returned and not cached (the bytes are rejected every time).
-    pub fn get_or_load(&mut self, elf: &[u8]) -> Result<Arc<Program>, LoadError> {
+    /// The entry for `elf`, made by `load` on a miss (which must build it
+    /// from exactly these bytes). Errors are returned and not cached.
+    pub fn get_or_insert_with(
+        &mut self,
+        elf: &[u8],
+        load: impl FnOnce() -> Result<T, LoadError>,
+    ) -> Result<Arc<T>, LoadError> {
         let hash = code_hash(elf);
         self.clock += 1;
-        if let Some((used, program)) = self.entries.get_mut(&hash) {
+        if let Some((used, entry)) = self.entries.get_mut(&hash) {
             *used = self.clock;
             self.hits += 1;
-            return Ok(Arc::clone(program));
+            return Ok(Arc::clone(entry));
         }
         self.misses += 1;
-        let program = Arc::new(Program::from_elf(elf)?);
+        let program = Arc::new(load()?);
         if self.entries.len() >= self.capacity {
             let oldest = self.entries.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h);
             if let Some(oldest) = oldest {

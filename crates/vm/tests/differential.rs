@@ -114,7 +114,7 @@ fn random_program(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32>
             89..=91 => {
                 // lui/auipc
                 let opc = if rng.gen_bool(0.5) { 0x37 } else { 0x17 };
-                (rng.gen::<u32>() & 0xffff_f000) | ((reg(rng) as u32) << 7) | opc
+                (rng.gen::<u32>() & 0xffff_f000) | (reg(rng) << 7) | opc
             }
             92..=95 => {
                 // syscall: t0 = 2 (write) / 3 / 4 / 0 (halt) / junk, then ecall
