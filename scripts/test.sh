@@ -18,3 +18,6 @@ else
 fi
 echo "==> doc tests" >&2
 cargo test --workspace --doc --quiet
+echo "==> lints (rustfmt, clippy)" >&2
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
