@@ -6,6 +6,7 @@
 //! - `r12`: pointer to the [`Ctx`] block;
 //! - `r13`: gas left (`u64`);
 //! - `r14`: instructions retired (`u64`);
+//! - `CACHE_HOSTS` (`rbp`, `r15`): the hottest guest registers;
 //! - everything else is scratch (`eax`/`ecx` carry the exit kind and pc).
 
 // `dynasm!`'s dynamic-register operands (`Rd(n)`) expand to `n.into()`.
@@ -43,9 +44,9 @@ struct Ctx {
     retired: u64,
     pc: u32,
     read_page: u32,
-    read_ptr: *mut u8,
+    read_base: usize,
     write_page: u32,
-    write_ptr: *mut u8,
+    write_base: usize,
 }
 
 const CTX_MEMORY: i32 = 8;
@@ -53,9 +54,9 @@ const CTX_GAS: i32 = 16;
 const CTX_RETIRED: i32 = 24;
 const CTX_PC: i32 = 32;
 const CTX_READ_PAGE: i32 = 36;
-const CTX_READ_PTR: i32 = 40;
+const CTX_READ_BASE: i32 = 40;
 const CTX_WRITE_PAGE: i32 = 48;
-const CTX_WRITE_PTR: i32 = 56;
+const CTX_WRITE_BASE: i32 = 56;
 
 const _: () = {
     use std::mem::offset_of;
@@ -65,21 +66,19 @@ const _: () = {
     assert!(offset_of!(Ctx, retired) == CTX_RETIRED as usize);
     assert!(offset_of!(Ctx, pc) == CTX_PC as usize);
     assert!(offset_of!(Ctx, read_page) == CTX_READ_PAGE as usize);
-    assert!(offset_of!(Ctx, read_ptr) == CTX_READ_PTR as usize);
+    assert!(offset_of!(Ctx, read_base) == CTX_READ_BASE as usize);
     assert!(offset_of!(Ctx, write_page) == CTX_WRITE_PAGE as usize);
-    assert!(offset_of!(Ctx, write_ptr) == CTX_WRITE_PTR as usize);
+    assert!(offset_of!(Ctx, write_base) == CTX_WRITE_BASE as usize);
 };
 
 /// Page number of an empty cache entry: guest page numbers are below 2^20.
 const NO_PAGE: u32 = u32::MAX;
-/// `addr >> PAGE_SHIFT` is the page number, `addr & PAGE_MASK` the offset.
+/// `addr >> PAGE_SHIFT` is the page number.
 const PAGE_SHIFT: i8 = 12;
-const PAGE_MASK: i32 = PAGE_SIZE as i32 - 1;
 
 impl Ctx {
     fn new(regs: *mut u32, memory: *mut Memory, gas: u64, retired: u64, pc: u32) -> Self {
-        let null = std::ptr::null_mut();
-        Ctx { regs, memory, gas, retired, pc, read_page: NO_PAGE, read_ptr: null, write_page: NO_PAGE, write_ptr: null }
+        Ctx { regs, memory, gas, retired, pc, read_page: NO_PAGE, read_base: 0, write_page: NO_PAGE, write_base: 0 }
     }
 
     /// Refills the cache for the page of `addr` if it is allocated: the read
@@ -98,13 +97,16 @@ impl Ctx {
         // does not touch for other pages).
         let (ptr, read_only) = unsafe { (*self.memory).page_ptr_mut(addr) }?;
         let page = addr >> PAGE_SHIFT;
+        // Native code accesses `base + addr` = `ptr + (addr & 0xfff)` for an
+        // address in `page` (integer arithmetic; never dereferenced here).
+        let base = (ptr as usize).wrapping_sub((page as usize) << PAGE_SHIFT);
         if !for_store || self.read_page == page {
             self.read_page = page;
-            self.read_ptr = ptr;
+            self.read_base = base;
         }
         if !read_only && (for_store || self.write_page == page) {
             self.write_page = page;
-            self.write_ptr = ptr;
+            self.write_base = base;
         }
         Some((ptr, !read_only))
     }
@@ -623,12 +625,22 @@ const EAX: u8 = 0;
 const ECX: u8 = 1;
 const EDX: u8 = 2;
 const ESI: u8 = 6;
-/// Callee-saved host registers free for caching guest registers (kept
-/// across helper calls without spilling).
+/// Host registers caching guest registers, hottest guest register first.
+/// `rbp` and `r15` are callee-saved (kept across helper calls). Caller-saved
+/// ones (`r8`–`r11`, `rdi`: free in generated code) may be appended:
+/// [`call_helper`] spills and reloads them around every helper call. With
+/// `[5, 15, 8, 9, 10, 11, 7]` the example guests ran 4–29% faster but the
+/// 177 KiB bench guest 15–25% slower (sha256, keccak256, ed25519), so they
+/// are off until hot registers are chosen per region (docs/jit.md).
 const CACHE_HOSTS: [u8; 2] = [5, 15]; // rbp, r15
 
+/// Whether host register `h` survives a sysv64 call.
+fn callee_saved(h: u8) -> bool {
+    matches!(h, 3 | 5 | 12..=15)
+}
+
 /// Where a guest register lives while native code runs.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Loc {
     /// In a host register (written back to the array at every exit).
     Host(u8),
@@ -695,6 +707,11 @@ impl RegMap {
     fn cached(&self) -> impl Iterator<Item = (i32, u8)> + '_ {
         self.host.iter().enumerate().filter_map(|(r, h)| h.map(|h| (4 * r as i32, h)))
     }
+
+    /// Cached guest registers held in caller-saved host registers.
+    fn clobbered(&self) -> impl Iterator<Item = (i32, u8)> + '_ {
+        self.cached().filter(|&(_, h)| !callee_saved(h))
+    }
 }
 
 fn registers_used(insn: &Instruction) -> Vec<u8> {
@@ -706,6 +723,25 @@ fn registers_used(insn: &Instruction) -> Vec<u8> {
         Instruction::Branch { rs1, rs2, .. } | Instruction::Store { rs1, rs2, .. } => vec![rs1, rs2],
         Instruction::Alu { rd, rs1, rs2, .. } => vec![rd, rs1, rs2],
         _ => Vec::new(),
+    }
+}
+
+/// Calls the miss helper `f` with `rdi = ctx` (other arguments already in
+/// `esi`/`edx`): the cached guest registers in caller-saved host registers
+/// are spilled to the register array first and reloaded after (the helper
+/// never touches the array); the result stays in `eax`.
+fn call_helper(ops: &mut dynasmrt::x64::Assembler, map: &RegMap, f: i64) {
+    for (d, h) in map.clobbered() {
+        dynasm!(ops ; .arch x64 ; mov DWORD [rbx + d], Rd(h));
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; mov rdi, r12
+        ; mov rax, QWORD f
+        ; call rax
+    );
+    for (d, h) in map.clobbered() {
+        dynasm!(ops ; .arch x64 ; mov Rd(h), DWORD [rbx + d]);
     }
 }
 
@@ -733,6 +769,101 @@ fn put_imm(ops: &mut dynasmrt::x64::Assembler, loc: Loc, value: i32) {
     }
 }
 
+/// `dst op= src` for a two-operand ALU op (`dst` a host register number,
+/// `src` a guest register's location). Only the ops [`two_operand`] accepts.
+fn alu_op(ops: &mut dynasmrt::x64::Assembler, op: AluOp, dst: u8, src: Loc) {
+    match (op, src) {
+        (AluOp::Add, Loc::Host(h)) => dynasm!(ops ; .arch x64 ; add Rd(dst), Rd(h)),
+        (AluOp::Add, Loc::Mem(d)) => dynasm!(ops ; .arch x64 ; add Rd(dst), DWORD [rbx + d]),
+        (AluOp::Sub, Loc::Host(h)) => dynasm!(ops ; .arch x64 ; sub Rd(dst), Rd(h)),
+        (AluOp::Sub, Loc::Mem(d)) => dynasm!(ops ; .arch x64 ; sub Rd(dst), DWORD [rbx + d]),
+        (AluOp::Xor, Loc::Host(h)) => dynasm!(ops ; .arch x64 ; xor Rd(dst), Rd(h)),
+        (AluOp::Xor, Loc::Mem(d)) => dynasm!(ops ; .arch x64 ; xor Rd(dst), DWORD [rbx + d]),
+        (AluOp::Or, Loc::Host(h)) => dynasm!(ops ; .arch x64 ; or Rd(dst), Rd(h)),
+        (AluOp::Or, Loc::Mem(d)) => dynasm!(ops ; .arch x64 ; or Rd(dst), DWORD [rbx + d]),
+        (AluOp::And, Loc::Host(h)) => dynasm!(ops ; .arch x64 ; and Rd(dst), Rd(h)),
+        (AluOp::And, Loc::Mem(d)) => dynasm!(ops ; .arch x64 ; and Rd(dst), DWORD [rbx + d]),
+        (AluOp::Mul, Loc::Host(h)) => dynasm!(ops ; .arch x64 ; imul Rd(dst), Rd(h)),
+        (AluOp::Mul, Loc::Mem(d)) => dynasm!(ops ; .arch x64 ; imul Rd(dst), DWORD [rbx + d]),
+        _ => unreachable!("not a two-operand op"),
+    }
+}
+
+/// Ops computed as `dst op= src` by [`alu_op`]; `commutative` is whether
+/// the operands may be swapped.
+fn two_operand(op: AluOp) -> Option<bool> {
+    match op {
+        AluOp::Add | AluOp::Xor | AluOp::Or | AluOp::And | AluOp::Mul => Some(true),
+        AluOp::Sub => Some(false),
+        _ => None,
+    }
+}
+
+/// `rd = rs1 op rs2` computed directly in `rd`'s host register (no round
+/// trip through `eax`/`ecx`) when `rd` is cached; returns whether it
+/// emitted anything. `rd != 0`.
+fn emit_alu_direct(ops: &mut dynasmrt::x64::Assembler, map: &RegMap, op: AluOp, rd: u8, rs1: u8, rs2: u8) -> bool {
+    let Loc::Host(hd) = map.loc(rd) else { return false };
+    let (l1, l2) = (map.loc(rs1), map.loc(rs2));
+    if let Some(commutative) = two_operand(op) {
+        if l1 == Loc::Host(hd) {
+            alu_op(ops, op, hd, l2);
+        } else if l2 == Loc::Host(hd) {
+            if !commutative {
+                return false;
+            }
+            alu_op(ops, op, hd, l1);
+        } else {
+            get(ops, hd, l1);
+            alu_op(ops, op, hd, l2);
+        }
+        return true;
+    }
+    if matches!(op, AluOp::Sll | AluOp::Srl | AluOp::Sra) {
+        // Count in `cl` first (rs2 may be rd itself), then shift in place.
+        get(ops, ECX, l2);
+        if l1 != Loc::Host(hd) {
+            get(ops, hd, l1);
+        }
+        match op {
+            AluOp::Sll => dynasm!(ops ; .arch x64 ; shl Rd(hd), cl),
+            AluOp::Srl => dynasm!(ops ; .arch x64 ; shr Rd(hd), cl),
+            _ => dynasm!(ops ; .arch x64 ; sar Rd(hd), cl),
+        }
+        return true;
+    }
+    false
+}
+
+/// `rd = rs1 op imm` computed directly in `rd`'s host register when `rd`
+/// is cached (all immediate ops but the comparisons); returns whether it
+/// emitted anything. `rd != 0`.
+fn emit_alu_imm_direct(ops: &mut dynasmrt::x64::Assembler, map: &RegMap, op: AluOp, rd: u8, rs1: u8, imm: i32) -> bool {
+    let Loc::Host(hd) = map.loc(rd) else { return false };
+    if !matches!(op, AluOp::Add | AluOp::Xor | AluOp::Or | AluOp::And | AluOp::Sll | AluOp::Srl | AluOp::Sra) {
+        return false;
+    }
+    let l1 = map.loc(rs1);
+    if l1 != Loc::Host(hd) {
+        get(ops, hd, l1);
+    }
+    let sh = (imm & 31) as i8;
+    match op {
+        AluOp::Add => {
+            if imm != 0 {
+                dynasm!(ops ; .arch x64 ; add Rd(hd), imm)
+            }
+        }
+        AluOp::Xor => dynasm!(ops ; .arch x64 ; xor Rd(hd), imm),
+        AluOp::Or => dynasm!(ops ; .arch x64 ; or Rd(hd), imm),
+        AluOp::And => dynasm!(ops ; .arch x64 ; and Rd(hd), imm),
+        AluOp::Sll => dynasm!(ops ; .arch x64 ; shl Rd(hd), sh),
+        AluOp::Srl => dynasm!(ops ; .arch x64 ; shr Rd(hd), sh),
+        _ => dynasm!(ops ; .arch x64 ; sar Rd(hd), sh),
+    }
+    true
+}
+
 /// Emits the body of slot `i`.
 #[allow(clippy::too_many_arguments)]
 fn emit_insn(
@@ -757,6 +888,9 @@ fn emit_insn(
         Instruction::Fence => {}
         Instruction::AluImm { op, rd, rs1, imm } => {
             if rd == 0 {
+                return;
+            }
+            if emit_alu_imm_direct(ops, map, op, rd, rs1, imm) {
                 return;
             }
             get(ops, EAX, map.loc(rs1));
@@ -799,6 +933,9 @@ fn emit_insn(
         Instruction::Alu { op, rd, rs1, rs2 } => {
             if rd == 0 {
                 // No effect: ALU ops never trap.
+                return;
+            }
+            if emit_alu_direct(ops, map, op, rd, rs1, rs2) {
                 return;
             }
             get(ops, EAX, map.loc(rs1));
@@ -898,7 +1035,8 @@ fn emit_insn(
             emit_address_checks(ops, map.loc(rs1), offset, size, slow);
             if rd != 0 {
                 // Hit: the page of `esi` is the cached read page; read at
-                // `read_ptr + (esi & 0xfff)` (in bounds: aligned, size <= 4).
+                // `read_base + rsi` = page pointer + `(esi & 0xfff)` (in
+                // bounds: aligned, size <= 4; `rsi` is zero-extended).
                 // Miss: the helper refills the cache and reads.
                 let f = helper as usize as i64;
                 dynasm!(ops
@@ -907,26 +1045,22 @@ fn emit_insn(
                     ; shr eax, PAGE_SHIFT
                     ; cmp eax, DWORD [r12 + CTX_READ_PAGE]
                     ; jne >miss
-                    ; mov edx, esi
-                    ; and edx, PAGE_MASK
-                    ; add rdx, QWORD [r12 + CTX_READ_PTR]
+                    ; mov rdx, QWORD [r12 + CTX_READ_BASE]
                 );
                 match op {
-                    LoadOp::Lb => dynasm!(ops ; .arch x64 ; movsx eax, BYTE [rdx]),
-                    LoadOp::Lbu => dynasm!(ops ; .arch x64 ; movzx eax, BYTE [rdx]),
-                    LoadOp::Lh => dynasm!(ops ; .arch x64 ; movsx eax, WORD [rdx]),
-                    LoadOp::Lhu => dynasm!(ops ; .arch x64 ; movzx eax, WORD [rdx]),
-                    LoadOp::Lw => dynasm!(ops ; .arch x64 ; mov eax, DWORD [rdx]),
+                    LoadOp::Lb => dynasm!(ops ; .arch x64 ; movsx eax, BYTE [rdx + rsi]),
+                    LoadOp::Lbu => dynasm!(ops ; .arch x64 ; movzx eax, BYTE [rdx + rsi]),
+                    LoadOp::Lh => dynasm!(ops ; .arch x64 ; movsx eax, WORD [rdx + rsi]),
+                    LoadOp::Lhu => dynasm!(ops ; .arch x64 ; movzx eax, WORD [rdx + rsi]),
+                    LoadOp::Lw => dynasm!(ops ; .arch x64 ; mov eax, DWORD [rdx + rsi]),
                 }
                 dynasm!(ops
                     ; .arch x64
                     ; jmp >done
                     ; miss:
-                    ; mov rdi, r12
-                    ; mov rax, QWORD f
-                    ; call rax
-                    ; done:
                 );
+                call_helper(ops, map, f);
+                dynasm!(ops ; .arch x64 ; done:);
                 put(ops, map.loc(rd), EAX);
             }
         }
@@ -940,7 +1074,8 @@ fn emit_insn(
             emit_address_checks(ops, map.loc(rs1), offset, size, slow);
             get(ops, EDX, map.loc(rs2));
             // Hit: the page of `esi` is the cached write page (allocated, no
-            // read-only bytes); write at `write_ptr + (esi & 0xfff)`.
+            // read-only bytes); write at `write_base + rsi` = page pointer
+            // + `(esi & 0xfff)`.
             // Miss: the helper refills the cache and writes, or refuses
             // (unallocated or read-only page): refund and step.
             let f = helper as usize as i64;
@@ -950,22 +1085,21 @@ fn emit_insn(
                 ; shr eax, PAGE_SHIFT
                 ; cmp eax, DWORD [r12 + CTX_WRITE_PAGE]
                 ; jne >miss
-                ; mov eax, esi
-                ; and eax, PAGE_MASK
-                ; add rax, QWORD [r12 + CTX_WRITE_PTR]
+                ; mov rax, QWORD [r12 + CTX_WRITE_BASE]
             );
             match op {
-                StoreOp::Sb => dynasm!(ops ; .arch x64 ; mov BYTE [rax], dl),
-                StoreOp::Sh => dynasm!(ops ; .arch x64 ; mov WORD [rax], dx),
-                StoreOp::Sw => dynasm!(ops ; .arch x64 ; mov DWORD [rax], edx),
+                StoreOp::Sb => dynasm!(ops ; .arch x64 ; mov BYTE [rax + rsi], dl),
+                StoreOp::Sh => dynasm!(ops ; .arch x64 ; mov WORD [rax + rsi], dx),
+                StoreOp::Sw => dynasm!(ops ; .arch x64 ; mov DWORD [rax + rsi], edx),
             }
             dynasm!(ops
                 ; .arch x64
                 ; jmp >done
                 ; miss:
-                ; mov rdi, r12
-                ; mov rax, QWORD f
-                ; call rax
+            );
+            call_helper(ops, map, f);
+            dynasm!(ops
+                ; .arch x64
                 ; test al, al
                 ; jz =>slow
                 ; done:
@@ -1014,10 +1148,18 @@ fn emit_insn(
         Instruction::Branch { op, rs1, rs2, offset } => {
             let target = pc.wrapping_add(offset as u32);
             let taken = if target & 3 != 0 { g.refund_label(ops, i) } else { g.target_label(ops, target) };
-            get(ops, EAX, map.loc(rs1));
+            // Compare in place when rs1 is cached; against x0 as an immediate.
+            let lhs = match map.loc(rs1) {
+                Loc::Host(h) => h,
+                loc => {
+                    get(ops, EAX, loc);
+                    EAX
+                }
+            };
             match map.loc(rs2) {
-                Loc::Host(h) => dynasm!(ops ; .arch x64 ; cmp eax, Rd(h)),
-                Loc::Mem(d) => dynasm!(ops ; .arch x64 ; cmp eax, DWORD [rbx + d]),
+                _ if rs2 & 31 == 0 => dynasm!(ops ; .arch x64 ; cmp Rd(lhs), 0),
+                Loc::Host(h) => dynasm!(ops ; .arch x64 ; cmp Rd(lhs), Rd(h)),
+                Loc::Mem(d) => dynasm!(ops ; .arch x64 ; cmp Rd(lhs), DWORD [rbx + d]),
             }
             match op {
                 BranchOp::Eq => dynasm!(ops ; .arch x64 ; je =>taken),
