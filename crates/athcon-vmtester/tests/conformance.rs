@@ -4,21 +4,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// `libathcon.so`: cargo builds the `athcon` dependency's cdylib into the
-/// `deps` directory that also holds this test executable.
+/// `libathcon.so` built with this test (the `athcon` dependency's cdylib).
 fn athcon_cdylib() -> PathBuf {
-    if let Some(path) = std::env::var_os("ATHCON_LIB") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps dir");
-    let name = format!("{}athcon{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    for dir in [deps, deps.parent().unwrap_or(deps)] {
-        if dir.join(&name).is_file() {
-            return dir.join(&name);
-        }
-    }
-    panic!("{name} not found next to {} (build the athcon crate, or set ATHCON_LIB)", exe.display());
+    athcon::client::built_cdylib().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn vmtester(args: &[&std::ffi::OsStr]) -> (i32, String) {

@@ -9,7 +9,7 @@ use athena_interface::{Address, Bytes32, ExecutionResult, Host, Message, StatusC
 use std::any::Any;
 use std::ffi::CStr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -46,6 +46,23 @@ impl std::fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// The athcon library cargo built together with the running executable, for
+/// tests and tools that drive "this build's" library: `ATHCON_LIB` if set,
+/// else `libathcon.so` (platform naming) in the executable's directory or its
+/// parent (cargo puts test executables in `deps/`, next to the cdylib of the
+/// package under test and of its dependencies).
+pub fn built_cdylib() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("ATHCON_LIB") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("executable path: {e}"))?;
+    let deps = exe.parent().ok_or("the executable has no directory")?;
+    let name = format!("{}athcon{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    [deps, deps.parent().unwrap_or(deps)].iter().map(|dir| dir.join(&name)).find(|path| path.is_file()).ok_or_else(
+        || format!("{name} not found next to {} (build the athcon crate, or set ATHCON_LIB)", exe.display()),
+    )
+}
 
 /// The loader rule of docs/athcon.md: base name, leading `lib` dropped, cut
 /// at the first `.`, `-` → `_`, prefixed with `athcon_create_`.

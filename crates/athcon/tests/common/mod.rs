@@ -17,24 +17,11 @@ pub fn include_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("include")
 }
 
-/// `libathcon.so` of this build. Cargo builds the library target of the
-/// package under test (all its crate types, so the cdylib too) into the
-/// `deps` directory that also holds this test executable, before running
-/// the test; that copy is therefore always current for this profile, under
-/// `cargo test` and nextest alike. `ATHCON_LIB` overrides.
+/// `libathcon.so` of this build (see `athcon::client::built_cdylib`): cargo
+/// builds the cdylib of the package under test before running its tests, so
+/// this copy is always current, under `cargo test` and nextest alike.
 pub fn cdylib() -> PathBuf {
-    if let Some(path) = std::env::var_os("ATHCON_LIB") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps dir");
-    let name = format!("{}athcon{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    for dir in [deps, deps.parent().unwrap_or(deps)] {
-        if dir.join(&name).is_file() {
-            return dir.join(&name);
-        }
-    }
-    panic!("{name} not found next to {} (build the athcon crate, or set ATHCON_LIB)", exe.display());
+    athcon::client::built_cdylib().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The `storage-rw` and `fib-call` example guests (built on first use).
