@@ -1,13 +1,15 @@
 /*
  * A host written in C for the Athena VM, through athcon.h only.
  *
- *   host LIBATHCON STORAGE_RW_ELF FIB_CALL_ELF [MAX_FIB]
+ *   host LIBATHCON STORAGE_RW_ELF FIB_CALL_ELF [MAX_FIB [FACTORY_ELF ECHO_ELF REVERTER_ELF]]
  *   (env ATHCON_HOST_KEEP_LIBRARY=1: do not dlclose at the end)
  *
  * dlopens the VM library, finds its create function by the loader rule of
  * docs/athcon.md, and runs scenarios against it with its own state tables
- * (accounts with code and balance, storage, logs) and its own revert
- * journal (snapshots). Nested calls re-enter vm->execute. Prints one
+ * (accounts with code, balance and program state, storage, logs) and its
+ * own revert journal (snapshots). Nested calls re-enter vm->execute, and
+ * so do spawns (call messages of kind ATHCON_SPAWN). The three optional
+ * programs (built by crates/athcon/tests) drive the spawn scenario. Prints one
  * "ok - ..." / "not ok - ..." line per check and a final
  * "c-host summary: N ok, M not ok" line; exits 0 only if nothing failed.
  */
@@ -49,6 +51,9 @@ struct account {
     uint64_t balance;
     uint8_t* code; /* owned, may be NULL */
     size_t code_size;
+    int spawned;    /* created by a spawn: has a template */
+    uint8_t* state; /* owned, may be NULL: the immutable program state */
+    size_t state_size;
 };
 
 struct slot {
@@ -72,7 +77,7 @@ struct host {
     struct athcon_vm* vm;
     const struct athcon_host_interface* iface;
     /* statistics */
-    long calls, max_depth_seen, storage_added;
+    long calls, max_depth_seen, storage_added, spawns, state_fetches;
     long host_results_alloc, host_results_freed; /* results WE created */
     long vm_results, vm_results_released;        /* results the VM created */
 };
@@ -98,6 +103,9 @@ static struct account* add_account(struct state* st, athcon_address a, uint64_t 
     acc->balance = balance;
     acc->code = NULL;
     acc->code_size = code_size;
+    acc->spawned = 0;
+    acc->state = NULL;
+    acc->state_size = 0;
     if (code_size) {
         acc->code = malloc(code_size);
         memcpy(acc->code, code, code_size);
@@ -105,11 +113,16 @@ static struct account* add_account(struct state* st, athcon_address a, uint64_t 
     return acc;
 }
 
-/* Snapshots share code buffers with the live state: code is immutable once
- * stored, and accounts are only ever appended; a restore frees code of
- * accounts created after the snapshot. */
+static void free_account(struct account* acc) {
+    free(acc->code);
+    free(acc->state);
+}
+
+/* Snapshots share code and state buffers with the live state: both are
+ * immutable once stored, and accounts are only ever appended; a restore
+ * frees the buffers of accounts created after the snapshot. */
 static void restore(struct state* st, const struct state* snap) {
-    for (size_t i = snap->n_accounts; i < st->n_accounts; i++) free(st->accounts[i].code);
+    for (size_t i = snap->n_accounts; i < st->n_accounts; i++) free_account(&st->accounts[i]);
     *st = *snap;
 }
 
@@ -204,10 +217,56 @@ static void release_vm_result(struct host* h, struct athcon_result* r) {
 
 static struct athcon_result run_frame(struct host* h, uint32_t revision, const struct athcon_message* msg);
 
+/* selector("spawn") = blake3("spawn")[..4]: the input of a new program's
+ * initialising run (athcon.h, athcon_call_fn). */
+static const uint8_t SPAWN_SELECTOR[4] = {0x3f, 0x80, 0x0a, 0xc5};
+
+/* A spawn message (recipient = template, input = state): create the
+ * program, run the template's code for it with the spawn selector, and
+ * undo the creation unless that run succeeds. This host's addresses are
+ * fresh (tag 0x5a + nonce), so "already spawned" only guards against a
+ * collision with an existing account. The result is ours. */
+static struct athcon_result spawn_frame(struct host* h, const struct athcon_message* msg) {
+    struct state* snap = malloc(sizeof *snap);
+    *snap = h->st;
+    struct account* t = find_account(&h->st, &msg->recipient);
+    athcon_address a = make_address(0x5a, ++h->st.nonce);
+    struct account* acc = NULL;
+    if (t && t->code && !find_account(&h->st, &a)) acc = add_account(&h->st, a, 0, t->code, t->code_size);
+    if (!acc) {
+        restore(&h->st, snap);
+        free(snap);
+        return host_result(h, ATHCON_FAILURE, 0, NULL, 0);
+    }
+    acc->spawned = 1;
+    if (msg->input_size) {
+        acc->state = malloc(msg->input_size);
+        memcpy(acc->state, msg->input_data, msg->input_size);
+        acc->state_size = msg->input_size;
+    }
+    struct athcon_message init = *msg;
+    init.recipient = a;
+    init.input_data = SPAWN_SELECTOR;
+    init.input_size = sizeof SPAWN_SELECTOR;
+    struct athcon_result inner = run_frame(h, ATHCON_LATEST_REVISION, &init);
+    struct athcon_result r;
+    if (inner.status_code == ATHCON_SUCCESS) {
+        h->spawns++;
+        r = host_result(h, ATHCON_SUCCESS, inner.gas_left, a.bytes, sizeof a.bytes);
+    } else {
+        restore(&h->st, snap);
+        r = host_result(h, inner.status_code, inner.gas_left, inner.output_data, inner.output_size);
+    }
+    release_vm_result(h, &inner);
+    free(snap);
+    return r;
+}
+
 static struct athcon_result cb_call(struct athcon_host_context* ctx, const struct athcon_message* msg) {
     struct host* h = HOST(ctx);
     h->calls++;
     if ((long)msg->depth > h->max_depth_seen) h->max_depth_seen = msg->depth;
+    if (msg->kind == ATHCON_SPAWN) return spawn_frame(h, msg);
     struct athcon_result inner = run_frame(h, ATHCON_LATEST_REVISION, msg);
     /* Copy the VM's result into one we own, then release the VM's: this
      * exercises both release directions. */
@@ -216,17 +275,13 @@ static struct athcon_result cb_call(struct athcon_host_context* ctx, const struc
     return r;
 }
 
-static int32_t cb_spawn(struct athcon_host_context* ctx, const athcon_address* tmpl, const uint8_t* state,
-                        size_t state_size, athcon_address* out) {
+static size_t cb_get_state(struct athcon_host_context* ctx, const athcon_address* a, uint8_t* out, size_t cap) {
     struct host* h = HOST(ctx);
-    struct account* t = find_account(&h->st, tmpl);
-    (void)state;
-    (void)state_size;
-    if (!t || !t->code) return ATHCON_FAILURE;
-    athcon_address a = make_address(0x5a, ++h->st.nonce);
-    if (!add_account(&h->st, a, 0, t->code, t->code_size)) return ATHCON_INTERNAL_ERROR;
-    *out = a;
-    return ATHCON_SUCCESS;
+    struct account* acc = find_account(&h->st, a);
+    h->state_fetches++;
+    if (!acc || !acc->state_size) return 0;
+    memcpy(out, acc->state, acc->state_size < cap ? acc->state_size : cap);
+    return acc->state_size;
 }
 
 static int32_t cb_deploy(struct athcon_host_context* ctx, const uint8_t* code, size_t code_size, athcon_address* out) {
@@ -270,8 +325,8 @@ static void cb_emit_log(struct athcon_host_context* ctx, const athcon_address* a
 }
 
 static const struct athcon_host_interface g_iface = {
-    cb_account_exists, cb_get_storage, cb_set_storage, cb_get_balance, cb_call,
-    cb_spawn,          cb_deploy,      cb_get_tx_context, cb_get_block_hash, cb_emit_log,
+    cb_account_exists, cb_get_storage, cb_set_storage,    cb_get_balance,    cb_call,
+    cb_get_state,      cb_deploy,      cb_get_tx_context, cb_get_block_hash, cb_emit_log,
 };
 
 /* One frame, as a node runs it: balance check, value transfer, execution
@@ -310,7 +365,7 @@ static void host_init(struct host* h, struct athcon_vm* vm) {
 }
 
 static void host_free(struct host* h) {
-    for (size_t i = 0; i < h->st.n_accounts; i++) free(h->st.accounts[i].code);
+    for (size_t i = 0; i < h->st.n_accounts; i++) free_account(&h->st.accounts[i]);
     h->st.n_accounts = 0;
 }
 
@@ -531,6 +586,77 @@ static void scenario_depth(struct athcon_vm* vm, const uint8_t* code, size_t cod
     host_free(&h);
 }
 
+/* Spawning through call messages of kind ATHCON_SPAWN, and the program state
+ * served by get_state. FACTORY spawns the template whose address starts its
+ * input, with the rest of the input as state, and returns the 4-byte status
+ * word and the 24-byte address it got; ECHO returns its own state (through
+ * STATE_SIZE / STATE_READ); REVERTER's spawn method reverts. */
+static void scenario_spawn(struct athcon_vm* vm, const uint8_t* factory, size_t factory_size, const uint8_t* echo,
+                           size_t echo_size, const uint8_t* reverter, size_t reverter_size) {
+    struct host h;
+    host_init(&h, vm);
+    athcon_address f = make_address(0xfa, 1), e = make_address(0xec, 1), rv = make_address(0x4e, 1);
+    add_account(&h.st, f, 0, factory, factory_size);
+    add_account(&h.st, e, 0, echo, echo_size);
+    add_account(&h.st, rv, 0, reverter, reverter_size);
+    static const char state[] = "state of a program spawned by the C host";
+    uint8_t input[24 + sizeof state];
+    memcpy(input, e.bytes, 24);
+    memcpy(input + 24, state, sizeof state);
+
+    struct athcon_message m = message_to(f, 100000000, input, sizeof input);
+    struct athcon_result r = run_frame(&h, ATHCON_FRONTIER, &m);
+    uint32_t word = 99;
+    athcon_address spawned;
+    memset(&spawned, 0, sizeof spawned);
+    if (r.output_size == 28) {
+        memcpy(&word, r.output_data, 4);
+        memcpy(spawned.bytes, r.output_data + 4, 24);
+    }
+    struct account* p = find_account(&h.st, &spawned);
+    check(r.status_code == ATHCON_SUCCESS && word == ATHCON_SUCCESS && p && p->spawned && h.spawns == 1,
+          "spawn: factory spawned the echo template (status %d, word %u)", r.status_code, word);
+    check(p && p->state_size == sizeof state && memcmp(p->state, state, sizeof state) == 0,
+          "spawn: the program holds its state");
+    release_vm_result(&h, &r);
+
+    long fetches = h.state_fetches;
+    m = message_to(spawned, 10000000, NULL, 0);
+    r = run_frame(&h, ATHCON_FRONTIER, &m);
+    check(r.status_code == ATHCON_SUCCESS && r.output_size == sizeof state &&
+              memcmp(r.output_data, state, sizeof state) == 0 && h.state_fetches == fetches + 1,
+          "state: the program reads its state back, one get_state per frame (status %d, %zu bytes)", r.status_code,
+          r.output_size);
+    release_vm_result(&h, &r);
+
+    size_t accounts = h.st.n_accounts;
+    memcpy(input, rv.bytes, 24);
+    m = message_to(f, 100000000, input, sizeof input);
+    r = run_frame(&h, ATHCON_FRONTIER, &m);
+    word = 99;
+    int zeroed = 0;
+    if (r.output_size == 28) {
+        static const uint8_t zero[24];
+        memcpy(&word, r.output_data, 4);
+        zeroed = memcmp(r.output_data + 4, zero, 24) == 0;
+    }
+    check(r.status_code == ATHCON_SUCCESS && word == ATHCON_REVERT && zeroed && h.st.n_accounts == accounts,
+          "spawn: a reverting spawn method leaves no account (word %u, %zu accounts)", word, h.st.n_accounts);
+    release_vm_result(&h, &r);
+
+    memset(input, 0x33, 24);
+    m = message_to(f, 100000000, input, sizeof input);
+    r = run_frame(&h, ATHCON_FRONTIER, &m);
+    word = 99;
+    if (r.output_size == 28) memcpy(&word, r.output_data, 4);
+    check(r.status_code == ATHCON_SUCCESS && word == ATHCON_FAILURE && h.st.n_accounts == accounts,
+          "spawn: an unknown template fails (word %u)", word);
+    release_vm_result(&h, &r);
+    check(h.host_results_alloc == h.host_results_freed && h.vm_results == h.vm_results_released,
+          "spawn: every result released");
+    host_free(&h);
+}
+
 static void scenario_abi(struct athcon_vm* vm, const uint8_t* code, size_t code_size) {
     struct host h;
     host_init(&h, vm);
@@ -584,7 +710,8 @@ static void scenario_abi(struct athcon_vm* vm, const uint8_t* code, size_t code_
 
 int main(int argc, char** argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s LIBATHCON STORAGE_RW_ELF FIB_CALL_ELF [MAX_FIB]\n", argv[0]);
+        fprintf(stderr, "usage: %s LIBATHCON STORAGE_RW_ELF FIB_CALL_ELF [MAX_FIB [FACTORY_ELF ECHO_ELF REVERTER_ELF]]\n",
+                argv[0]);
         return 2;
     }
     uint32_t max_fib = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 10;
@@ -618,6 +745,19 @@ int main(int argc, char** argv) {
     scenario_fib(vm, fib, fib_size, max_fib);
     scenario_depth(vm, fib, fib_size);
     scenario_abi(vm, srw, srw_size);
+    if (argc > 7) {
+        size_t sizes[3];
+        uint8_t* progs[3];
+        for (int i = 0; i < 3; i++) {
+            progs[i] = read_file(argv[5 + i], &sizes[i]);
+            if (!progs[i]) {
+                fprintf(stderr, "cannot read %s\n", argv[5 + i]);
+                return 2;
+            }
+        }
+        scenario_spawn(vm, progs[0], sizes[0], progs[1], sizes[1], progs[2], sizes[2]);
+        for (int i = 0; i < 3; i++) free(progs[i]);
+    }
 
     vm->destroy(vm);
     free(srw);

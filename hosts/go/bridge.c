@@ -30,9 +30,8 @@ static struct athcon_result cb_call(struct athcon_host_context* ctx, const struc
     goCall(H(ctx), (struct athcon_message*)msg, &r);
     return r;
 }
-static int32_t cb_spawn(struct athcon_host_context* ctx, const athcon_address* t, const uint8_t* s, size_t n,
-                        athcon_address* out) {
-    return goSpawn(H(ctx), (athcon_address*)t, (uint8_t*)s, n, out);
+static size_t cb_get_state(struct athcon_host_context* ctx, const athcon_address* a, uint8_t* out, size_t cap) {
+    return goGetState(H(ctx), (athcon_address*)a, out, cap);
 }
 static int32_t cb_deploy(struct athcon_host_context* ctx, const uint8_t* code, size_t n, athcon_address* out) {
     return goDeploy(H(ctx), (uint8_t*)code, n, out);
@@ -53,8 +52,8 @@ static void cb_emit_log(struct athcon_host_context* ctx, const athcon_address* a
 }
 
 static const struct athcon_host_interface g_iface = {
-    cb_account_exists, cb_get_storage, cb_set_storage, cb_get_balance, cb_call,
-    cb_spawn,          cb_deploy,      cb_get_tx_context, cb_get_block_hash, cb_emit_log,
+    cb_account_exists, cb_get_storage, cb_set_storage,    cb_get_balance,    cb_call,
+    cb_get_state,      cb_deploy,      cb_get_tx_context, cb_get_block_hash, cb_emit_log,
 };
 
 struct athcon_result bridge_execute(struct athcon_vm* vm, uintptr_t host, int null_host, uint32_t revision,

@@ -18,6 +18,8 @@ type Account struct {
 	Balance uint64
 	code    *C.uint8_t // C copy of the ELF, shared by snapshots; freed by Close
 	size    int
+	spawned bool   // created by a spawn (has a template)
+	state   []byte // immutable program state; never modified, so snapshots share it
 }
 
 type slotKey struct {
@@ -56,6 +58,8 @@ type Host struct {
 	Calls, MaxDepth int
 	// StorageAdded counts writes classified as added.
 	StorageAdded int
+	// Spawns counts programs created; StateFetches get_state callbacks.
+	Spawns, StateFetches int
 	// Results this host created for the VM (call callback) and how many
 	// the VM released; results the VM created and how many we released.
 	HostResults, HostResultsReleased, vmResults, vmReleased int
@@ -102,6 +106,15 @@ func (h *Host) Slots() int { return len(h.st.storage) }
 
 // Balance of an account.
 func (h *Host) Balance(a Address) uint64 { return h.st.accounts[a].Balance }
+
+// Program reports whether a was created by a spawn, and its state.
+func (h *Host) Program(a Address) (bool, []byte) {
+	acc := h.st.accounts[a]
+	return acc.spawned, acc.state
+}
+
+// Accounts is the number of accounts.
+func (h *Host) Accounts() int { return len(h.st.accounts) }
 
 // Run executes msg as a top-level frame (as Frame does for nested ones).
 func (h *Host) Run(revision uint32, msg Message) Result {
@@ -193,12 +206,57 @@ func goGetBalance(handle C.uintptr_t, a *C.athcon_address) C.uint64_t {
 	return C.uint64_t(host(handle).st.accounts[addr(a)].Balance)
 }
 
+// spawnSelector is selector("spawn") = blake3("spawn")[:4], the input of a
+// new program's initialising run (athcon.h, athcon_call_fn).
+var spawnSelector = []byte{0x3f, 0x80, 0x0a, 0xc5}
+
+// spawn serves a call message of kind ATHCON_SPAWN (recipient = template,
+// input = state): it creates the program, runs the template's code for it
+// with the spawn selector as input, and undoes the creation unless that run
+// succeeds. Addresses are fresh (tag 0x5a + nonce), so "already spawned"
+// only guards against a collision with an existing account.
+func (h *Host) spawn(m *C.struct_athcon_message) (status int32, gasLeft uint64, output []byte) {
+	msg := goMessage(m)
+	snapshot := h.st.clone()
+	tmpl, ok := h.st.accounts[msg.Recipient]
+	a := h.newAddress(0x5a)
+	if _, taken := h.st.accounts[a]; !ok || tmpl.code == nil || taken {
+		h.st = snapshot
+		return Failure, 0, nil
+	}
+	h.st.accounts[a] = Account{code: tmpl.code, size: tmpl.size, spawned: true, state: msg.Input}
+	init := (*C.struct_athcon_message)(C.calloc(1, C.sizeof_struct_athcon_message))
+	*init = *m
+	init.recipient = *(*C.athcon_address)(unsafe.Pointer(&a))
+	init.input_data = (*C.uint8_t)(C.CBytes(spawnSelector))
+	init.input_size = C.size_t(len(spawnSelector))
+	defer freeMessage(init)
+	r := h.frame(C.ATHCON_LATEST_REVISION, init)
+	res := h.take(&r)
+	if res.Status != Success {
+		h.st = snapshot
+		return res.Status, res.GasLeft, res.Output
+	}
+	h.Spawns++
+	return Success, res.GasLeft, a[:]
+}
+
 //export goCall
 func goCall(handle C.uintptr_t, m *C.struct_athcon_message, out *C.struct_athcon_result) {
 	h := host(handle)
 	h.Calls++
 	if int(m.depth) > h.MaxDepth {
 		h.MaxDepth = int(m.depth)
+	}
+	if m.kind == C.ATHCON_SPAWN {
+		status, gasLeft, output := h.spawn(m)
+		var data *C.uint8_t
+		if len(output) > 0 {
+			data = (*C.uint8_t)(unsafe.Pointer(&output[0]))
+		}
+		*out = C.bridge_host_result(handle, C.int32_t(status), C.uint64_t(gasLeft), data, C.size_t(len(output)))
+		h.HostResults++
+		return
 	}
 	inner := h.frame(C.ATHCON_LATEST_REVISION, m)
 	// Copy into a result this host owns and release the VM's: both
@@ -219,17 +277,19 @@ func (h *Host) newAddress(tag byte) Address {
 	return a
 }
 
-//export goSpawn
-func goSpawn(handle C.uintptr_t, t *C.athcon_address, s *C.uint8_t, n C.size_t, out *C.athcon_address) C.int32_t {
+//export goGetState
+func goGetState(handle C.uintptr_t, a *C.athcon_address, out *C.uint8_t, capacity C.size_t) C.size_t {
 	h := host(handle)
-	tmpl, ok := h.st.accounts[addr(t)]
-	if !ok || tmpl.code == nil {
-		return C.int32_t(Failure)
+	h.StateFetches++
+	state := h.st.accounts[addr(a)].state
+	n := len(state)
+	if n > int(capacity) {
+		n = int(capacity)
 	}
-	a := h.newAddress(0x5a)
-	h.st.accounts[a] = Account{code: tmpl.code, size: tmpl.size}
-	*out = *(*C.athcon_address)(unsafe.Pointer(&a))
-	return C.int32_t(Success)
+	if n > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(out)), n), state)
+	}
+	return C.size_t(len(state))
 }
 
 //export goDeploy

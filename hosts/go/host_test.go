@@ -13,17 +13,22 @@ const (
 	envLib       = "ATHCON_LIB"
 	envStorageRW = "ATHCON_STORAGE_RW_ELF"
 	envFibCall   = "ATHCON_FIB_CALL_ELF"
+	envFactory   = "ATHCON_FACTORY_ELF"
+	envEcho      = "ATHCON_ECHO_ELF"
+	envReverter  = "ATHCON_REVERTER_ELF"
 )
 
 var (
-	vm                 *VM
-	storageRW, fibCall []byte
+	vm                      *VM
+	storageRW, fibCall      []byte
+	factory, echo, reverter []byte
 )
 
 func TestMain(m *testing.M) {
 	lib, srw, fib := os.Getenv(envLib), os.Getenv(envStorageRW), os.Getenv(envFibCall)
-	if lib == "" || srw == "" || fib == "" {
-		os.Stderr.WriteString("set " + envLib + ", " + envStorageRW + " and " + envFibCall + " (crates/athcon/tests/go_host.rs does)\n")
+	if lib == "" || srw == "" || fib == "" || os.Getenv(envFactory) == "" || os.Getenv(envEcho) == "" || os.Getenv(envReverter) == "" {
+		os.Stderr.WriteString("set " + envLib + ", " + envStorageRW + ", " + envFibCall + ", " + envFactory + ", " +
+			envEcho + " and " + envReverter + " (crates/athcon/tests/go_host.rs does)\n")
 		os.Exit(2)
 	}
 	var err error
@@ -36,6 +41,14 @@ func TestMain(m *testing.M) {
 	}
 	if fibCall, err = os.ReadFile(fib); err != nil {
 		panic(err)
+	}
+	for _, p := range []struct {
+		env string
+		out *[]byte
+	}{{envFactory, &factory}, {envEcho, &echo}, {envReverter, &reverter}} {
+		if *p.out, err = os.ReadFile(os.Getenv(p.env)); err != nil {
+			panic(err)
+		}
 	}
 	code := m.Run()
 	vm.Close()
@@ -264,5 +277,51 @@ func TestConcurrentExecute(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Errorf("concurrent run differs: %s (want gas %d)", e, want.gas)
+	}
+}
+
+// factorySpawn runs the factory program with template ‖ state; it returns
+// the status word of its SPAWN and the 24 bytes written at the out pointer.
+func factorySpawn(t *testing.T, h *Host, f, template Address, state []byte) (int32, Address) {
+	t.Helper()
+	r := h.Run(0, call(f, 100_000_000, append(append([]byte{}, template[:]...), state...)))
+	if r.Status != Success || len(r.Output) != 28 {
+		t.Fatalf("factory: %v", r)
+	}
+	var a Address
+	copy(a[:], r.Output[4:])
+	return int32(binary.LittleEndian.Uint32(r.Output)), a
+}
+
+// Spawning is a call message of kind ATHCON_SPAWN; programs read their
+// state through the get_state callback.
+func TestSpawn(t *testing.T) {
+	h := NewHost(vm)
+	defer h.Close()
+	f, e, rv := address(0xfa), address(0xec), address(0x4e)
+	h.AddAccount(f, factory, 0)
+	h.AddAccount(e, echo, 0)
+	h.AddAccount(rv, reverter, 0)
+	state := []byte("state of a program spawned by the Go host")
+
+	status, program := factorySpawn(t, h, f, e, state)
+	if spawned, got := h.Program(program); status != Success || !spawned || !bytes.Equal(got, state) || h.Spawns != 1 {
+		t.Fatalf("spawn: status %d, program %x spawned %v state %q", status, program, spawned, got)
+	}
+	fetches := h.StateFetches
+	r := h.Run(0, call(program, 10_000_000, nil))
+	if r.Status != Success || !bytes.Equal(r.Output, state) || h.StateFetches != fetches+1 {
+		t.Fatalf("program reading its state: %v %q, %d fetches", r, r.Output, h.StateFetches-fetches)
+	}
+
+	accounts := h.Accounts()
+	if status, out := factorySpawn(t, h, f, rv, []byte("x")); status != Revert || out != (Address{}) || h.Accounts() != accounts {
+		t.Fatalf("reverting spawn method: status %d out %x, %d accounts (want %d)", status, out, h.Accounts(), accounts)
+	}
+	if status, out := factorySpawn(t, h, f, address(0x33), []byte("x")); status != Failure || out != (Address{}) {
+		t.Fatalf("unknown template: status %d out %x", status, out)
+	}
+	if h.Outstanding() != 0 {
+		t.Fatalf("%d results not released", h.Outstanding())
 	}
 }

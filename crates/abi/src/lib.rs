@@ -64,6 +64,12 @@ pub mod number {
     pub const GET_BLOCK_HASH: u32 = 0x10C;
     /// `EMIT_LOG(topics_ptr, topic_count, data_ptr, data_len)`.
     pub const EMIT_LOG: u32 = 0x10D;
+    /// `STATE_SIZE() -> a0`: length of the own program's immutable state
+    /// (the blob it was spawned with; 0 for accounts without one).
+    pub const STATE_SIZE: u32 = 0x10E;
+    /// `STATE_READ(dst, offset, len) -> a0 = bytes copied`: copies
+    /// `min(len, size - offset)` bytes of the own immutable state.
+    pub const STATE_READ: u32 = 0x10F;
     /// `SHA256(ptr, len, out_ptr)`: 32-byte digest.
     pub const SHA256: u32 = 0x110;
     /// `BLAKE3(ptr, len, out_ptr)`: 32-byte digest.
@@ -88,6 +94,8 @@ pub mod number {
         (GET_TX_CONTEXT, "GET_TX_CONTEXT"),
         (GET_BLOCK_HASH, "GET_BLOCK_HASH"),
         (EMIT_LOG, "EMIT_LOG"),
+        (STATE_SIZE, "STATE_SIZE"),
+        (STATE_READ, "STATE_READ"),
         (SHA256, "SHA256"),
         (BLAKE3, "BLAKE3"),
         (ED25519_VERIFY, "ED25519_VERIFY"),

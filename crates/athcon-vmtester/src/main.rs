@@ -1,13 +1,16 @@
 //! `athcon-vmtester LIBRARY [--quiet]`: loads an athcon VM library by path
 //! (loader rule of docs/athcon.md) and checks that it honours the ABI
 //! contract: version, identity strings, capabilities, options, result
-//! ownership, a real execution, and the status codes of invalid requests.
+//! ownership, a real execution, the status codes of invalid requests, the
+//! `get_state` callback (program state) and spawning through `call`.
 //!
 //! Prints one `PASS name: detail` / `FAIL name: detail` line per check and a
 //! summary; exits 0 only if every check passed (1 on a failed check, 2 on a
 //! usage error or a library that cannot be loaded at all).
 
 #![forbid(unsafe_code)]
+
+mod programs;
 
 use athcon::client::{Library, RawExecute, RawResult, Vm};
 use athcon::ffi::{set_option, ATHCON_ABI_VERSION, ATHCON_MAX_INPUT_SIZE};
@@ -219,6 +222,9 @@ fn run_checks(vm: &mut Vm, report: &mut Report) {
         results.iter().all(|r| *r == first),
         format!("4 threads x 25 runs, all equal to the first run: {}", results.iter().all(|r| *r == first)),
     );
+
+    programs::check_state(vm, |name, ok, detail| report.check(name, ok, detail));
+    programs::check_spawn(vm, |name, ok, detail| report.check(name, ok, detail));
 }
 
 fn main() -> ExitCode {

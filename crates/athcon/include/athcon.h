@@ -34,10 +34,14 @@ extern "C" {
  * was compiled against. Adding a new enum VALUE (status code, revision,
  * capability bit, option) is compatible and does not bump it.
  */
-#define ATHCON_ABI_VERSION 1
+#define ATHCON_ABI_VERSION 2 /* 2: get_state added; spawn is a call of kind ATHCON_SPAWN */
 
 /* Largest msg->input_size a VM accepts (1 MiB); larger → ATHCON_REJECTED. */
 #define ATHCON_MAX_INPUT_SIZE (1024u * 1024u)
+
+/* Largest program state (the state blob a program was spawned with, 64 KiB);
+ * the capacity the VM passes to athcon_host_interface.get_state. */
+#define ATHCON_MAX_STATE_SIZE (64u * 1024u)
 
 /* An account address: 24 opaque bytes. */
 typedef struct athcon_address {
@@ -78,10 +82,10 @@ enum athcon_revision {
     ATHCON_LATEST_REVISION = ATHCON_FRONTIER
 };
 
-/* What a message asks for. */
+/* What a message asks for (athcon_message.kind). Never renumbered. */
 enum athcon_call_kind {
     ATHCON_CALL = 0,   /* run the recipient's code */
-    ATHCON_SPAWN = 1,  /* create a program instance from a template */
+    ATHCON_SPAWN = 1,  /* create a program: recipient = template, input = its state (see athcon_call_fn) */
     ATHCON_DEPLOY = 2  /* store new template code */
 };
 
@@ -183,21 +187,45 @@ typedef uint32_t (*athcon_set_storage_fn)(struct athcon_host_context* context, c
 typedef uint64_t (*athcon_get_balance_fn)(struct athcon_host_context* context, const athcon_address* address);
 
 /*
- * Run a nested frame (balance check, value transfer, execution — usually by
- * re-entering athcon_vm.execute — and revert on non-success). The VM takes
- * ownership of the returned result and calls its release function.
+ * Run a nested frame, under one checkpoint the host reverts unless the
+ * result is ATHCON_SUCCESS. The VM has applied its depth limit and priced
+ * the forwarded gas (msg->gas). The VM takes ownership of the returned
+ * result and calls its release function.
+ *
+ * msg->kind == ATHCON_CALL: balance check (ATHCON_INSUFFICIENT_BALANCE with
+ * all gas back if the sender cannot pay msg->value), value transfer,
+ * execution of the recipient's code (usually by re-entering
+ * athcon_vm.execute), revert of everything on non-success.
+ *
+ * msg->kind == ATHCON_SPAWN: create a program. msg->recipient is the
+ * TEMPLATE, msg->input its immutable state (at most ATHCON_MAX_STATE_SIZE
+ * bytes). The host fails with ATHCON_FAILURE if the template does not exist
+ * or the derived program address (a deterministic function of template and
+ * state) already has a template; otherwise it creates the account (template
+ * and state, keeping any balance it had), transfers msg->value as for a
+ * call, and runs the template's code for the new program with a message of
+ * kind ATHCON_SPAWN whose recipient is the new address and whose input is
+ * the 4 bytes of selector("spawn") = 3f 80 0a c5. If that run fails the
+ * creation is reverted with everything else and its result returned;
+ * on success the result's output must be exactly the 24 address bytes
+ * (anything else makes the spawning frame end with ATHCON_INTERNAL_ERROR).
  */
 typedef struct athcon_result (*athcon_call_fn)(struct athcon_host_context* context, const struct athcon_message* msg);
 
 /*
- * Create a program instance from `template` with the immutable state blob.
- * Returns ATHCON_SUCCESS and writes the new address to *address_out, or
- * another status code (address_out untouched) on failure.
+ * The immutable state `address` was spawned with (empty for accounts that
+ * were not spawned). Writes min(length, out_capacity) bytes to `out` (which
+ * may be NULL iff out_capacity is 0) and returns the full length. The VM
+ * asks at most once per frame, with out_capacity = ATHCON_MAX_STATE_SIZE; a
+ * length above ATHCON_MAX_STATE_SIZE is a host bug (ATHCON_INTERNAL_ERROR).
  */
-typedef int32_t (*athcon_spawn_fn)(struct athcon_host_context* context, const athcon_address* template_address,
-                                   const uint8_t* state_data, size_t state_size, athcon_address* address_out);
+typedef size_t (*athcon_get_state_fn)(struct athcon_host_context* context, const athcon_address* address,
+                                      uint8_t* out, size_t out_capacity);
 
-/* Store new template code. Same return convention as athcon_spawn_fn. */
+/*
+ * Store new template code. Returns ATHCON_SUCCESS and writes the template's
+ * address to *address_out, or another status code (address_out untouched).
+ */
 typedef int32_t (*athcon_deploy_fn)(struct athcon_host_context* context, const uint8_t* code, size_t code_size,
                                     athcon_address* address_out);
 
@@ -218,7 +246,7 @@ struct athcon_host_interface {
     athcon_set_storage_fn set_storage;
     athcon_get_balance_fn get_balance;
     athcon_call_fn call;
-    athcon_spawn_fn spawn;
+    athcon_get_state_fn get_state;
     athcon_deploy_fn deploy;
     athcon_get_tx_context_fn get_tx_context;
     athcon_get_block_hash_fn get_block_hash;

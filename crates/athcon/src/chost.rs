@@ -18,13 +18,7 @@ struct Callbacks {
     ) -> u32,
     get_balance: unsafe extern "C" fn(*mut athcon_host_context, *const athcon_address) -> u64,
     call: unsafe extern "C" fn(*mut athcon_host_context, *const athcon_message) -> athcon_result,
-    spawn: unsafe extern "C" fn(
-        *mut athcon_host_context,
-        *const athcon_address,
-        *const u8,
-        usize,
-        *mut athcon_address,
-    ) -> i32,
+    get_state: unsafe extern "C" fn(*mut athcon_host_context, *const athcon_address, *mut u8, usize) -> usize,
     deploy: unsafe extern "C" fn(*mut athcon_host_context, *const u8, usize, *mut athcon_address) -> i32,
     get_tx_context: unsafe extern "C" fn(*mut athcon_host_context) -> athcon_tx_context,
     get_block_hash: unsafe extern "C" fn(*mut athcon_host_context, u64) -> athcon_bytes32,
@@ -64,7 +58,7 @@ impl CHost {
             set_storage: host.set_storage?,
             get_balance: host.get_balance?,
             call: host.call?,
-            spawn: host.spawn?,
+            get_state: host.get_state?,
             deploy: host.deploy?,
             get_tx_context: host.get_tx_context?,
             get_block_hash: host.get_block_hash?,
@@ -156,14 +150,19 @@ impl Host for CHost {
         unsafe { take_foreign_result(result, msg.gas) }
     }
 
-    fn spawn(&mut self, template: &Address, state: &[u8]) -> Result<Address, StatusCode> {
-        let template = athcon_address::from(*template);
-        let mut out = athcon_address::default();
-        let data = if state.is_empty() { std::ptr::null() } else { state.as_ptr() };
-        // SAFETY: struct invariant; `template`, `state` and `out` are live
-        // for the call and `out` is writable.
-        let status = unsafe { (self.callbacks.spawn)(self.context, &template, data, state.len(), &mut out) };
-        status_to_result(status, out)
+    /// One callback with a buffer of `ATHCON_MAX_STATE_SIZE` bytes (states
+    /// are never longer). A host that reports a longer state breaks the
+    /// contract: the engine is handed a blob one byte over the bound, which
+    /// it turns into `internal_error`, without allocating what a broken
+    /// length might claim.
+    fn get_state(&self, address: &Address) -> Vec<u8> {
+        let address = athcon_address::from(*address);
+        let mut out = vec![0u8; ATHCON_MAX_STATE_SIZE];
+        // SAFETY: struct invariant; `address` is a live local and `out` is
+        // writable for the capacity passed.
+        let len = unsafe { (self.callbacks.get_state)(self.context, &address, out.as_mut_ptr(), out.len()) };
+        out.resize(len.min(ATHCON_MAX_STATE_SIZE + 1), 0);
+        out
     }
 
     fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
@@ -195,7 +194,7 @@ impl Host for CHost {
     }
 }
 
-/// Spawn/deploy return convention: `success` means the address was written.
+/// Deploy's return convention: `success` means the address was written.
 /// Any other known code is the error; an unknown code is `internal_error`,
 /// and so is `success` with the all-zero address (never a valid account).
 fn status_to_result(status: i32, address: athcon_address) -> Result<Address, StatusCode> {

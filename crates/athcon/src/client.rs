@@ -410,16 +410,21 @@ fn address_status(r: Result<Address, StatusCode>, out: *mut athcon_address) -> i
     }
 }
 
-unsafe extern "C" fn b_spawn(
+unsafe extern "C" fn b_get_state(
     c: *mut athcon_host_context,
-    t: *const athcon_address,
-    s: *const u8,
-    n: usize,
-    out: *mut athcon_address,
-) -> i32 {
-    // SAFETY: VM-provided pointers are valid for the call.
-    let r = unsafe { with_bridge(c, Err(StatusCode::InternalError), |h| h.spawn(&read(t).into(), bytes(s, n))) };
-    address_status(r, out)
+    a: *const athcon_address,
+    out: *mut u8,
+    capacity: usize,
+) -> usize {
+    // SAFETY: called by the VM with our context and a valid address.
+    let state = unsafe { with_bridge(c, Vec::new(), |h| h.get_state(&read(a).into())) };
+    let n = state.len().min(capacity);
+    if n > 0 && !out.is_null() {
+        // SAFETY: the VM passes `capacity` writable bytes at `out`; `n` is
+        // at most that, and the source is our own vector.
+        unsafe { std::ptr::copy_nonoverlapping(state.as_ptr(), out, n) };
+    }
+    state.len()
 }
 
 unsafe extern "C" fn b_deploy(c: *mut athcon_host_context, code: *const u8, n: usize, out: *mut athcon_address) -> i32 {
@@ -465,7 +470,7 @@ static BRIDGE_INTERFACE: athcon_host_interface = athcon_host_interface {
     set_storage: Some(b_set_storage),
     get_balance: Some(b_get_balance),
     call: Some(b_call),
-    spawn: Some(b_spawn),
+    get_state: Some(b_get_state),
     deploy: Some(b_deploy),
     get_tx_context: Some(b_get_tx_context),
     get_block_hash: Some(b_get_block_hash),

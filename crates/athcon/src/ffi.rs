@@ -8,11 +8,29 @@
 use athena_interface::{Address, Bytes32, TxContext};
 use std::ffi::{c_char, c_void};
 
-/// `ATHCON_ABI_VERSION`.
-pub const ATHCON_ABI_VERSION: u32 = 1;
+/// `ATHCON_ABI_VERSION`. 2: `get_state` added, `spawn` removed (a spawn is a
+/// `call` with kind `ATHCON_SPAWN`).
+pub const ATHCON_ABI_VERSION: u32 = 2;
 
 /// `ATHCON_MAX_INPUT_SIZE`: the largest `input_size` this VM accepts.
 pub const ATHCON_MAX_INPUT_SIZE: usize = 1024 * 1024;
+
+/// `ATHCON_MAX_STATE_SIZE`: the largest program state (a spawn's state
+/// blob, `athena_abi::MAX_SPAWN_STATE`); the capacity of the buffer the VM
+/// passes to `get_state`.
+pub const ATHCON_MAX_STATE_SIZE: usize = athena_engine::abi::MAX_SPAWN_STATE as usize;
+
+/// `enum athcon_call_kind` values (`athcon_message.kind`), the same numbers
+/// as `athena_interface::MessageKind`.
+pub mod call_kind {
+    /// `ATHCON_CALL`: run the recipient's code.
+    pub const CALL: u32 = 0;
+    /// `ATHCON_SPAWN`: create a program from the template `recipient` with
+    /// the state `input` (see `athcon_call_fn`).
+    pub const SPAWN: u32 = 1;
+    /// `ATHCON_DEPLOY`: store new template code.
+    pub const DEPLOY: u32 = 2;
+}
 
 /// `enum athcon_set_option_result` values.
 pub mod set_option {
@@ -212,15 +230,15 @@ pub type athcon_get_balance_fn =
 /// `athcon_call_fn`.
 pub type athcon_call_fn =
     Option<unsafe extern "C" fn(context: *mut athcon_host_context, msg: *const athcon_message) -> athcon_result>;
-/// `athcon_spawn_fn`.
-pub type athcon_spawn_fn = Option<
+/// `athcon_get_state_fn`: writes `min(len, out_capacity)` bytes of the
+/// state of `address` to `out` and returns the full length `len`.
+pub type athcon_get_state_fn = Option<
     unsafe extern "C" fn(
         context: *mut athcon_host_context,
-        template_address: *const athcon_address,
-        state_data: *const u8,
-        state_size: usize,
-        address_out: *mut athcon_address,
-    ) -> i32,
+        address: *const athcon_address,
+        out: *mut u8,
+        out_capacity: usize,
+    ) -> usize,
 >;
 /// `athcon_deploy_fn`.
 pub type athcon_deploy_fn = Option<
@@ -264,8 +282,8 @@ pub struct athcon_host_interface {
     pub get_balance: athcon_get_balance_fn,
     /// See `athcon_call_fn`.
     pub call: athcon_call_fn,
-    /// See `athcon_spawn_fn`.
-    pub spawn: athcon_spawn_fn,
+    /// See `athcon_get_state_fn`.
+    pub get_state: athcon_get_state_fn,
     /// See `athcon_deploy_fn`.
     pub deploy: athcon_deploy_fn,
     /// See `athcon_get_tx_context_fn`.
@@ -284,7 +302,7 @@ impl athcon_host_interface {
             && self.set_storage.is_some()
             && self.get_balance.is_some()
             && self.call.is_some()
-            && self.spawn.is_some()
+            && self.get_state.is_some()
             && self.deploy.is_some()
             && self.get_tx_context.is_some()
             && self.get_block_hash.is_some()

@@ -1,7 +1,8 @@
 //! The C host (`hosts/c/host.c`): compiled with the system C compiler,
 //! it dlopens our cdylib through `athcon.h` and runs the storage-rw and
-//! fib-call scenarios, the depth limit, the ABI's invalid requests and a
-//! multi-threaded run on one VM instance.
+//! fib-call scenarios, the depth limit, the ABI's invalid requests, a
+//! multi-threaded run on one VM instance, and spawns (call messages of kind
+//! `ATHCON_SPAWN`) with programs reading their state through `get_state`.
 
 mod common;
 
@@ -18,6 +19,8 @@ fn run_host(prefix: &[&str], max_fib: u32) -> std::process::Output {
 fn run_host_env(prefix: &[&str], max_fib: u32, env: &[(&str, &str)]) -> std::process::Output {
     let (_dir, exe) = build_c_host();
     let (storage_rw, fib_call) = guests();
+    let programs_dir = scratch("c-programs");
+    let programs = programs::write_all(&programs_dir);
     let (program, pre_args) = match prefix.split_first() {
         Some((p, rest)) => (PathBuf::from(p), rest.iter().map(PathBuf::from).chain([exe]).collect::<Vec<_>>()),
         None => (exe, Vec::new()),
@@ -28,6 +31,7 @@ fn run_host_env(prefix: &[&str], max_fib: u32, env: &[(&str, &str)]) -> std::pro
         .arg(storage_rw)
         .arg(fib_call)
         .arg(max_fib.to_string())
+        .args(&programs)
         .envs(env.iter().copied())
         .output()
         .expect("run the C host")
@@ -49,6 +53,12 @@ fn c_host_runs_every_scenario() {
         "ok - depth 3: fib-call(6) reverts with call_depth_exceeded",
         "ok - NULL host: rejected",
         "ok - oversized input: rejected",
+        "ok - spawn: factory spawned the echo template",
+        "ok - spawn: the program holds its state",
+        "ok - state: the program reads its state back, one get_state per frame",
+        "ok - spawn: a reverting spawn method leaves no account",
+        "ok - spawn: an unknown template fails",
+        "ok - spawn: every result released",
     ] {
         assert!(log.contains(line), "missing `{line}` in:\n{log}");
     }
@@ -119,7 +129,7 @@ fn header_is_strict_c99_and_matches_the_rust_layout() {
             set_storage,
             get_balance,
             call,
-            spawn,
+            get_state,
             deploy,
             get_tx_context,
             get_block_hash,
@@ -133,6 +143,10 @@ fn header_is_strict_c99_and_matches_the_rust_layout() {
     );
     check("ATHCON_ABI_VERSION".into(), ATHCON_ABI_VERSION as usize);
     check("ATHCON_MAX_INPUT_SIZE".into(), ATHCON_MAX_INPUT_SIZE);
+    check("ATHCON_MAX_STATE_SIZE".into(), ATHCON_MAX_STATE_SIZE);
+    check("ATHCON_CALL".into(), call_kind::CALL as usize);
+    check("ATHCON_SPAWN".into(), call_kind::SPAWN as usize);
+    check("ATHCON_DEPLOY".into(), call_kind::DEPLOY as usize);
     check("ATHCON_SET_OPTION_INVALID_NAME".into(), set_option::INVALID_NAME as usize);
     for code in athena_interface::StatusCode::ALL {
         let name = format!("ATHCON_{}", code.name().to_uppercase());

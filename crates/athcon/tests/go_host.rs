@@ -1,6 +1,7 @@
 //! The Go host (`hosts/go`, standard library + cgo only): `go test` there
 //! dlopens our cdylib and runs the storage-rw and fib-call scenarios, the
-//! depth limit, invalid requests, both engines and concurrent goroutines.
+//! depth limit, invalid requests, both engines, concurrent goroutines, and
+//! spawns with programs reading their state.
 //!
 //! Go is installed by `scripts/install-host-deps.sh`; without it this test
 //! fails (it must not pass silently).
@@ -24,6 +25,8 @@ fn go_test() -> String {
          then rerun the tests"
     );
     let (storage_rw, fib_call) = guests();
+    let programs_dir = scratch("go-programs");
+    let [factory, echo, reverter] = programs::write_all(&programs_dir);
     // Go's build cache is safe for concurrent use by several processes.
     let go_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("go");
     let tmp = scratch("go-tmp");
@@ -33,6 +36,9 @@ fn go_test() -> String {
         .env("ATHCON_LIB", cdylib())
         .env("ATHCON_STORAGE_RW_ELF", storage_rw)
         .env("ATHCON_FIB_CALL_ELF", fib_call)
+        .env("ATHCON_FACTORY_ELF", factory)
+        .env("ATHCON_ECHO_ELF", echo)
+        .env("ATHCON_REVERTER_ELF", reverter)
         .env("GOCACHE", go_dir.join("cache"))
         .env("GOPATH", go_dir.join("path"))
         .env("GOTMPDIR", tmp.path())
@@ -73,6 +79,7 @@ fn go_host_runs_every_scenario() {
         "TestInvalidRequests",
         "TestEnginesAgree",
         "TestConcurrentExecute",
+        "TestSpawn",
     ] {
         assert!(log.contains(&format!("--- PASS: {test} ")), "{test} did not pass:\n{log}");
     }

@@ -11,7 +11,7 @@
 //! 4. only then call the host, and write results into the reserved buffers,
 //!    which can no longer fail.
 
-use crate::{abi, call, precompile, state, EngineConfig};
+use crate::{abi, call, precompile, program_state, state, EngineConfig};
 use athena_interface::{ExecutionResult, Host, Message, StatusCode};
 use athena_vm::{Environment, Exit, Outcome, SyscallContext, SyscallError, SyscallOutcome, Trap};
 
@@ -35,8 +35,11 @@ pub(crate) struct Frame<'a> {
     pub(crate) ending: Ending,
     /// Return or revert data.
     pub(crate) output: Vec<u8>,
-    /// Output of the most recent `CALL` (empty before the first one).
+    /// Output of the most recent `CALL` or `SPAWN` (empty before the first).
     pub(crate) return_data: Vec<u8>,
+    /// The own program's immutable state, fetched from the host on the first
+    /// `STATE_SIZE`/`STATE_READ` (`None` until then).
+    pub(crate) program_state: Option<Vec<u8>>,
     /// Set when the host reported an internal (negative) status: the frame
     /// stops and reports it, because it says nothing about the guest.
     pub(crate) abort: Option<StatusCode>,
@@ -53,6 +56,7 @@ impl<'a> Frame<'a> {
             ending: Ending::Halt,
             output: Vec::new(),
             return_data: Vec::new(),
+            program_state: None,
             abort: None,
             stdout: Vec::new(),
             stderr: Vec::new(),
@@ -129,12 +133,14 @@ impl Environment for Frame<'_> {
             n::CALL => call::call(self, ctx),
             n::RETURNDATA_SIZE => call::returndata_size(self, ctx),
             n::RETURNDATA_COPY => call::returndata_copy(self, ctx),
-            n::SPAWN => state::spawn(self, ctx),
+            n::SPAWN => call::spawn(self, ctx),
             n::DEPLOY => state::deploy(self, ctx),
             n::GET_CONTEXT => state::context(self, ctx),
             n::GET_TX_CONTEXT => state::tx_context(self, ctx),
             n::GET_BLOCK_HASH => state::block_hash(self, ctx),
             n::EMIT_LOG => state::emit_log(self, ctx),
+            n::STATE_SIZE => program_state::state_size(self, ctx),
+            n::STATE_READ => program_state::state_read(self, ctx),
             n::SHA256 => precompile::sha256(ctx),
             n::BLAKE3 => precompile::blake3(ctx),
             n::ED25519_VERIFY => precompile::ed25519_verify(ctx),

@@ -14,7 +14,8 @@
 use athena_interface::StorageStatus;
 
 /// Per started 4-byte word moved between guest memory and the engine
-/// (`RETURN`, `REVERT`, `CALL` input, `RETURNDATA_COPY`). The same rate as
+/// (`RETURN`, `REVERT`, `CALL` input, `RETURNDATA_COPY`, `STATE_READ`, the
+/// state fetch). The same rate as
 /// the VM's `INPUT_READ`.
 pub use athena_vm::gas::PER_WORD_COPIED;
 
@@ -39,7 +40,8 @@ pub const CALL: u64 = 1_000;
 /// Extra for a `CALL` with a non-zero value: a balance check and two
 /// balance updates in the host.
 pub const CALL_VALUE: u64 = 2_000;
-/// `SPAWN` base: a new account.
+/// `SPAWN` base: a new account and the nested frame that initialises it
+/// (the callee's own consumption is charged on top, as for `CALL`).
 pub const SPAWN: u64 = 10_000;
 /// `SPAWN`, per byte of the state blob (stored forever).
 pub const SPAWN_PER_BYTE: u64 = 8;
@@ -47,6 +49,11 @@ pub const SPAWN_PER_BYTE: u64 = 8;
 pub const DEPLOY: u64 = 20_000;
 /// `DEPLOY`, per byte of code (validated by the engine, stored forever).
 pub const DEPLOY_PER_BYTE: u64 = 8;
+/// The first `STATE_SIZE` or `STATE_READ` of a frame: fetching the own
+/// program's immutable state from the host is one database read, priced
+/// like [`STORAGE_READ`]; `copy(state len)` is added for the blob. Later
+/// requests in the frame are served from the engine's copy.
+pub const STATE_FETCH: u64 = STORAGE_READ;
 /// `GET_CONTEXT`, `GET_TX_CONTEXT`: data the engine or host already holds.
 pub const CONTEXT: u64 = 20;
 /// `GET_BLOCK_HASH`: one host lookup.

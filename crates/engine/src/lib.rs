@@ -9,10 +9,11 @@
 //! [`ExecutionResult`].
 //!
 //! It is the layer between the bare machine (which knows instructions, memory
-//! and gas) and the node (which knows accounts). Nested calls go *through
-//! the host*: a guest's `CALL` becomes [`Host::call`], and the host runs the
-//! callee — typically by calling [`execute`] again — inside a checkpoint it
-//! reverts if the callee fails. The engine itself owns no state.
+//! and gas) and the node (which knows accounts). Nested frames go *through
+//! the host*: a guest's `CALL` (and `SPAWN`, a message of kind `Spawn`)
+//! becomes [`Host::call`], and the host runs the callee — typically by
+//! calling [`execute`] again — inside a checkpoint it reverts if the callee
+//! fails. The engine itself owns no state.
 //!
 //! The guest-visible ABI is normative in `docs/syscalls.md`, gas prices in
 //! `docs/gas.md`; [`abi`] and [`gas`] are their code form.
@@ -35,6 +36,7 @@ mod call;
 mod frame;
 pub mod gas;
 mod precompile;
+mod program_state;
 mod state;
 
 use athena_interface::{ExecutionResult, Host, Message, Revision, StatusCode};

@@ -1,5 +1,5 @@
 //! Host functions over account state and context: storage, balances,
-//! spawn, deploy, logs, frame/transaction context and block hashes.
+//! deploy, logs, frame/transaction context and block hashes.
 //!
 //! Each handler follows the order in [`crate::frame`]: validate, charge,
 //! copy in and reserve outputs, then call the host.
@@ -80,30 +80,6 @@ fn error_word(frame: &mut Frame<'_>, ctx: &SyscallContext<'_>, status: StatusCod
         StatusCode::Success => Ok(status_word(StatusCode::Failure)),
         s => Ok(status_word(s)),
     }
-}
-
-/// `SPAWN(template_ptr a0, state_ptr a1, state_len a2, out_ptr a3) -> a0`:
-/// creates an instance of `template` with the immutable `state`; on success
-/// (`a0` = 0) writes the new 24-byte address at `out_ptr`, otherwise `a0` is
-/// the host's status and `out_ptr` holds zeros.
-pub(crate) fn spawn(frame: &mut Frame<'_>, ctx: &mut SyscallContext<'_>) -> Handled {
-    let (template_ptr, state_ptr, state_len, out_ptr) = (ctx.arg(0), ctx.arg(1), ctx.arg(2), ctx.arg(3));
-    bound(ctx, state_len, abi::MAX_SPAWN_STATE, "spawn state")?;
-    ctx.check_readable(template_ptr, abi::ADDRESS_LEN)?;
-    ctx.check_readable(state_ptr, state_len)?;
-    ctx.charge(gas::SPAWN + gas::per_byte(state_len, gas::SPAWN_PER_BYTE))?;
-    let template = Address::new(read_array(ctx, template_ptr)?);
-    let state = read_vec(ctx, state_ptr, state_len)?;
-    reserve(ctx, out_ptr, ADDRESS_LEN)?;
-    let word = match frame.host.spawn(&template, &state) {
-        Ok(address) => {
-            ctx.write_memory(out_ptr, address.as_bytes())?;
-            status_word(StatusCode::Success)
-        }
-        Err(status) => error_word(frame, ctx, status)?,
-    };
-    ctx.set_result(word);
-    Ok(SyscallOutcome::Continue)
 }
 
 /// `DEPLOY(code_ptr a0, code_len a1, out_ptr a2) -> a0`: stores `code` as a

@@ -1,5 +1,5 @@
 //! Frame-level behaviour: exit → status mapping, load errors, context
-//! records, balances, logs, spawn and deploy.
+//! records, balances, logs, deploy (spawn has its own file).
 
 mod common;
 
@@ -206,5 +206,5 @@ fn deploy_then_spawn_then_call_the_instance() {
     let r = execute(&mut rec, Revision::LATEST, &message(addr(9), &[], GAS), &script(&ops, &data));
     let statuses: Vec<u32> = results(&r.output).iter().map(|s| s.0).collect();
     assert_eq!(statuses, [StatusCode::Failure as u32, StatusCode::Failure as u32]);
-    assert_eq!(rec.log, ["spawn"], "invalid code never reaches Host::deploy");
+    assert_eq!(rec.log, ["call"], "invalid code never reaches Host::deploy; a spawn is a call");
 }

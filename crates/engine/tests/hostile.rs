@@ -21,6 +21,7 @@ fn run_one(op: Op) -> (ExecutionResult, Recorder) {
     data[..24].copy_from_slice(addr(0xbb).as_bytes());
     let mut host = Recorder::default();
     install(&mut host.inner, addr(0xbb), script(&[], &[]));
+    host.inner.accounts.entry(addr(1)).or_default().state = vec![7; 64];
     let result = execute(&mut host, Revision::LATEST, &message(addr(1), &[], GAS), &script(&[op], &data));
     (result, host)
 }
@@ -58,6 +59,7 @@ fn bad_pointers_trap() {
         assert_invalid(sys(n::GET_BLOCK_HASH, &[1, 0, bad]));
         assert_invalid(sys(n::EMIT_LOG, &[bad, 1, OK, 4]));
         assert_invalid(sys(n::EMIT_LOG, &[OK, 1, bad, 32]));
+        assert_invalid(sys(n::STATE_READ, &[bad, 0, 32]));
         assert_invalid(sys(n::SHA256, &[bad, 32, OK]));
         assert_invalid(sys(n::SHA256, &[OK, 4, bad]));
         assert_invalid(sys(n::BLAKE3, &[bad, 32, OK]));
@@ -80,6 +82,7 @@ fn outputs_into_read_only_memory_trap_before_the_host_acts() {
         sys(n::GET_CONTEXT, &[READ_ONLY]),
         sys(n::GET_TX_CONTEXT, &[READ_ONLY]),
         sys(n::GET_BLOCK_HASH, &[0, 0, READ_ONLY]),
+        sys(n::STATE_READ, &[READ_ONLY, 0, 4]),
         sys(n::SHA256, &[OK, 4, READ_ONLY]),
         sys(n::BLAKE3, &[OK, 4, READ_ONLY]),
     ] {
@@ -110,7 +113,7 @@ fn lengths_over_their_bounds_trap() {
 
 #[test]
 fn unknown_host_syscalls_trap() {
-    for number in [0x10E, 0x10F, 0x113, 0x1ff, 0x200, u32::MAX] {
+    for number in [0x113, 0x1ff, 0x200, u32::MAX] {
         assert_invalid(sys(number, &[OK, OK, OK, OK, OK, OK]));
     }
 }
@@ -123,12 +126,15 @@ fn out_of_gas_inside_a_syscall_never_reaches_the_host() {
         sys(n::CALL, &[OK, OK, 0, 0, 0, 1000]),
         sys(n::SPAWN, &[OK, OK, 4, OK + 64]),
         sys(n::EMIT_LOG, &[OK, 1, OK, 4]),
+        sys(n::STATE_SIZE, &[]),
+        sys(n::STATE_READ, &[OK, 0, 4]),
     ] {
         let mut host = Recorder::default();
         let msg = message(addr(1), &[], 150);
         let result = execute(&mut host, Revision::LATEST, &msg, &script(&[op], &[0; 64]));
         assert_eq!((result.status, result.gas_left), (StatusCode::OutOfGas, 0), "{op:?}");
         assert!(host.log.is_empty(), "{op:?}: {:?}", host.log);
+        assert_eq!(host.state_fetches.get(), 0, "{op:?}");
     }
 }
 

@@ -152,6 +152,10 @@ impl GuestToolchain {
         let mut cmd = Command::new(self.cargo());
         crate::env::scrub_env(&mut cmd);
         cmd.args(["build", "--release", "-Zbuild-std=core,alloc", "--message-format=json-render-diagnostics"])
+            // Guests are stored on chain and loaded per call: never ship
+            // symbols or debug info, whatever the crate's own profile says
+            // (`--config` overrides the manifest's `[profile.release]`).
+            .args(["--config", "profile.release.strip=true", "--config", "profile.release.debug=false"])
             .arg("--target")
             .arg(request.target.triple())
             .arg("--manifest-path")

@@ -1,6 +1,15 @@
 //! The [`Host`] trait: what a node provides to the VM.
 
+#[cfg(doc)]
+use crate::MessageKind;
 use crate::{Address, Bytes32, ExecutionResult, Message, StatusCode, TxContext};
+
+/// The input of the run that initialises a freshly spawned program:
+/// `selector("spawn")`, the first 4 bytes of `blake3("spawn")` (the SDK's
+/// method-call ABI). A host's [`Host::call`] sends exactly these 4 bytes to
+/// the template's code after creating the account. A constant rather than
+/// a computed value so that this crate stays free of hashing code.
+pub const SPAWN_SELECTOR: [u8; 4] = [0x3f, 0x80, 0x0a, 0xc5];
 
 /// How a [`Host::set_storage`] changed a slot, judged against the slot's
 /// current value. The VM prices storage writes from it (creating state costs
@@ -85,25 +94,56 @@ pub trait Host {
 
     /// Execute a nested frame described by `msg` and return its result.
     ///
-    /// The host is responsible for the whole frame: it checks
-    /// `msg.sender`'s balance (returning
-    /// [`ExecutionResult::not_started`] with
+    /// The host is responsible for the whole frame, under one checkpoint
+    /// that it reverts unless the result is [`StatusCode::Success`]. The VM
+    /// has already checked the depth limit and charged for the gas it
+    /// forwards; it charges the caller `msg.gas - gas_left` for statuses
+    /// that return gas and all of `msg.gas` otherwise.
+    ///
+    /// **[`MessageKind::Call`]**: the host checks `msg.sender`'s balance
+    /// (returning [`ExecutionResult::not_started`] with
     /// [`StatusCode::InsufficientBalance`] if it cannot afford `msg.value`),
     /// transfers `msg.value` from sender to recipient, loads the recipient's
     /// code and runs it (typically by re-entering the VM), and — if the
-    /// result is not [`StatusCode::Success`] — reverts every effect of the
-    /// frame, including the value transfer, storage writes and logs. The VM
-    /// has already checked the depth limit and charged for the gas it
-    /// forwards; it refunds `gas_left` from the result.
+    /// result is not a success — reverts every effect of the frame,
+    /// including the value transfer, storage writes, logs and programs it
+    /// spawned.
+    ///
+    /// **[`MessageKind::Spawn`]**: create a program. `msg.recipient` is the
+    /// *template* address and `msg.input` the new program's immutable state
+    /// blob (at most `athena_abi::MAX_SPAWN_STATE` bytes). Under the same
+    /// checkpoint the host:
+    /// 1. fails with [`StatusCode::Failure`] if the template does not exist;
+    /// 2. derives the program's address deterministically from template and
+    ///    state (a node uses `athena_transaction::program_address`) and
+    ///    fails with [`StatusCode::Failure`] if that account already has a
+    ///    template (it was spawned before);
+    /// 3. creates the account with the template and state, keeping any
+    ///    balance it already had, and moves `msg.value` to it as for a call
+    ///    (the VM's `SPAWN` always sends 0);
+    /// 4. runs the template's code for the new program with a message of
+    ///    kind `Spawn`, recipient the new address, input [`SPAWN_SELECTOR`]
+    ///    (those 4 bytes only) and sender, depth, gas and value as received:
+    ///    the SDK's `spawn` method, which may validate the state or
+    ///    initialise storage;
+    /// 5. if that run does not succeed, reverts everything (including the
+    ///    account creation) and returns its result unchanged; otherwise
+    ///    returns it with `output` replaced by the 24 address bytes.
+    ///
+    /// A success whose output is not exactly 24 bytes breaks this contract;
+    /// the VM then ends the spawning frame with `internal_error`.
+    ///
+    /// [`SPAWN_SELECTOR`]: crate::SPAWN_SELECTOR
     fn call(&mut self, msg: Message) -> ExecutionResult;
 
-    /// Create a new program instance (account) from the template at
-    /// `template`, initialised with the opaque immutable `state` blob, and
-    /// return its address. The address must be derived deterministically
-    /// (e.g. from template, state and creator). Errors are reported as the
-    /// status the VM should surface; an unknown template is
-    /// [`StatusCode::Failure`].
-    fn spawn(&mut self, template: &Address, state: &[u8]) -> Result<Address, StatusCode>;
+    /// The immutable state blob `address` was spawned with (its template's
+    /// decoded struct, in the SDK's terms), or empty for accounts that were
+    /// not spawned. Never longer than `athena_abi::MAX_SPAWN_STATE` (64 KiB),
+    /// the bound on a spawn's state; the VM treats a longer answer as a
+    /// broken host (`internal_error`). Read-only and constant for the
+    /// account's lifetime, so the VM fetches it at most once per frame, on
+    /// the program's first request.
+    fn get_state(&self, address: &Address) -> Vec<u8>;
 
     /// Store `code` as a new template and return its deterministic address.
     /// Code validation is the host's decision (typically via the VM); invalid

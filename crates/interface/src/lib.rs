@@ -30,7 +30,7 @@ mod revision;
 mod status;
 
 pub use bytes::{Address, Bytes32, FromHexError};
-pub use host::{Host, StorageStatus};
+pub use host::{Host, StorageStatus, SPAWN_SELECTOR};
 pub use message::{ExecutionResult, Message, MessageKind, TxContext};
 pub use revision::{Capabilities, Revision};
 pub use status::StatusCode;

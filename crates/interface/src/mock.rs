@@ -2,7 +2,8 @@
 //!
 //! [`MockHost`] lets the VM and higher layers be tested without a node. It
 //! implements the full [`Host`] contract, including the part that is easy
-//! to get wrong: undoing the effects of failed nested frames. All maps are
+//! to get wrong: undoing the effects of failed nested frames, and spawning
+//! programs through [`Host::call`] with [`MessageKind::Spawn`]. All maps are
 //! `BTreeMap` (never `HashMap`) so iteration order, and thus any test that
 //! inspects state, is deterministic.
 //!
@@ -29,7 +30,9 @@
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 
-use crate::{Address, Bytes32, ExecutionResult, Host, Message, StatusCode, StorageStatus, TxContext};
+use crate::{
+    Address, Bytes32, ExecutionResult, Host, Message, MessageKind, StatusCode, StorageStatus, TxContext, SPAWN_SELECTOR,
+};
 
 /// One account in the mock world state.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -42,7 +45,8 @@ pub struct Account {
     pub code: Vec<u8>,
     /// The template this account was spawned from, if any.
     pub template: Option<Address>,
-    /// The immutable state blob given to [`Host::spawn`].
+    /// The immutable state blob it was spawned with (a spawn message's
+    /// input), served by [`Host::get_state`].
     pub state: Vec<u8>,
 }
 
@@ -89,6 +93,13 @@ pub struct MockHostState {
     /// failed or were reverted (this is a test record, not chain state, so it
     /// is never reverted).
     pub calls: Vec<Message>,
+    /// How a spawn derives the new program's address from template and
+    /// state. `None` (the default): a fresh readable address
+    /// `0x5a ‖ 0… ‖ nonce`, so the same template and state can be spawned
+    /// twice. A node's rule (e.g. `athena_transaction::program_address`)
+    /// makes the address a function of both, and a second identical spawn
+    /// then fails as on a real chain.
+    pub spawn_address: Option<fn(&Address, &[u8]) -> Address>,
     /// Counter for deterministic spawn/deploy addresses. Not reverted, so an
     /// address is never handed out twice within a test.
     next_nonce: u64,
@@ -168,6 +179,28 @@ impl MockHostState {
         self.snapshots.len()
     }
 
+    /// Creates a program account as a spawn message does before running any
+    /// code ([`Host::call`], steps 1–3): `None` if `template` holds no code
+    /// or the derived address already has a template; otherwise the account
+    /// (keeping any balance it had) gets `template` and `state`. Public so
+    /// tests can set up programs without running their `spawn` method.
+    pub fn spawn_program(&mut self, template: &Address, state: &[u8]) -> Option<Address> {
+        if self.accounts.get(template).is_none_or(|t| t.code.is_empty()) {
+            return None;
+        }
+        let address = match self.spawn_address {
+            Some(derive) => derive(template, state),
+            None => self.fresh_address(0x5a),
+        };
+        let account = self.accounts.entry(address).or_default();
+        if account.template.is_some() {
+            return None;
+        }
+        account.template = Some(*template);
+        account.state = state.to_vec();
+        Some(address)
+    }
+
     /// A fresh deterministic address `tag ‖ 0… ‖ nonce` not used by any
     /// existing account. Real hosts derive addresses by hashing; the mock only
     /// needs uniqueness and readability.
@@ -187,7 +220,10 @@ impl MockHostState {
 
 /// Handles nested calls for [`MockHost`]: receives the state (after the value
 /// transfer) and the message, and returns the callee's result. Any state
-/// changes it makes are reverted if the result is not a success.
+/// changes it makes are reverted if the result is not a success. For a
+/// spawn it receives the initialising run's message (kind `Spawn`, the new
+/// program as recipient, [`SPAWN_SELECTOR`] as input), after the program
+/// was created.
 pub type CallHandler = Box<dyn FnMut(&mut MockHostState, Message) -> ExecutionResult>;
 
 /// In-memory reference [`Host`]. Dereferences to its [`MockHostState`], so
@@ -287,6 +323,22 @@ impl Host for MockHost {
             return ExecutionResult::not_started(StatusCode::InsufficientBalance, msg.gas);
         }
         let checkpoint = state.checkpoint();
+        // A spawn creates the program first, then runs the template's code
+        // for it with the `spawn` selector as input (Host::call, steps 1–4).
+        let spawned = match msg.kind {
+            MessageKind::Spawn => match state.spawn_program(&msg.recipient, &msg.input) {
+                Some(address) => {
+                    msg.recipient = address;
+                    msg.input = SPAWN_SELECTOR.to_vec();
+                    Some(address)
+                }
+                None => {
+                    state.revert_to(checkpoint);
+                    return ExecutionResult::failure(StatusCode::Failure);
+                }
+            },
+            MessageKind::Call | MessageKind::Deploy => None,
+        };
         if msg.value > 0 {
             state.accounts.entry(msg.sender).or_default().balance -= msg.value;
             let recipient = state.accounts.entry(msg.recipient).or_default();
@@ -299,7 +351,7 @@ impl Host for MockHost {
             }
         }
         let gas = msg.gas;
-        let result = match self.handler.as_mut() {
+        let mut result = match self.handler.as_mut() {
             Some(handler) => handler(state, msg),
             None => {
                 let mut r = self.default_call_result.clone();
@@ -309,21 +361,17 @@ impl Host for MockHost {
         };
         if result.is_success() {
             state.commit(checkpoint);
+            if let Some(address) = spawned {
+                result.output = address.as_bytes().to_vec();
+            }
         } else {
             state.revert_to(checkpoint);
         }
         result
     }
 
-    fn spawn(&mut self, template: &Address, state: &[u8]) -> Result<Address, StatusCode> {
-        match self.state.accounts.get(template) {
-            Some(t) if !t.code.is_empty() => {}
-            _ => return Err(StatusCode::Failure),
-        }
-        let address = self.state.fresh_address(0x5a);
-        let account = Account { template: Some(*template), state: state.to_vec(), ..Account::default() };
-        self.state.accounts.insert(address, account);
-        Ok(address)
+    fn get_state(&self, address: &Address) -> Vec<u8> {
+        self.state.accounts.get(address).map(|a| a.state.clone()).unwrap_or_default()
     }
 
     fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
@@ -454,7 +502,7 @@ mod tests {
     fn call_fills_in_the_sender_template() {
         let mut host = MockHost::new();
         let template = host.deploy(b"\x7fELF").unwrap();
-        let program = host.spawn(&template, b"args").unwrap();
+        let program = host.spawn_program(&template, b"args").unwrap();
         host.set_call_handler(|_, msg| ExecutionResult::success(msg.gas, Vec::new()));
         let msg = Message { sender: program, recipient: addr(9), gas: 10, ..Message::default() };
         assert!(host.call(msg.clone()).is_success());
@@ -522,23 +570,108 @@ mod tests {
     }
 
     #[test]
-    fn deploy_spawn_and_revert() {
+    fn deploy_and_spawn_program() {
         let mut host = MockHost::new();
         assert_eq!(host.deploy(&[]), Err(StatusCode::Failure));
         let template = host.deploy(b"\x7fELF").unwrap();
         assert_eq!(host.accounts[&template].code, b"\x7fELF");
-        assert_eq!(host.spawn(&addr(3), b"s"), Err(StatusCode::Failure), "unknown template");
-        let instance = host.spawn(&template, b"state").unwrap();
+        assert_eq!(host.spawn_program(&addr(3), b"s"), None, "unknown template");
+        let instance = host.spawn_program(&template, b"state").unwrap();
         assert_ne!(instance, template);
         assert_eq!(host.accounts[&instance].template, Some(template));
         assert_eq!(host.accounts[&instance].state, b"state");
+        assert_eq!((&host as &dyn Host).get_state(&instance), b"state");
+        assert!((&host as &dyn Host).get_state(&template).is_empty());
 
         let cp = host.checkpoint();
-        let second = host.spawn(&template, b"state").unwrap();
-        assert_ne!(second, instance, "addresses are unique");
+        let second = host.spawn_program(&template, b"state").unwrap();
+        assert_ne!(second, instance, "fresh addresses are unique");
         host.revert_to(cp);
         assert!(!host.account_exists(&second));
         assert!(host.account_exists(&instance));
+    }
+
+    fn spawn_msg(template: Address, state: &[u8], value: u64) -> Message {
+        Message {
+            kind: MessageKind::Spawn,
+            depth: 1,
+            gas: 1000,
+            recipient: template,
+            sender: addr(1),
+            input: state.to_vec(),
+            value,
+            ..Message::default()
+        }
+    }
+
+    /// A derivation that makes the address a function of template and state.
+    fn derived(template: &Address, state: &[u8]) -> Address {
+        let mut bytes = [0x77; 24];
+        bytes[0] = template.as_bytes()[0];
+        bytes[1] = state.first().copied().unwrap_or(0);
+        Address::new(bytes)
+    }
+
+    #[test]
+    fn spawn_message_creates_runs_init_and_returns_the_address() {
+        let mut host = MockHost::new();
+        let template = host.deploy(b"\x7fELF").unwrap();
+        host.set_balance(addr(1), 50);
+        host.set_call_handler(|state, msg| {
+            assert_eq!((msg.kind, msg.input.as_slice()), (MessageKind::Spawn, &SPAWN_SELECTOR[..]));
+            let account = &state.accounts[&msg.recipient];
+            assert_eq!(account.balance, 20, "created and funded before the init run");
+            // The init run decides: state "bad" is rejected.
+            if account.state == b"bad" {
+                return ExecutionResult::revert(msg.gas - 5, b"invalid state".to_vec());
+            }
+            state.set_storage_value(msg.recipient, word(1), word(2));
+            ExecutionResult::success(msg.gas - 7, b"ignored".to_vec())
+        });
+
+        let r = host.call(spawn_msg(template, b"good", 20));
+        assert_eq!((r.status, r.gas_left, r.output.len()), (StatusCode::Success, 993, 24));
+        let program = Address::try_from(r.output.as_slice()).unwrap();
+        assert_eq!(host.accounts[&program].template, Some(template));
+        assert_eq!(host.get_state(&program), b"good");
+        assert_eq!(host.get_storage(&program, &word(1)), word(2), "init run's writes kept");
+        assert_eq!((host.get_balance(&addr(1)), host.get_balance(&program)), (30, 20));
+        assert_eq!(host.calls.last().map(|m| (m.kind, m.recipient)), Some((MessageKind::Spawn, template)));
+
+        let r = host.call(spawn_msg(template, b"bad", 20));
+        assert_eq!((r.status, r.gas_left, r.output.as_slice()), (StatusCode::Revert, 995, &b"invalid state"[..]));
+        assert_eq!(host.get_balance(&addr(1)), 30, "transfer undone");
+        assert_eq!(host.accounts.values().filter(|a| a.template.is_some()).count(), 1, "creation undone");
+
+        let r = host.call(spawn_msg(addr(9), b"good", 0));
+        assert_eq!(r, ExecutionResult::failure(StatusCode::Failure), "unknown template");
+        assert_eq!(host.checkpoint_depth(), 0);
+    }
+
+    #[test]
+    fn spawning_twice_fails_with_a_derived_address() {
+        let mut host = MockHost::new();
+        host.spawn_address = Some(derived);
+        let template = host.deploy(b"\x7fELF").unwrap();
+        let expected = derived(&template, b"s");
+        host.set_balance(expected, 9);
+        let r = host.call(spawn_msg(template, b"s", 0));
+        assert_eq!(r.output, expected.as_bytes());
+        assert_eq!(host.get_balance(&expected), 9, "a pre-funded account keeps its balance");
+        let r = host.call(spawn_msg(template, b"s", 0));
+        assert_eq!(r, ExecutionResult::failure(StatusCode::Failure), "already spawned");
+        assert_eq!(host.get_state(&expected), b"s");
+        // Without a handler the default result decides; a failing default
+        // undoes the creation.
+        host.default_call_result = ExecutionResult::failure(StatusCode::Failure);
+        let r = host.call(spawn_msg(template, b"t", 0));
+        assert_eq!(r.status, StatusCode::Failure);
+        assert!(!host.account_exists(&derived(&template, b"t")));
+    }
+
+    #[test]
+    fn spawn_selector_is_the_selector_of_spawn() {
+        assert_eq!(SPAWN_SELECTOR, blake3::hash(b"spawn").as_bytes()[..4]);
     }
 
     #[test]

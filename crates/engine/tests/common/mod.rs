@@ -9,6 +9,7 @@ use athena_interface::{
     Address, Bytes32, ExecutionResult, Host, Message, Revision, StatusCode, StorageStatus, TxContext,
 };
 use athena_test_elf::{asm, ElfBuilder, PF_R, PF_W};
+use std::cell::Cell;
 
 /// Where script code is loaded.
 pub const TEXT: u32 = 0x1_0000;
@@ -154,13 +155,16 @@ pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
 #[derive(Default)]
 pub struct Recorder {
     pub inner: MockHost,
+    /// State-changing callbacks, in order.
     pub log: Vec<&'static str>,
+    /// How many times `get_state` was asked (a `&self` callback).
+    pub state_fetches: Cell<u32>,
 }
 
 impl Recorder {
     /// Whether any callback that changes state was made.
     pub fn wrote(&self) -> bool {
-        self.log.iter().any(|c| matches!(*c, "set_storage" | "call" | "spawn" | "deploy" | "emit_log"))
+        self.log.iter().any(|c| matches!(*c, "set_storage" | "call" | "deploy" | "emit_log"))
     }
 }
 
@@ -182,9 +186,9 @@ impl Host for Recorder {
         self.log.push("call");
         self.inner.call(msg)
     }
-    fn spawn(&mut self, template: &Address, state: &[u8]) -> Result<Address, StatusCode> {
-        self.log.push("spawn");
-        self.inner.spawn(template, state)
+    fn get_state(&self, address: &Address) -> Vec<u8> {
+        self.state_fetches.set(self.state_fetches.get() + 1);
+        self.inner.get_state(address)
     }
     fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
         self.log.push("deploy");
