@@ -1,6 +1,7 @@
 //! `athena`: the command-line front door to the Athena VM.
 
 mod build;
+mod new;
 mod run;
 mod selector;
 
@@ -31,6 +32,13 @@ enum Command {
     /// whichever is present (see `scripts/install-guest-toolchain.sh`), and
     /// prints one line per binary: name, path, size.
     Build(build::BuildArgs),
+    /// Create a new contract crate: a template with a few methods and a
+    /// test that builds it for RISC-V and runs it in an in-process chain.
+    ///
+    /// `athena new demo && cd demo && cargo test` works out of the box
+    /// (the guest toolchain must be installed:
+    /// scripts/install-guest-toolchain.sh).
+    New(new::NewArgs),
     /// Print the 4-byte selector of each method name (first 4 bytes of the
     /// blake3 hash of the name; docs/transactions.md).
     Selector(selector::SelectorArgs),
@@ -41,6 +49,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Build(args) => build::build(args),
+        Command::New(args) => new::new(args),
         Command::Selector(args) => selector::selector(args),
     }
 }

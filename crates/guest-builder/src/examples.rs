@@ -9,8 +9,28 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-/// Rust example guests in `guest/examples/`, by binary name.
-pub const EXAMPLES: &[&str] = &["hello", "fib", "sieve", "sha256", "panic", "exit-code", "storage-rw", "fib-call"];
+/// Rust example guests in `guest/examples/`, by binary name: programs on
+/// the plain runtime, then SDK templates (`counter`, `echo`, `caller`,
+/// `spawner`; docs/sdk.md).
+pub const EXAMPLES: &[&str] = &[
+    "hello",
+    "fib",
+    "sieve",
+    "sha256",
+    "panic",
+    "exit-code",
+    "storage-rw",
+    "fib-call",
+    "counter",
+    "echo",
+    "caller",
+    "spawner",
+];
+
+/// Templates in `guest/templates/`, by binary name: the standard
+/// templates users deploy (docs/templates.md), then `test-*` fixtures that
+/// exist only for the transaction executor's tests.
+pub const TEMPLATES: &[&str] = &["wallet", "test-auth"];
 
 /// Hand-written assembly guests in `guest/asm/` (code at 0x0020_0800).
 pub const ASM_EXAMPLES: &[&str] = &["asm-hello", "asm-exit", "asm-loop"];
@@ -52,8 +72,8 @@ impl Examples {
         self.output.target
     }
 
-    /// The ELF path of example `name` (one of [`EXAMPLES`] or
-    /// [`ASM_EXAMPLES`]).
+    /// The ELF path of example `name` (one of [`EXAMPLES`], [`TEMPLATES`]
+    /// or [`ASM_EXAMPLES`]).
     pub fn path(&self, name: &str) -> Option<&Path> {
         self.output.path(name)
     }
@@ -95,7 +115,7 @@ pub fn build_examples(target: GuestTarget) -> Result<Examples, BuildError> {
     }
     let request = BuildRequest::new(guest_workspace_dir()).target(target);
     let output = GuestToolchain::detect()?.build(&request)?;
-    for name in EXAMPLES.iter().chain(ASM_EXAMPLES) {
+    for name in EXAMPLES.iter().chain(TEMPLATES).chain(ASM_EXAMPLES) {
         output.require(name)?;
     }
     let examples = Examples { output };
@@ -119,6 +139,9 @@ mod tests {
         assert!(dir.join("Cargo.toml").is_file(), "{}", dir.display());
         for name in EXAMPLES {
             assert!(dir.join("examples").join(name).join("Cargo.toml").is_file(), "{name}");
+        }
+        for name in TEMPLATES {
+            assert!(dir.join("templates").join(name).join("Cargo.toml").is_file(), "{name}");
         }
         for name in ASM_EXAMPLES {
             assert!(dir.join("asm").join(name).join("Cargo.toml").is_file(), "{name}");

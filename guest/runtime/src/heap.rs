@@ -78,7 +78,12 @@ fn align_up(addr: usize, align: usize) -> Option<usize> {
     Some(addr.checked_add(align - 1)? & !(align - 1))
 }
 
+// `alloc` and `dealloc` are kept out of line: inlined, every `Vec`
+// allocation and drop site carries its own copy (the reclaim check on each
+// drop alone), which costs a small contract ~0.4 KB; a call costs a few
+// instructions.
 unsafe impl GlobalAlloc for BumpAllocator {
+    #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: single-threaded; no other reference to the cell is live.
         let next = unsafe { &mut *self.next.get() };
@@ -114,6 +119,7 @@ unsafe impl GlobalAlloc for BumpAllocator {
         ptr
     }
 
+    #[inline(never)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: single-threaded; no other reference to the cell is live.
         let next = unsafe { &mut *self.next.get() };

@@ -79,6 +79,25 @@ fn ptr<T>(p: *const T) -> u32 {
     p as u32
 }
 
+/// Runs `fill` on an uninitialised `N`-byte buffer that the syscall it
+/// issues writes completely, and returns the buffer.
+///
+/// Used for outputs the engine always writes in full (or else ends the
+/// frame): skipping the zero-initialisation saves a `memset` and a copy
+/// per call, in code size and in gas.
+///
+/// # Safety
+///
+/// `fill` must issue a host function that writes all `N` bytes at the
+/// pointer it is given.
+#[inline(always)]
+unsafe fn filled<const N: usize>(fill: impl FnOnce(u32)) -> [u8; N] {
+    let mut out = core::mem::MaybeUninit::<[u8; N]>::uninit();
+    fill(ptr(out.as_mut_ptr()));
+    // SAFETY: the caller guarantees that the host wrote all N bytes.
+    unsafe { out.assume_init() }
+}
+
 /// Ends the frame successfully with `data` as return data. Data longer
 /// than [`MAX_RETURN_DATA`] ends the frame with `invalid_syscall_argument`.
 pub fn return_data(data: &[u8]) -> ! {
@@ -101,10 +120,21 @@ fn end(n: u32, data: &[u8]) -> ! {
 
 /// The own account's storage slot `key` (zero if never written).
 pub fn storage_read(key: &Word) -> Word {
-    let mut out = [0u8; 32];
+    // SAFETY: STORAGE_READ writes all 32 bytes at the out pointer (zero
+    // for an absent slot) or ends the frame; `key` is readable.
+    unsafe {
+        filled(|out| {
+            syscall6(number::STORAGE_READ, [ptr(key.as_ptr()), out, 0, 0, 0, 0]);
+        })
+    }
+}
+
+/// Reads the own account's storage slot `key` into `out`, which the host
+/// overwrites entirely. Saves a copy over [`storage_read`] when the
+/// destination already exists (e.g. a slot of a larger buffer).
+pub fn storage_read_into(key: &Word, out: &mut Word) {
     // SAFETY: both buffers are valid for 32 bytes.
     unsafe { syscall6(number::STORAGE_READ, [ptr(key.as_ptr()), ptr(out.as_mut_ptr()), 0, 0, 0, 0]) };
-    out
 }
 
 /// How a [`storage_write`] changed the slot (the `StorageStatus` values).
@@ -227,13 +257,25 @@ pub struct Context {
     pub depth: u32,
 }
 
+/// Size of the raw `GET_CONTEXT` record.
+pub const CONTEXT_LEN: usize = athena_abi::context::LEN;
+
+/// The raw `GET_CONTEXT` record (layout: `athena_abi::context`), for
+/// callers that need one field and not a whole [`Context`].
+pub fn context_raw() -> [u8; CONTEXT_LEN] {
+    // SAFETY: GET_CONTEXT writes the whole record or ends the frame.
+    unsafe {
+        filled(|out| {
+            syscall6(number::GET_CONTEXT, [out, 0, 0, 0, 0, 0]);
+        })
+    }
+}
+
 /// Reads the frame's [`Context`].
 pub fn context() -> Context {
     use athena_abi::context as at;
     const ADDRESS: usize = athena_abi::ADDRESS_LEN as usize;
-    let mut raw = [0u8; at::LEN];
-    // SAFETY: `raw` is writable for the `at::LEN` bytes the engine writes.
-    unsafe { syscall6(number::GET_CONTEXT, [ptr(raw.as_mut_ptr()), 0, 0, 0, 0, 0]) };
+    let raw = context_raw();
     let address = |at: usize| -> Address { raw[at..at + ADDRESS].try_into().unwrap_or([0; ADDRESS]) };
     let template = address(at::CALLER_TEMPLATE);
     Context {
@@ -245,6 +287,81 @@ pub fn context() -> Context {
     }
 }
 
+/// The transaction's context (`GET_TX_CONTEXT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxContext {
+    /// Price of one unit of gas.
+    pub gas_price: u64,
+    /// The account that signed the transaction.
+    pub origin: Address,
+    /// Height of the block being executed.
+    pub block_height: u64,
+    /// Timestamp of the block being executed.
+    pub block_timestamp: u64,
+    /// Gas limit of the block.
+    pub block_gas_limit: u64,
+    /// The chain's identifier.
+    pub chain_id: Word,
+}
+
+/// Reads the transaction's [`TxContext`].
+pub fn tx_context() -> TxContext {
+    use athena_abi::tx_context as at;
+    // SAFETY: GET_TX_CONTEXT writes the whole record or ends the frame.
+    let raw: [u8; at::LEN] = unsafe {
+        filled(|out| {
+            syscall6(number::GET_TX_CONTEXT, [out, 0, 0, 0, 0, 0]);
+        })
+    };
+    let u64_at = |at: usize| u64::from_le_bytes(raw[at..at + 8].try_into().unwrap_or([0; 8]));
+    TxContext {
+        gas_price: u64_at(at::GAS_PRICE),
+        origin: raw[at::ORIGIN..at::ORIGIN + 24].try_into().unwrap_or([0; 24]),
+        block_height: u64_at(at::BLOCK_HEIGHT),
+        block_timestamp: u64_at(at::BLOCK_TIMESTAMP),
+        block_gas_limit: u64_at(at::BLOCK_GAS_LIMIT),
+        chain_id: raw[at::CHAIN_ID..at::CHAIN_ID + 32].try_into().unwrap_or([0; 32]),
+    }
+}
+
+/// The hash of block `height`, or zero if the host does not serve it.
+pub fn block_hash(height: u64) -> Word {
+    // SAFETY: GET_BLOCK_HASH writes all 32 bytes (zero for an unknown
+    // height) or ends the frame.
+    unsafe {
+        filled(|out| {
+            syscall6(number::GET_BLOCK_HASH, [height as u32, (height >> 32) as u32, out, 0, 0, 0]);
+        })
+    }
+}
+
+/// Length of the own program's immutable state (the blob it was spawned
+/// with; 0 for an account without one).
+pub fn state_size() -> usize {
+    // SAFETY: touches no memory.
+    unsafe { syscall6(number::STATE_SIZE, [0; 6]).0 as usize }
+}
+
+/// Copies the own immutable state from `offset` into `buf`; returns the
+/// number of bytes copied (`min(buf.len(), size - offset)`, 0 past the end).
+pub fn state_read(offset: usize, buf: &mut [u8]) -> usize {
+    if buf.is_empty() {
+        return 0;
+    }
+    // SAFETY: the engine writes at most `buf.len()` bytes into `buf`.
+    let (n, _) =
+        unsafe { syscall6(number::STATE_READ, [ptr(buf.as_mut_ptr()), offset as u32, buf.len() as u32, 0, 0, 0]) };
+    (n as usize).min(buf.len())
+}
+
+/// The own immutable state, read into a heap buffer.
+pub fn state() -> Vec<u8> {
+    let mut buf = alloc::vec![0u8; state_size()];
+    let n = state_read(0, &mut buf);
+    buf.truncate(n);
+    buf
+}
+
 /// Emits a log entry with up to [`MAX_LOG_TOPICS`] topics and up to
 /// [`MAX_LOG_DATA`] bytes of data (more ends the frame).
 pub fn emit_log(topics: &[Word], data: &[u8]) {
@@ -254,10 +371,13 @@ pub fn emit_log(topics: &[Word], data: &[u8]) {
 }
 
 fn digest(n: u32, data: &[u8]) -> Word {
-    let mut out = [0u8; 32];
-    // SAFETY: `data` readable, `out` writable for 32 bytes.
-    unsafe { syscall6(n, [ptr(data.as_ptr()), data.len() as u32, ptr(out.as_mut_ptr()), 0, 0, 0]) };
-    out
+    // SAFETY: `data` is readable; the hash precompiles write all 32 bytes
+    // of the digest or end the frame.
+    unsafe {
+        filled(|out| {
+            syscall6(n, [ptr(data.as_ptr()), data.len() as u32, out, 0, 0, 0]);
+        })
+    }
 }
 
 /// SHA-256 of `data` (native precompile; at most 1 MiB).

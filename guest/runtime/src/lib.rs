@@ -16,8 +16,9 @@
 //! the VM does not: the `_start` symbol (which sets up the stack and halts
 //! with exit code 0 when `main` returns), safe wrappers over the VM's
 //! syscalls ([`exit`], [`write`], [`input`], ...), `print!`-style macros, a
-//! global bump allocator (so `alloc::vec::Vec` works) and a panic handler
-//! that reports to stderr and halts with exit code [`PANIC_EXIT_CODE`].
+//! global bump allocator (so `alloc::vec::Vec` works) and, through
+//! [`entry!`], a panic handler that reports to stderr and halts with exit
+//! code [`PANIC_EXIT_CODE`].
 //!
 //! It builds for `riscv32em-unknown-none-elf` and
 //! `riscv32im-unknown-none-elf`: it never uses registers above `x15` and
@@ -38,7 +39,7 @@ pub mod heap;
 pub mod host;
 pub mod io;
 pub mod layout;
-mod panic;
+pub mod panic;
 mod start;
 pub mod syscall;
 
@@ -51,8 +52,12 @@ pub use syscall::exit;
 /// `_start` in this crate calls the function this macro defines once the
 /// stack is set up; when it returns, the program halts with exit code 0.
 /// Invoke it exactly once, at the top level of the binary crate. The macro
-/// is also what makes the linker pull this crate (and so `_start`, the
-/// allocator and the panic handler) into the binary.
+/// is also what makes the linker pull this crate (and so `_start` and the
+/// allocator) into the binary, and it defines the binary's
+/// `#[panic_handler]` ([`panic::halt`]: report on stderr, halt with
+/// [`PANIC_EXIT_CODE`]). The handler lives in the macro rather than in
+/// this crate so that other entry points (`athena-sdk` templates) can
+/// choose a different one.
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -62,6 +67,12 @@ macro_rules! entry {
             // Type-checks the user's function and keeps the runtime linked.
             let main: fn() = $main;
             $crate::__private::run(main)
+        }
+
+        #[doc(hidden)]
+        #[panic_handler]
+        fn __athena_panic(info: &::core::panic::PanicInfo<'_>) -> ! {
+            $crate::panic::halt(info)
         }
     };
 }

@@ -1,4 +1,11 @@
-//! The panic handler: report on stderr, halt with [`PANIC_EXIT_CODE`].
+//! The default panic behaviour: report on stderr, halt with
+//! [`PANIC_EXIT_CODE`].
+//!
+//! The `#[panic_handler]` itself is defined by [`entry!`](crate::entry) in
+//! the binary crate, not here: a binary has exactly one panic handler, and
+//! programs built on other entry points (the `athena-sdk` templates, which
+//! revert with the panic message instead) must be able to bring their own
+//! while still linking this runtime.
 //!
 //! The message format follows std's (`panicked at FILE:LINE:COL:` then the
 //! message) so hosts and people read guest panics the same way. Formatting
@@ -19,8 +26,9 @@ pub const PANIC_EXIT_CODE: u32 = 101;
 /// loads and stores are used; the targets have no read-modify-write atomics.
 static PANICKING: AtomicBool = AtomicBool::new(false);
 
-#[panic_handler]
-fn panic(info: &PanicInfo<'_>) -> ! {
+/// Reports `info` on stderr and halts with [`PANIC_EXIT_CODE`]: the body
+/// of the panic handler [`entry!`](crate::entry) defines.
+pub fn halt(info: &PanicInfo<'_>) -> ! {
     if PANICKING.load(Ordering::Relaxed) {
         exit(PANIC_EXIT_CODE);
     }

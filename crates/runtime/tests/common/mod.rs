@@ -1,0 +1,171 @@
+//! Shared helpers: real guest examples, hand-assembled "script" guests that
+//! issue exact syscalls, and a [`World`] that runs one transaction per
+//! call on a fresh `Runtime` and commits its changes.
+#![allow(dead_code)]
+
+use athena_engine::EngineConfig;
+use athena_interface::{Address, Bytes32, ExecutionResult, Message, MessageKind};
+use athena_runtime::{Effects, Env, MemoryState, Overlay, Runtime, StateWriter};
+use athena_test_elf::{asm, ElfBuilder, PF_R, PF_W};
+
+/// Where script code is loaded.
+pub const TEXT: u32 = 0x1_0000;
+/// Where script data is loaded; writable.
+pub const DATA: u32 = 0x2_0000;
+/// Size of the data segment in memory.
+pub const DATA_SIZE: u32 = 0x2_0000;
+/// Where a script stores `(a0, a1)` after each step.
+pub const RESULTS: u32 = 0x6_0000;
+/// Gas for tests that do not care.
+pub const GAS: u64 = 10_000_000;
+
+/// One step of a script guest: `ECALL` with `t0 = number`, `a0..a5 =
+/// args`; then `(a0, a1)` is stored at `RESULTS + 8 * index`.
+#[derive(Clone, Copy, Debug)]
+pub struct Op(pub u32, pub [u32; 6]);
+
+/// Shorthand for [`Op`].
+pub fn sys(number: u32, args: &[u32]) -> Op {
+    let mut a = [0u32; 6];
+    a[..args.len()].copy_from_slice(args);
+    Op(number, a)
+}
+
+/// A guest that performs `ops` in order and then `RETURN`s the 8-byte
+/// result records of every step. `data` is loaded at [`DATA`].
+pub fn script(ops: &[Op], data: &[u8]) -> Vec<u8> {
+    let mut text = Vec::new();
+    let regs = [asm::A0, asm::A1, asm::A2, 13, 14, 15];
+    for (i, Op(number, args)) in ops.iter().enumerate() {
+        for (reg, value) in regs.iter().zip(args) {
+            text.extend(asm::li(*reg, *value));
+        }
+        text.extend(asm::li(asm::T0, *number));
+        text.push(asm::ECALL);
+        text.extend(asm::li(asm::T1, RESULTS + 8 * i as u32));
+        text.push(asm::sw(asm::A0, asm::T1, 0));
+        text.push(asm::sw(asm::A1, asm::T1, 4));
+    }
+    text.extend(asm::li(asm::A0, RESULTS));
+    text.extend(asm::li(asm::A1, 8 * ops.len() as u32));
+    text.extend(asm::li(asm::T0, athena_engine::abi::number::RETURN));
+    text.push(asm::ECALL);
+    let mut data = data.to_vec();
+    data.resize(data.len().max(4), 0);
+    ElfBuilder::new(TEXT).text(TEXT, &text).segment(DATA, PF_R | PF_W, data, DATA_SIZE).build()
+}
+
+/// Decodes a script's return data into per-step `(a0, a1)`.
+pub fn results(output: &[u8]) -> Vec<(u32, u32)> {
+    output
+        .chunks_exact(8)
+        .map(|c| (u32::from_le_bytes(c[..4].try_into().unwrap()), u32::from_le_bytes(c[4..].try_into().unwrap())))
+        .collect()
+}
+
+/// The ELF bytes of guest example `name` (built once per process).
+pub fn example(name: &str) -> Vec<u8> {
+    let path = athena_guest_builder::example_elf(athena_guest_builder::GuestTarget::Rv32em, name)
+        .unwrap_or_else(|e| panic!("building guest examples: {e}"));
+    std::fs::read(path).unwrap()
+}
+
+pub fn addr(b: u8) -> Address {
+    Address::new([b; 24])
+}
+
+pub fn word(b: u8) -> Bytes32 {
+    Bytes32::new([b; 32])
+}
+
+/// Runs `f` on a thread with a generous stack (nested frames recurse
+/// natively: engine → runtime → engine).
+pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new().stack_size(64 << 20).spawn(f).unwrap().join().unwrap()
+}
+
+/// Committed state plus the knobs every transaction runs with.
+pub struct World {
+    pub state: MemoryState,
+    pub config: EngineConfig,
+    pub env: Env,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World { state: MemoryState::new(), config: EngineConfig::default(), env: Env::default() }
+    }
+}
+
+impl World {
+    /// Runs one transaction: `f` gets a fresh runtime; its changes are
+    /// committed and returned with `f`'s result.
+    pub fn tx<R>(&mut self, f: impl FnOnce(&mut Runtime<'_, MemoryState>) -> R) -> (R, Effects) {
+        let mut runtime = Runtime::new(&self.state, self.config, self.env.clone());
+        let r = f(&mut runtime);
+        assert_eq!(runtime.overlay().checkpoint_depth(), 0, "every frame resolved its checkpoint");
+        let effects = runtime.finish().expect("memory state never faults");
+        self.state.apply(&effects.changes).unwrap();
+        (r, effects)
+    }
+
+    /// Deploys `code` as a template.
+    pub fn deploy(&mut self, code: &[u8]) -> Address {
+        self.tx(|rt| rt.deploy_code(code)).0.expect("valid code")
+    }
+
+    /// Makes `address` a program running `code` (with `state`), bypassing
+    /// spawn: for scripts whose spawn run would execute their steps.
+    pub fn install(&mut self, address: Address, code: &[u8], state: &[u8]) -> Address {
+        let template = self.deploy(code);
+        self.tx(|rt| rt.overlay_mut().create_program(address, template, state.to_vec()));
+        template
+    }
+
+    pub fn fund(&mut self, address: Address, amount: u64) {
+        self.tx(|rt| {
+            let balance = rt.overlay().balance(&address);
+            rt.overlay_mut().set_balance(address, balance + amount)
+        });
+    }
+
+    /// A top-level `Call`.
+    pub fn call(&mut self, from: Address, to: Address, input: &[u8], value: u64) -> (ExecutionResult, Effects) {
+        let msg = Message { recipient: to, sender: from, input: input.to_vec(), value, gas: GAS, ..Message::default() };
+        self.tx(|rt| rt.execute(msg))
+    }
+
+    /// A top-level `Spawn`.
+    pub fn spawn(&mut self, from: Address, template: Address, state: &[u8], value: u64) -> (ExecutionResult, Effects) {
+        let msg = Message {
+            kind: MessageKind::Spawn,
+            recipient: template,
+            sender: from,
+            input: state.to_vec(),
+            value,
+            gas: GAS,
+            ..Message::default()
+        };
+        self.tx(|rt| rt.execute(msg))
+    }
+
+    fn view(&self) -> Overlay<'_, MemoryState> {
+        Overlay::new(&self.state)
+    }
+
+    pub fn balance(&self, address: &Address) -> u64 {
+        self.view().balance(address)
+    }
+
+    pub fn storage(&self, address: &Address, key: &Bytes32) -> Bytes32 {
+        self.view().storage(address, key)
+    }
+
+    pub fn template_of(&self, address: &Address) -> Option<Address> {
+        self.view().template_of(address)
+    }
+
+    pub fn exists(&self, address: &Address) -> bool {
+        self.view().account_exists(address)
+    }
+}
