@@ -30,7 +30,7 @@ pub const EXAMPLES: &[&str] = &[
 /// Templates in `guest/templates/`, by binary name: the standard
 /// templates users deploy (docs/templates.md), then `test-*` fixtures that
 /// exist only for the transaction executor's tests.
-pub const TEMPLATES: &[&str] = &["wallet", "test-auth"];
+pub const TEMPLATES: &[&str] = &["wallet", "multisig", "vesting", "vault", "token-mint", "token-wallet", "test-auth"];
 
 /// Hand-written assembly guests in `guest/asm/` (code at 0x0020_0800).
 pub const ASM_EXAMPLES: &[&str] = &["asm-hello", "asm-exit", "asm-loop"];

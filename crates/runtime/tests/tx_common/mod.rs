@@ -238,3 +238,118 @@ pub fn proxy(to: Address, payload: Vec<u8>, value: u64) -> Vec<u8> {
 pub fn call<A: Encode>(method: &str, args: &A) -> Vec<u8> {
     encode_payload(method, args)
 }
+
+/// A k-of-n multisig account (the `multisig` template, or the `vesting`
+/// account, which has the same state and authenticator) with its keys.
+#[derive(Clone)]
+pub struct Multisig {
+    pub keys: Vec<SigningKey>,
+    pub k: u8,
+    pub address: Address,
+    pub template: Address,
+    pub nonce: u64,
+}
+
+impl Multisig {
+    /// A `k`-of-`seeds.len()` account of `template`, key `i` having seed
+    /// `[seeds[i]; 32]`.
+    pub fn new(template: Address, k: u8, seeds: &[u8]) -> Multisig {
+        let keys: Vec<SigningKey> = seeds.iter().map(|&s| SigningKey::from_bytes(&[s; 32])).collect();
+        let mut multisig = Multisig { keys, k, address: Address::ZERO, template, nonce: 0 };
+        multisig.address = program_address(&template, &multisig.state());
+        multisig
+    }
+
+    /// The public keys, in state order.
+    pub fn public_keys(&self) -> Vec<[u8; 32]> {
+        self.keys.iter().map(|k| k.verifying_key().to_bytes()).collect()
+    }
+
+    /// The state (spawn arguments): `SCALE((k, keys))`.
+    pub fn state(&self) -> Vec<u8> {
+        (self.k, self.public_keys()).encode()
+    }
+
+    /// An unsigned transaction of this account with the next nonce.
+    pub fn unsigned(&self, payload: Vec<u8>, gas_limit: u64, gas_price: u64) -> UnsignedTransaction {
+        UnsignedTransaction {
+            principal: self.address,
+            template: None,
+            nonce: self.nonce,
+            gas_limit,
+            gas_price,
+            payload,
+        }
+    }
+
+    /// The authenticator `SCALE(Vec<(index, signature)>)` with one entry
+    /// per element of `signers` (key indices, in the order given) signing
+    /// `message`.
+    pub fn authenticator(&self, message: &[u8], signers: &[u8]) -> Vec<u8> {
+        use ed25519_dalek::Signer;
+        let entries: Vec<(u8, [u8; 64])> =
+            signers.iter().map(|&i| (i, self.keys[usize::from(i)].sign(message).to_bytes())).collect();
+        entries.encode()
+    }
+
+    /// `unsigned` signed by `signers` for `network` and encoded; the nonce
+    /// is not counted.
+    pub fn sign(&self, network: &Network, unsigned: UnsignedTransaction, signers: &[u8]) -> Vec<u8> {
+        let authenticator = self.authenticator(&unsigned.signing_bytes(network), signers);
+        unsigned.with_authenticator(authenticator).encode()
+    }
+
+    /// A transaction calling `payload`, signed by `signers`; counts the
+    /// nonce.
+    pub fn tx(&mut self, payload: Vec<u8>, signers: &[u8]) -> Vec<u8> {
+        let bytes = self.sign(&network(), self.unsigned(payload, GAS, PRICE), signers);
+        self.nonce += 1;
+        bytes
+    }
+
+    /// The self-spawn transaction, signed by `signers`; counts the nonce.
+    pub fn spawn_tx(&mut self, signers: &[u8]) -> Vec<u8> {
+        let mut payload = selector("spawn").to_vec();
+        payload.extend_from_slice(&self.state());
+        let mut unsigned = self.unsigned(payload, GAS, PRICE);
+        unsigned.template = Some(self.template);
+        let bytes = self.sign(&network(), unsigned, signers);
+        self.nonce += 1;
+        bytes
+    }
+
+    /// Self-spawns the account on `chain` (which must have funded it),
+    /// signed by the first `k` keys.
+    pub fn spawn(&mut self, chain: &mut Chain) -> Receipt {
+        let signers: Vec<u8> = (0..self.k).collect();
+        let bytes = self.spawn_tx(&signers);
+        let receipt = chain.apply(&bytes);
+        assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+        receipt
+    }
+}
+
+/// Base storage key of item `name` (docs/sdk.md, "Storage layout"):
+/// `blake3("athena/storage/" ‖ u32_le(len(name)) ‖ name ‖ key_bytes)`.
+pub fn storage_key(name: &str, key_bytes: &[u8]) -> Bytes32 {
+    let mut preimage = b"athena/storage/".to_vec();
+    preimage.extend_from_slice(&(name.len() as u32).to_le_bytes());
+    preimage.extend_from_slice(name.as_bytes());
+    preimage.extend_from_slice(key_bytes);
+    Bytes32::new(*blake3::hash(&preimage).as_bytes())
+}
+
+impl Chain {
+    /// A `u64` storage item of `address` (a `Value` with empty `key_bytes`,
+    /// a `Map` entry with `SCALE(key)`): `None` if absent. Values up to 28
+    /// bytes fit in the first slot, `u32_le(len + 1) ‖ SCALE(v)`.
+    pub fn storage_u64(&self, address: Address, name: &str, key_bytes: &[u8]) -> Option<u64> {
+        let slot = self.state.storage(&address, &storage_key(name, key_bytes)).unwrap();
+        let slot = slot.as_bytes();
+        if slot == &[0u8; 32] {
+            return None;
+        }
+        assert_eq!(slot[..4], 9u32.to_le_bytes(), "a u64 item: 8 bytes + 1");
+        Some(u64::from_le_bytes(slot[4..12].try_into().unwrap()))
+    }
+}
