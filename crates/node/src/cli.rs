@@ -1,0 +1,254 @@
+//! The `athena node ...` command line (also the `athena-node` binary):
+//! long-running sequencer, executor and shadow processes with progress
+//! logs on stderr.
+//!
+//! Exit codes: 0 after SIGINT/SIGTERM, 1 on an error, 2 when a shadow
+//! executor found a divergence.
+
+use crate::base_layer::HttpBaseLayer;
+use crate::exec::Fault;
+use crate::executor::{start_executor, ExecutorConfig};
+use crate::follower::Role;
+use crate::genesis::load_genesis;
+use crate::http::{NodeError, NodeEvent, NodeHandle, WorkerExit, WorkerResult};
+use crate::sequencer::{start_sequencer, SequencerConfig};
+use clap::{Args, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Exit code of a shadow executor that found a divergence.
+pub const EXIT_DIVERGED: u8 = 2;
+
+/// `athena node`: run one node process.
+#[derive(Args, Debug)]
+pub struct NodeArgs {
+    /// Which process.
+    #[command(subcommand)]
+    pub command: NodeCommand,
+}
+
+/// The node processes.
+#[derive(Subcommand, Debug)]
+pub enum NodeCommand {
+    /// The devnet base layer: accepts bundles from relays, orders them into
+    /// a block every interval, serves blocks and executors' results.
+    Sequencer(SequencerArgs),
+    /// Executes the sequencer's blocks, keeps the state (with proofs),
+    /// publishes each block's result and serves the query API.
+    Executor(ExecutorArgs),
+    /// Re-executes the same blocks and checks every result the executor
+    /// publishes; reports the first diverging block and transaction.
+    Shadow(ShadowArgs),
+}
+
+/// `athena node sequencer`.
+#[derive(Args, Debug)]
+pub struct SequencerArgs {
+    /// Directory of the sequencer's database.
+    #[arg(long, default_value = "athena-data/sequencer")]
+    pub data_dir: PathBuf,
+    /// Address of the HTTP API.
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub listen: SocketAddr,
+    /// Time between blocks (`500ms`, `1s`, `2m`).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub block_interval: Duration,
+    /// Also produce blocks when no bundle is waiting.
+    #[arg(long)]
+    pub empty_blocks: bool,
+}
+
+/// Options shared by executors and shadows.
+#[derive(Args, Debug)]
+pub struct FollowArgs {
+    /// URL of the sequencer.
+    #[arg(long, default_value = "http://127.0.0.1:9000")]
+    pub sequencer: String,
+    /// Genesis file (required the first time, checked afterwards).
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    /// How often to ask the sequencer for new blocks.
+    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    pub poll: Duration,
+}
+
+/// `athena node executor`.
+#[derive(Args, Debug)]
+pub struct ExecutorArgs {
+    /// Directory of the executor's database.
+    #[arg(long, default_value = "athena-data/executor")]
+    pub data_dir: PathBuf,
+    /// Address of the query API.
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub follow: FollowArgs,
+    /// Test only: conjure coins at `HEIGHT[:INDEX]` so a shadow has
+    /// something to catch.
+    #[arg(long, hide = true, value_parser = Fault::parse)]
+    pub inject_fault: Option<Fault>,
+}
+
+/// `athena node shadow`.
+#[derive(Args, Debug)]
+pub struct ShadowArgs {
+    /// Directory of the shadow's own database.
+    #[arg(long, default_value = "athena-data/shadow")]
+    pub data_dir: PathBuf,
+    /// Address of the shadow's query API (with `GET /v1/shadow`).
+    #[arg(long, default_value = "127.0.0.1:9200")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub follow: FollowArgs,
+    /// URL of the executor's query API, to name the first diverging
+    /// transaction.
+    #[arg(long)]
+    pub executor: Option<String>,
+    /// Exit (code 2) at the first divergence instead of staying up to
+    /// serve the verdict.
+    #[arg(long)]
+    pub exit_on_divergence: bool,
+}
+
+/// Parses `250ms`, `1s`, `2m` (a bare number is seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("{text:?}: expected a number and a unit (ms, s, m)"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
+        _ => Err(format!("{text:?}: unknown unit {unit:?} (ms, s, m)")),
+    }
+}
+
+/// Sends `tracing` output to stderr (`RUST_LOG` overrides the `info` level).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
+/// Runs `athena node ...` to completion.
+pub fn run(args: NodeArgs) -> ExitCode {
+    init_logging();
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn announce(name: &str, handle: &NodeHandle) {
+    tracing::info!("{name} listening on {}", handle.url());
+    // One machine-readable line on stdout for scripts and tests.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening {}", handle.url());
+    let _ = out.flush();
+}
+
+fn run_inner(args: NodeArgs) -> Result<ExitCode, NodeError> {
+    match args.command {
+        NodeCommand::Sequencer(a) => {
+            let handle = start_sequencer(SequencerConfig {
+                data_dir: Some(a.data_dir),
+                listen: a.listen,
+                block_interval: a.block_interval,
+                empty_blocks: a.empty_blocks,
+                signals: true,
+            })?;
+            announce("sequencer", &handle);
+            supervise(handle, false)
+        }
+        NodeCommand::Executor(a) => {
+            let executor =
+                start_executor(executor_config(a.data_dir, a.listen, a.follow, Role::Executor, a.inject_fault)?)?;
+            announce("executor", &executor.handle);
+            supervise(executor.handle, false)
+        }
+        NodeCommand::Shadow(a) => {
+            let role = Role::Shadow { executor: a.executor.clone() };
+            let executor = start_executor(executor_config(a.data_dir, a.listen, a.follow, role, None)?)?;
+            announce("shadow", &executor.handle);
+            supervise(executor.handle, a.exit_on_divergence)
+        }
+    }
+}
+
+fn executor_config(
+    data_dir: PathBuf,
+    listen: SocketAddr,
+    follow: FollowArgs,
+    role: Role,
+    fault: Option<Fault>,
+) -> Result<ExecutorConfig, NodeError> {
+    let genesis = follow.genesis.as_deref().map(load_genesis).transpose().map_err(crate::chain::ChainError::from)?;
+    Ok(ExecutorConfig {
+        data_dir: Some(data_dir),
+        genesis,
+        listen,
+        base: Arc::new(HttpBaseLayer::new(&follow.sequencer)),
+        role,
+        poll: follow.poll,
+        fault,
+        signals: true,
+    })
+}
+
+/// Waits for a signal or the worker's end and turns it into an exit code.
+fn supervise(mut handle: NodeHandle, exit_on_divergence: bool) -> Result<ExitCode, NodeError> {
+    let mut diverged = false;
+    loop {
+        match handle.wait() {
+            NodeEvent::Signal => {
+                tracing::info!("stopping");
+                handle.stop_worker()?;
+                break;
+            }
+            NodeEvent::WorkerDone => {
+                let result: WorkerResult = handle.stop_worker();
+                match result? {
+                    WorkerExit::Diverged(_) if exit_on_divergence => return Ok(ExitCode::from(EXIT_DIVERGED)),
+                    WorkerExit::Diverged(_) => {
+                        diverged = true;
+                        tracing::info!("divergence recorded; serving GET /v1/shadow until stopped");
+                    }
+                    WorkerExit::Stopped => break,
+                }
+            }
+        }
+    }
+    drop(handle);
+    Ok(if diverged { ExitCode::from(EXIT_DIVERGED) } else { ExitCode::SUCCESS })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("3m"), Ok(Duration::from_secs(180)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("1h").is_err());
+    }
+}

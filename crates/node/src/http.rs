@@ -1,0 +1,299 @@
+//! What every node process shares: JSON errors, bounded request bodies, and
+//! [`NodeHandle`], a running HTTP server (its own tokio runtime thread)
+//! plus a blocking worker thread (block production or block following).
+
+use crate::base_layer::BaseLayerError;
+use crate::chain::ChainError;
+use crate::types::{Divergence, ErrorBody};
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// An HTTP error answer: status and `{ "error": code, "message": text }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Machine code.
+    pub code: &'static str,
+    /// Message for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// 400 with `code`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::BAD_REQUEST, code, message: message.into() }
+    }
+    /// 404.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: message.into() }
+    }
+    /// 413.
+    pub fn too_large(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", message: message.into() }
+    }
+    /// 500: the node itself failed (database, internal error).
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: message.into() }
+    }
+    /// 503: a dependency is unavailable or the node is busy.
+    pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code, message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(ErrorBody { error: self.code.to_owned(), message: self.message })).into_response()
+    }
+}
+
+impl From<ChainError> for ApiError {
+    fn from(error: ChainError) -> Self {
+        ApiError::internal(error.to_string())
+    }
+}
+
+impl From<BaseLayerError> for ApiError {
+    fn from(error: BaseLayerError) -> Self {
+        match error {
+            BaseLayerError::Unavailable(message) => ApiError::unavailable("unavailable", message),
+            BaseLayerError::Rejected { error, message } => match error.as_str() {
+                "conflict" => ApiError { status: StatusCode::CONFLICT, code: "conflict", message },
+                "queue_full" => ApiError::unavailable("queue_full", message),
+                _ => ApiError::bad_request("bad_request", message),
+            },
+        }
+    }
+}
+
+/// Reads a request body of at most `limit` bytes; larger ones (by
+/// `Content-Length` or by counting) are `413 too_large`.
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize, what: &str) -> Result<Bytes, ApiError> {
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::too_large(format!("{what} is larger than {limit} bytes")));
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::too_large(format!("{what} is larger than {limit} bytes (or was cut off)")))
+}
+
+/// JSON 404 for unknown paths.
+pub async fn fallback() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}
+
+/// JSON 405 for known paths with the wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "method not allowed".into(),
+    }
+}
+
+/// Runs blocking work (database writes, execution) off the async workers.
+pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal(format!("worker failed: {e}")))
+}
+
+/// A node-level failure that ends a process.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The chain (store, execution, genesis).
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The base layer refused something it must not.
+    #[error(transparent)]
+    BaseLayer(#[from] BaseLayerError),
+    /// Binding or serving.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Bad configuration.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// How a worker ended without an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerExit {
+    /// Asked to stop.
+    Stopped,
+    /// A shadow executor found a divergence and stopped following.
+    Diverged(Box<Divergence>),
+}
+
+/// What a worker returns.
+pub type WorkerResult = Result<WorkerExit, NodeError>;
+
+/// Something a process waiting on a node should react to.
+#[derive(Debug)]
+pub enum NodeEvent {
+    /// SIGINT or SIGTERM (only when the node handles signals).
+    Signal,
+    /// The worker thread ended.
+    WorkerDone,
+}
+
+/// A running node: an HTTP server and a worker thread. Dropping it stops
+/// both.
+#[derive(Debug)]
+pub struct NodeHandle {
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    worker: Option<JoinHandle<WorkerResult>>,
+    events: mpsc::Receiver<NodeEvent>,
+}
+
+impl NodeHandle {
+    /// Binds `listen`, serves `router` on a runtime thread, and runs
+    /// `worker` (which must return soon after its stop flag is set) on
+    /// another thread. With `signals`, SIGINT/SIGTERM become
+    /// [`NodeEvent::Signal`].
+    pub fn start(
+        listen: SocketAddr,
+        router: Router,
+        signals: bool,
+        worker: impl FnOnce(&AtomicBool) -> WorkerResult + Send + 'static,
+    ) -> Result<NodeHandle, NodeError> {
+        let listener = std::net::TcpListener::bind(listen)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (events_tx, events) = mpsc::channel();
+        let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let signal_tx = events_tx.clone();
+        let server = std::thread::Builder::new().name(format!("http-{addr}")).spawn(move || {
+            runtime.block_on(async move {
+                if signals {
+                    tokio::spawn(async move {
+                        wait_for_signal().await;
+                        let _ = signal_tx.send(NodeEvent::Signal);
+                    });
+                }
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => listener,
+                    Err(e) => return tracing::error!("cannot serve on {addr}: {e}"),
+                };
+                tokio::select! {
+                    served = axum::serve(listener, router) => {
+                        if let Err(e) = served { tracing::error!("HTTP server on {addr} failed: {e}") }
+                    }
+                    _ = shutdown_rx => {}
+                }
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let worker_stop = Arc::clone(&stop);
+        let worker = std::thread::Builder::new().name("worker".into()).spawn(move || {
+            let result = worker(&worker_stop);
+            let _ = events_tx.send(NodeEvent::WorkerDone);
+            result
+        })?;
+        Ok(NodeHandle { addr, shutdown: Some(shutdown), server: Some(server), stop, worker: Some(worker), events })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Blocks until the next event.
+    pub fn wait(&self) -> NodeEvent {
+        self.events.recv().unwrap_or(NodeEvent::WorkerDone)
+    }
+
+    /// Whether the worker has ended.
+    pub fn worker_finished(&self) -> bool {
+        self.worker.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Stops the worker and waits for it, leaving the server running.
+    pub fn stop_worker(&mut self) -> WorkerResult {
+        self.stop.store(true, Ordering::SeqCst);
+        match self.worker.take() {
+            Some(worker) => {
+                worker.join().unwrap_or_else(|_| Err(NodeError::Config("the worker thread panicked".into())))
+            }
+            None => Ok(WorkerExit::Stopped),
+        }
+    }
+
+    /// Stops worker and server; returns how the worker ended.
+    pub fn stop(mut self) -> WorkerResult {
+        let result = self.stop_worker();
+        self.stop_server();
+        result
+    }
+
+    fn stop_server(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+    }
+}
+
+impl Drop for NodeHandle {
+    fn drop(&mut self) {
+        let _ = self.stop_worker();
+        self.stop_server();
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Sleeps up to `total` in small steps, returning early (`false`) once
+/// `stop` is set.
+pub fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) -> bool {
+    let step = Duration::from_millis(20);
+    let mut left = total;
+    while !left.is_zero() {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        let now = left.min(step);
+        std::thread::sleep(now);
+        left -= now;
+    }
+    !stop.load(Ordering::SeqCst)
+}

@@ -1,0 +1,223 @@
+//! Real node processes (`athena-node`, the same code as `athena node`):
+//! an executor killed with SIGKILL again and again mid-run resumes with the
+//! same roots and receipts as an uninterrupted one, and a shadow executor
+//! names the block and transaction of an injected fault.
+
+mod common;
+
+use athena_node::base_layer::{BaseLayer, HttpBaseLayer};
+use athena_node::chain::Chain;
+use athena_node::cli::EXIT_DIVERGED;
+use athena_node::types::Bundle;
+use common::*;
+use rand::{Rng, SeedableRng};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn sequencer(dir: &Path, interval: &str) -> Process {
+    Process::spawn(&["sequencer", "--data-dir", path(dir), "--listen", "127.0.0.1:0", "--block-interval", interval])
+}
+
+fn executor(dir: &Path, genesis: &Path, sequencer: &str, extra: &[&str]) -> Process {
+    let mut args = vec![
+        "executor",
+        "--data-dir",
+        path(dir),
+        "--listen",
+        "127.0.0.1:0",
+        "--sequencer",
+        sequencer,
+        "--genesis",
+        path(genesis),
+        "--poll",
+        "10ms",
+    ];
+    args.extend_from_slice(extra);
+    Process::spawn(&args)
+}
+
+fn results(url: &str, to: u64) -> Vec<serde_json::Value> {
+    (0..=to).map(|h| get_json(&format!("{url}/v1/blocks/{h}/result")).1).collect()
+}
+
+fn receipts(url: &str, to: u64) -> Vec<serde_json::Value> {
+    (0..=to).map(|h| get_json(&format!("{url}/v1/blocks/{h}/receipts")).1).collect()
+}
+
+#[test]
+fn an_executor_killed_mid_run_resumes_with_identical_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (genesis_path, genesis) = write_genesis(&dir.path().join("genesis"), 4);
+    let network = genesis.network.clone();
+    let seq = sequencer(&dir.path().join("sequencer"), "20ms");
+    let base = HttpBaseLayer::new(&seq.url);
+
+    // The workload: 4 wallets spawn, then spend to each other and bump the
+    // counter, one bundle at a time so they spread over many blocks; some
+    // bundles repeat a transaction (a duplicate to skip).
+    let mut wallets: Vec<Wallet> = (1..=4).map(Wallet::new).collect();
+    let mut bundles: Vec<Bundle> = vec![bundle(wallets.iter_mut().map(|w| w.spawn_tx(&network)).collect())];
+    for round in 0..45u64 {
+        let to = wallets[(round as usize + 1) % 4].address;
+        let w = &mut wallets[round as usize % 4];
+        let spend = w.spend_tx(&network, to, 1_000 + round);
+        let mut txs = vec![spend.clone(), w.increment_tx(&network, counter_address(), round + 1)];
+        if round % 5 == 0 {
+            txs.push(spend);
+        }
+        bundles.push(bundle(txs));
+    }
+
+    let reference = executor(&dir.path().join("reference"), &genesis_path, &seq.url, &[]);
+    let crashy_dir = dir.path().join("crashy");
+    let seed: u64 = std::env::var("ATHENA_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    eprintln!("crash schedule seed {seed} (ATHENA_CRASH_SEED to replay)");
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+
+    // Feed the bundles in the background while the crashy executor is
+    // started and SIGKILLed at random moments (during start-up, catch-up,
+    // execution and commits alike).
+    let feeder = {
+        let url = seq.url.clone();
+        std::thread::spawn(move || {
+            let base = HttpBaseLayer::new(&url);
+            for bundle in bundles {
+                base.submit_bundle(bundle).unwrap();
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        })
+    };
+    let mut kills = 0;
+    let mut heights = Vec::new();
+    let mut progressed = 0u64;
+    while !feeder.is_finished() || kills < 10 {
+        let crashy = executor(&crashy_dir, &genesis_path, &seq.url, &[]);
+        if kills % 3 == 0 {
+            // Some kills land during start-up (opening, repairing, genesis).
+            std::thread::sleep(Duration::from_millis(rng.gen_range(0..30)));
+        } else {
+            // The rest once it is executing its backlog again.
+            let start = Instant::now();
+            while height_of(&crashy.url).is_none_or(|h| h <= progressed) && start.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            std::thread::sleep(Duration::from_millis(rng.gen_range(0..40)));
+        }
+        let height = height_of(&crashy.url);
+        progressed = progressed.max(height.unwrap_or(0));
+        heights.push(height);
+        crashy.kill();
+        kills += 1;
+        // Down long enough for a backlog of blocks to build up.
+        std::thread::sleep(Duration::from_millis(rng.gen_range(20..150)));
+    }
+    feeder.join().unwrap();
+    eprintln!("{kills} kills; heights seen before each kill: {heights:?}");
+
+    // Let every bundle land, then run the crashy executor to the end.
+    wait_until("the last bundle to be ordered", TIMEOUT, || {
+        get_json(&format!("{}/v1/status", seq.url)).1["queued"] == 0
+    });
+    let last = base.latest_height().unwrap();
+    let crashy = executor(&crashy_dir, &genesis_path, &seq.url, &[]);
+    for url in [&reference.url, &crashy.url] {
+        wait_until("the executors to reach the last block", TIMEOUT, || height_of(url) == Some(last));
+    }
+    assert_eq!(results(&crashy.url, last), results(&reference.url, last), "roots and input hashes at every height");
+    assert_eq!(receipts(&crashy.url, last), receipts(&reference.url, last), "receipts at every height");
+    let total: usize = receipts(&crashy.url, last).iter().map(|r| r.as_array().unwrap().len()).sum();
+    assert_eq!(total, 4 + 90, "every transaction once, duplicates skipped");
+
+    // Every result the base layer carries is the reference's.
+    for h in 0..=last {
+        let published = base.result(h).unwrap().expect("published");
+        assert_eq!(
+            serde_json::to_value(published).unwrap(),
+            get_json(&format!("{}/v1/blocks/{h}/result", reference.url)).1
+        );
+    }
+    crashy.kill();
+    let chain = Chain::open(&crashy_dir, Some(&genesis)).unwrap();
+    assert_eq!(chain.height().unwrap(), last);
+    chain.store().snapshot().unwrap().audit().unwrap();
+}
+
+#[test]
+fn a_shadow_executor_names_the_faulty_block_and_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (genesis_path, genesis) = write_genesis(&dir.path().join("genesis"), 2);
+    let network = genesis.network.clone();
+    let seq = sequencer(&dir.path().join("sequencer"), "30ms");
+    let base = HttpBaseLayer::new(&seq.url);
+    let faulty = executor(&dir.path().join("faulty"), &genesis_path, &seq.url, &["--inject-fault", "3:1"]);
+    let shadow_dir = dir.path().join("shadow");
+    let shadow_args = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "shadow".to_owned(),
+            "--data-dir".into(),
+            path(&shadow_dir).into(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--sequencer".into(),
+            seq.url.clone(),
+            "--executor".into(),
+            faulty.url.clone(),
+            "--genesis".into(),
+            path(&genesis_path).into(),
+            "--poll".into(),
+            "10ms".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let spawn_shadow = |extra| {
+        let args = shadow_args(extra);
+        Process::spawn(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let shadow = spawn_shadow(&[]);
+
+    // One bundle per block: heights 1, 2, 3 (the faulty one), 4.
+    let (mut w1, mut w2) = (Wallet::new(1), Wallet::new(2));
+    let blocks = vec![
+        vec![w1.spawn_tx(&network), w2.spawn_tx(&network)],
+        vec![w1.spend_tx(&network, w2.address, 10)],
+        vec![w1.spend_tx(&network, w2.address, 20), w2.spend_tx(&network, w1.address, 30)],
+        vec![w1.increment_tx(&network, counter_address(), 1)],
+    ];
+    let faulty_tx = hex::encode(blake3::hash(&blocks[2][1]).as_bytes());
+    for (i, txs) in blocks.into_iter().enumerate() {
+        base.submit_bundle(bundle(txs)).unwrap();
+        wait_until("the block", TIMEOUT, || base.latest_height().unwrap() == i as u64 + 1);
+    }
+
+    let started = Instant::now();
+    wait_until("the shadow to report the divergence", TIMEOUT, || {
+        !get_json(&format!("{}/v1/shadow", shadow.url)).1["divergence"].is_null()
+    });
+    eprintln!("divergence reported after {:?}", started.elapsed());
+    let (_, verdict) = get_json(&format!("{}/v1/shadow", shadow.url));
+    assert_eq!(verdict["ok"], false, "{verdict}");
+    assert_eq!(verdict["verified_height"], 2, "{verdict}");
+    let divergence = &verdict["divergence"];
+    assert_eq!(divergence["height"], 3, "{verdict}");
+    assert_eq!(divergence["first_tx"]["index"], 1, "{verdict}");
+    assert_eq!(divergence["first_tx"]["id"], faulty_tx, "{verdict}");
+    assert_eq!(divergence["first_tx"]["reason"], "state changes differ", "{verdict}");
+    assert_ne!(divergence["published"]["state_root"], divergence["own"]["state_root"]);
+    // The shadow's own state is the honest one, and still served.
+    assert_eq!(get_json(&format!("{}/v1/status", shadow.url)).1["height"], 3);
+    shadow.kill();
+
+    // Restarted with --exit-on-divergence it finds the same block again
+    // (it re-checks its last block on start) and exits with code 2.
+    let again = spawn_shadow(&["--exit-on-divergence"]);
+    assert_eq!(again.wait_exit(TIMEOUT), Some(i32::from(EXIT_DIVERGED)));
+}

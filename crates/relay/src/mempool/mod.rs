@@ -1,0 +1,743 @@
+//! The relay's mempool: a pure, deterministic data structure.
+//!
+//! No I/O, no clock, no randomness: every decision depends only on the calls
+//! made, so the admission, eviction and bundle-ordering rules can be unit
+//! tested exhaustively and two relays fed the same calls make the same
+//! bundles. The HTTP and executor plumbing lives in `crate::service`, which
+//! feeds this structure the committed account state it fetched.
+//!
+//! Rules (also in `docs/relay.md`):
+//! * **Nonces**: per principal, the pending transactions form a gap-free run
+//!   starting at the committed nonce. A new transaction must either extend
+//!   the run (`nonce == committed + pending`) or replace the pending one with
+//!   the same nonce at a higher gas price (replace-by-fee, at least
+//!   [`MempoolConfig::min_replacement_bump_percent`] more and never an
+//!   already-bundled one).
+//! * **Affordability** (local part): the principal's committed balance must
+//!   cover the sum of `gas_limit × gas_price` of its whole pending run.
+//! * **Caps**: [`MempoolConfig::max_per_account`] per principal,
+//!   [`MempoolConfig::max_txs`] and [`MempoolConfig::max_bytes`] in total.
+//!   When full, the cheapest tails of other principals' runs are evicted,
+//!   but only for a strictly higher gas price.
+//! * **Ordering**: bundles take the highest gas price first (then earliest
+//!   arrival, then principal), always in nonce order within a principal.
+
+mod select;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use athena_interface::{Address, Bytes32};
+
+use crate::error::AdmitError;
+
+/// A transaction id: `blake3` of its canonical encoding.
+pub type TxId = Bytes32;
+
+/// Limits and policies of the mempool. The defaults suit a devnet relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MempoolConfig {
+    /// Most pending transactions in total; bounds memory and bundle work.
+    pub max_txs: usize,
+    /// Most bytes of pending transactions in total.
+    pub max_bytes: usize,
+    /// Most pending transactions per principal, so one account cannot fill
+    /// the pool with a long nonce run.
+    pub max_per_account: usize,
+    /// A replacement must raise the gas price by at least this percentage
+    /// (and by at least 1), so replacements cannot spam the pool for free.
+    pub min_replacement_bump_percent: u64,
+    /// A bundled transaction not included after the executor has passed this
+    /// many blocks beyond the base-layer height at submission is bundled
+    /// again.
+    pub resubmit_after_blocks: u64,
+    /// ... or once this many milliseconds of the relay's clock passed since
+    /// the submission, whatever the heights: on an idle devnet the sequencer
+    /// skips empty blocks, so a lost bundle would otherwise wait forever.
+    pub resubmit_after_ms: u64,
+    /// After this many submissions without inclusion a transaction is
+    /// dropped (expired).
+    pub max_submissions: u32,
+    /// Most transactions in one bundle.
+    pub max_bundle_txs: usize,
+    /// Most transaction bytes in one bundle (keep it below the sequencer's
+    /// request body limit).
+    pub max_bundle_bytes: usize,
+    /// How many dropped transaction ids (with their reason) are remembered
+    /// for status queries.
+    pub remember_dropped: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        Self {
+            max_txs: 4096,
+            max_bytes: 16 << 20,
+            max_per_account: 16,
+            min_replacement_bump_percent: 10,
+            resubmit_after_blocks: 3,
+            resubmit_after_ms: 20_000,
+            max_submissions: 5,
+            max_bundle_txs: 512,
+            max_bundle_bytes: 1 << 20,
+            remember_dropped: 4096,
+        }
+    }
+}
+
+/// A principal's committed state as the executor reports it (an unknown
+/// account is `{0, 0}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AccountState {
+    /// The next nonce the principal must use.
+    pub nonce: u64,
+    /// Its balance.
+    pub balance: u64,
+}
+
+/// A decoded, size-checked transaction ready for admission. Built only by
+/// [`Candidate::decode`], so its fields always agree with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The transaction id.
+    pub id: TxId,
+    /// The paying account.
+    pub principal: Address,
+    /// Its nonce.
+    pub nonce: u64,
+    /// Its gas price (the ordering key).
+    pub gas_price: u64,
+    /// `gas_limit × gas_price`, the most it can cost in fees (u128: never
+    /// overflows).
+    pub max_fee: u128,
+    /// The canonical encoding, exactly as submitted and as bundled.
+    pub bytes: Vec<u8>,
+}
+
+impl Candidate {
+    /// Decode untrusted bytes (size limits included). Decoding is canonical,
+    /// so the id is the hash of exactly these bytes.
+    pub fn decode(bytes: Vec<u8>) -> Result<Self, AdmitError> {
+        let tx = athena_transaction::decode(&bytes).map_err(AdmitError::from_decode)?;
+        Ok(Self {
+            id: tx.id(),
+            principal: tx.body.principal,
+            nonce: tx.body.nonce,
+            gas_price: tx.body.gas_price,
+            max_fee: u128::from(tx.body.gas_limit) * u128::from(tx.body.gas_price),
+            bytes,
+        })
+    }
+}
+
+/// How far the executor checked a transaction before it was admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// The executor's dry run accepted it (verify, nonce, balance).
+    Verified,
+    /// A transaction ahead of the committed nonce that the executor could not
+    /// dry-run (its check stops at "nonce too high" before `verify`): held in
+    /// the pool but not bundled until it becomes the head and passes the
+    /// check.
+    Deferred,
+}
+
+/// Which dry run the executor must perform for a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    /// The nonce equals the committed nonce: a plain dry run.
+    Head,
+    /// The nonce is ahead of the committed nonce because predecessors are
+    /// pending: dry run as if the principal's nonce were `assume_nonce` and
+    /// `reserved` coins (the predecessors' max fees) were already spent.
+    Chained {
+        /// The candidate's nonce.
+        assume_nonce: u64,
+        /// Sum of the pending predecessors' max fees.
+        reserved: u64,
+    },
+}
+
+/// The outcome of [`Mempool::plan`]: what admitting a candidate would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The pending transaction it would replace (same principal and nonce).
+    pub replaces: Option<TxId>,
+    /// Transactions it would evict to make room, in eviction order.
+    pub evict: Vec<TxId>,
+    /// The executor check it needs.
+    pub check: CheckKind,
+}
+
+/// What [`Mempool::insert`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    /// The admitted id.
+    pub id: TxId,
+    /// The replaced transaction, if any.
+    pub replaced: Option<TxId>,
+    /// Evicted transactions.
+    pub evicted: Vec<TxId>,
+    /// Transactions dropped because the fresh account state showed them
+    /// stale.
+    pub stale: Vec<TxId>,
+}
+
+/// Why a transaction left the pool without being included; remembered for
+/// status queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropReason {
+    /// A higher-priced transaction with the same nonce replaced it.
+    Replaced {
+        /// The replacement.
+        by: TxId,
+    },
+    /// Evicted from a full pool by a higher-priced transaction.
+    Evicted {
+        /// The transaction admitted in its place.
+        by: TxId,
+    },
+    /// Its nonce is below the committed nonce and it was not found included:
+    /// another transaction used the nonce.
+    Stale {
+        /// The committed nonce seen.
+        committed_nonce: u64,
+    },
+    /// The committed balance no longer covers the pending run's fees.
+    Unaffordable {
+        /// Committed balance.
+        balance: u64,
+        /// Fees of the run up to and including this transaction.
+        needed: u128,
+    },
+    /// The executor's dry run rejected it when it became the head.
+    Invalid(String),
+    /// Submitted this many times without being included.
+    Expired {
+        /// Number of submissions.
+        submissions: u32,
+    },
+    /// An earlier transaction of the same principal was dropped, leaving a
+    /// nonce gap.
+    PredecessorDropped {
+        /// The dropped predecessor's nonce.
+        nonce: u64,
+    },
+    /// The account's next nonce is not pending here (an earlier transaction
+    /// was included but ineffective, or lost): the run can never execute.
+    NonceGap {
+        /// The account's next nonce.
+        expected: u64,
+    },
+}
+
+impl DropReason {
+    /// Stable machine-readable code for status queries.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DropReason::Replaced { .. } => "replaced",
+            DropReason::Evicted { .. } => "evicted",
+            DropReason::Stale { .. } => "stale",
+            DropReason::Unaffordable { .. } => "unaffordable",
+            DropReason::Invalid(_) => "invalid",
+            DropReason::Expired { .. } => "expired",
+            DropReason::PredecessorDropped { .. } => "predecessor_dropped",
+            DropReason::NonceGap { .. } => "nonce_gap",
+        }
+    }
+}
+
+impl std::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DropReason::Replaced { by } => write!(f, "replaced by {}", hex::encode(by.0)),
+            DropReason::Evicted { by } => write!(f, "evicted from the full pool by {}", hex::encode(by.0)),
+            DropReason::Stale { committed_nonce } => {
+                write!(f, "nonce already used (account nonce is now {committed_nonce})")
+            }
+            DropReason::Unaffordable { balance, needed } => {
+                write!(f, "balance {balance} no longer covers the pending fees {needed}")
+            }
+            DropReason::Invalid(reason) => write!(f, "rejected by the executor: {reason}"),
+            DropReason::Expired { submissions } => write!(f, "not included after {submissions} submissions"),
+            DropReason::PredecessorDropped { nonce } => {
+                write!(f, "the pending transaction with nonce {nonce} was dropped")
+            }
+            DropReason::NonceGap { expected } => write!(
+                f,
+                "the account's next nonce is {expected} and no pending transaction has it (an earlier one was \
+                 ineffective or lost)"
+            ),
+        }
+    }
+}
+
+/// A pending transaction as reported by status queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInfo {
+    /// Its principal.
+    pub principal: Address,
+    /// Its nonce.
+    pub nonce: u64,
+    /// Its gas price.
+    pub gas_price: u64,
+    /// Encoded size.
+    pub size: usize,
+    /// Whether the executor fully checked it ([`Verification::Verified`]).
+    pub verified: bool,
+    /// Whether it is in a submitted bundle awaiting inclusion.
+    pub bundled: bool,
+    /// How many times it was submitted.
+    pub submissions: u32,
+}
+
+/// Pool size counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Pending transactions.
+    pub txs: usize,
+    /// Their bytes.
+    pub bytes: usize,
+    /// Principals with pending transactions.
+    pub accounts: usize,
+    /// Transactions in submitted bundles awaiting inclusion.
+    pub bundled: usize,
+    /// Transactions waiting for their predecessors before being checked.
+    pub deferred: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    id: TxId,
+    principal: Address,
+    nonce: u64,
+    gas_price: u64,
+    max_fee: u128,
+    bytes: Vec<u8>,
+    /// Arrival order; the tie-breaker after gas price.
+    seq: u64,
+    verification: Verification,
+    /// Base-layer height and relay clock (ms) at the submission of the
+    /// bundle that carries it.
+    bundled_at: Option<(u64, u64)>,
+    submissions: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Account {
+    state: AccountState,
+    /// Pending transactions by nonce; contiguous nonces (no gaps), and a
+    /// prefix of them may be bundled.
+    queue: BTreeMap<u64, TxId>,
+}
+
+/// The mempool. See the module docs for its rules.
+#[derive(Debug, Clone)]
+pub struct Mempool {
+    config: MempoolConfig,
+    entries: BTreeMap<TxId, Entry>,
+    accounts: BTreeMap<Address, Account>,
+    bytes: usize,
+    next_seq: u64,
+    dropped: BTreeMap<TxId, (u64, DropReason)>,
+    dropped_order: VecDeque<(u64, TxId)>,
+}
+
+/// `min` replacement price: `ceil(old × (100 + bump) / 100)`, at least
+/// `old + 1`, saturating.
+fn min_replacement_price(old: u64, bump_percent: u64) -> u64 {
+    let bumped = (u128::from(old) * (100 + u128::from(bump_percent))).div_ceil(100);
+    let min = bumped.max(u128::from(old) + 1);
+    u64::try_from(min).unwrap_or(u64::MAX)
+}
+
+fn saturate(v: u128) -> u64 {
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
+
+impl Mempool {
+    /// An empty pool.
+    pub fn new(config: MempoolConfig) -> Self {
+        Self {
+            config,
+            entries: BTreeMap::new(),
+            accounts: BTreeMap::new(),
+            bytes: 0,
+            next_seq: 0,
+            dropped: BTreeMap::new(),
+            dropped_order: VecDeque::new(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &MempoolConfig {
+        &self.config
+    }
+
+    /// Whether `id` is pending.
+    pub fn contains(&self, id: &TxId) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    /// The committed state the pool uses for `principal`: the fresher (by
+    /// nonce, which only grows) of what it knows and `fresh`.
+    fn effective_state(&self, principal: &Address, fresh: AccountState) -> AccountState {
+        match self.accounts.get(principal) {
+            Some(acc) if acc.state.nonce > fresh.nonce => acc.state,
+            _ => fresh,
+        }
+    }
+
+    /// The principal's pending entries with consecutive nonces `base,
+    /// base + 1, ...`, in nonce order (empty if `base` itself is not
+    /// pending).
+    fn run_from(&self, principal: &Address, base: u64) -> Vec<&Entry> {
+        let Some(acc) = self.accounts.get(principal) else {
+            return Vec::new();
+        };
+        acc.queue
+            .range(base..)
+            .zip(base..)
+            .take_while(|((nonce, _), expected)| *nonce == expected)
+            .filter_map(|((_, id), _)| self.entries.get(id))
+            .collect()
+    }
+
+    /// Decide whether `cand` may be admitted given the principal's committed
+    /// state `fresh`, without changing anything. Every rule except the
+    /// executor's dry run is checked here.
+    pub fn plan(&self, cand: &Candidate, fresh: AccountState) -> Result<Plan, AdmitError> {
+        if self.entries.contains_key(&cand.id) {
+            return Err(AdmitError::Duplicate(hex::encode(cand.id.0)));
+        }
+        let state = self.effective_state(&cand.principal, fresh);
+        if cand.nonce < state.nonce {
+            return Err(AdmitError::NonceTooLow { expected: state.nonce, got: cand.nonce });
+        }
+        let run = self.run_from(&cand.principal, state.nonce);
+        let next = state.nonce.saturating_add(run.len() as u64);
+        if cand.nonce > next {
+            return Err(AdmitError::NonceGap { expected: next, got: cand.nonce });
+        }
+        let replaced = run.iter().find(|e| e.nonce == cand.nonce).copied();
+        if let Some(old) = replaced {
+            if old.bundled_at.is_some() {
+                return Err(AdmitError::AlreadyBundled { nonce: old.nonce });
+            }
+            let min = min_replacement_price(old.gas_price, self.config.min_replacement_bump_percent);
+            if cand.gas_price < min {
+                return Err(AdmitError::Underpriced { min, got: cand.gas_price });
+            }
+        } else if run.len() >= self.config.max_per_account {
+            return Err(AdmitError::AccountFull { max: self.config.max_per_account });
+        }
+
+        // Fees of the whole run after admission must be covered.
+        let reserved: u128 = run.iter().filter(|e| e.nonce < cand.nonce).map(|e| e.max_fee).sum();
+        let later: u128 = run.iter().filter(|e| e.nonce > cand.nonce).map(|e| e.max_fee).sum();
+        let needed = reserved + cand.max_fee + later;
+        if needed > u128::from(state.balance) {
+            return Err(AdmitError::CannotPay(format!(
+                "balance {} cannot prepay {needed}: this transaction's max fee {} plus {} for the {} other pending \
+                 transactions of the principal",
+                state.balance,
+                cand.max_fee,
+                reserved + later,
+                run.len() - usize::from(replaced.is_some()),
+            )));
+        }
+        let check = if cand.nonce == state.nonce {
+            CheckKind::Head
+        } else {
+            CheckKind::Chained { assume_nonce: cand.nonce, reserved: saturate(reserved) }
+        };
+
+        // Capacity after pruning the principal's stale entries and the
+        // replaced one.
+        let (mut count, mut bytes) = (self.entries.len(), self.bytes);
+        if let Some(acc) = self.accounts.get(&cand.principal) {
+            for id in acc.queue.range(..state.nonce).map(|(_, id)| id) {
+                if let Some(e) = self.entries.get(id) {
+                    count -= 1;
+                    bytes -= e.bytes.len();
+                }
+            }
+        }
+        if let Some(old) = replaced {
+            count -= 1;
+            bytes -= old.bytes.len();
+        }
+        count += 1;
+        bytes += cand.bytes.len();
+        let evict = if count > self.config.max_txs || bytes > self.config.max_bytes {
+            self.choose_victims(cand, count, bytes)?
+        } else {
+            Vec::new()
+        };
+        Ok(Plan { replaces: replaced.map(|e| e.id), evict, check })
+    }
+
+    /// Pick the transactions to evict so the pool fits again with `cand`:
+    /// repeatedly the cheapest (lowest gas price, then latest arrival) tail of
+    /// another principal's run that is not bundled, as long as it pays
+    /// strictly less than `cand`. Tails only, so no run gets a gap.
+    fn choose_victims(&self, cand: &Candidate, mut count: usize, mut bytes: usize) -> Result<Vec<TxId>, AdmitError> {
+        let full = |count: usize, bytes: usize| count > self.config.max_txs || bytes > self.config.max_bytes;
+        let mut remaining: BTreeMap<&Address, Vec<&Entry>> = self
+            .accounts
+            .iter()
+            .filter(|(p, _)| **p != cand.principal)
+            .map(|(p, acc)| (p, acc.queue.values().filter_map(|id| self.entries.get(id)).collect()))
+            .collect();
+        let mut victims = Vec::new();
+        while full(count, bytes) {
+            let cheapest = remaining
+                .iter()
+                .filter_map(|(p, run)| run.last().map(|e| (*p, *e)))
+                .filter(|(_, e)| e.bundled_at.is_none())
+                .min_by_key(|(_, e)| (e.gas_price, std::cmp::Reverse(e.seq)));
+            let Some((principal, victim)) = cheapest.filter(|(_, e)| e.gas_price < cand.gas_price) else {
+                return Err(AdmitError::MempoolFull(format!(
+                    "{} transactions / {} bytes pending (limits {} / {}); no pending transaction pays less than gas \
+                     price {}",
+                    self.entries.len(),
+                    self.bytes,
+                    self.config.max_txs,
+                    self.config.max_bytes,
+                    cand.gas_price
+                )));
+            };
+            victims.push(victim.id);
+            count -= 1;
+            bytes -= victim.bytes.len();
+            if let Some(run) = remaining.get_mut(principal) {
+                run.pop();
+            }
+        }
+        Ok(victims)
+    }
+
+    /// Admit `cand` (after the executor's check classified it as
+    /// `verification`). Re-plans against the current pool, since it may have
+    /// changed while the executor was asked, then replaces/evicts as planned.
+    pub fn insert(
+        &mut self,
+        cand: Candidate,
+        fresh: AccountState,
+        verification: Verification,
+    ) -> Result<Admitted, AdmitError> {
+        let plan = self.plan(&cand, fresh)?;
+        let stale = self.observe(&cand.principal, fresh).into_iter().map(|(id, _)| id).collect();
+        if let Some(old) = plan.replaces {
+            self.remove(&old, Some(DropReason::Replaced { by: cand.id }));
+        }
+        for victim in &plan.evict {
+            self.remove(victim, Some(DropReason::Evicted { by: cand.id }));
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.bytes += cand.bytes.len();
+        let acc = self.accounts.entry(cand.principal).or_default();
+        if fresh.nonce >= acc.state.nonce {
+            acc.state = fresh;
+        }
+        acc.queue.insert(cand.nonce, cand.id);
+        self.forget_dropped(&cand.id);
+        self.entries.insert(
+            cand.id,
+            Entry {
+                id: cand.id,
+                principal: cand.principal,
+                nonce: cand.nonce,
+                gas_price: cand.gas_price,
+                max_fee: cand.max_fee,
+                bytes: cand.bytes,
+                seq,
+                verification,
+                bundled_at: None,
+                submissions: 0,
+            },
+        );
+        Ok(Admitted { id: cand.id, replaced: plan.replaces, evicted: plan.evict, stale })
+    }
+
+    /// Record a fresher committed state for `principal` and drop its entries
+    /// whose nonce is now used.
+    fn observe(&mut self, principal: &Address, fresh: AccountState) -> Vec<(TxId, DropReason)> {
+        let Some(acc) = self.accounts.get_mut(principal) else {
+            return Vec::new();
+        };
+        if fresh.nonce >= acc.state.nonce {
+            acc.state = fresh;
+        }
+        let committed_nonce = acc.state.nonce;
+        let stale: Vec<TxId> = acc.queue.range(..committed_nonce).map(|(_, id)| *id).collect();
+        let reason = DropReason::Stale { committed_nonce };
+        for id in &stale {
+            self.remove(id, Some(reason.clone()));
+        }
+        stale.into_iter().map(|id| (id, reason.clone())).collect()
+    }
+
+    /// Bring a principal's run in line with its committed state (after a
+    /// block): drop used nonces, drop the whole run if the account's next
+    /// nonce is not pending (it can never execute), and drop the tail its
+    /// balance no longer covers.
+    pub fn sync_account(&mut self, principal: &Address, fresh: AccountState) -> Vec<(TxId, DropReason)> {
+        let mut dropped = self.observe(principal, fresh);
+        let Some(acc) = self.accounts.get(principal) else {
+            return dropped;
+        };
+        let state = acc.state;
+        if let Some((&first, &id)) = acc.queue.first_key_value() {
+            if first != state.nonce {
+                dropped.extend(self.drop_run(&id, DropReason::NonceGap { expected: state.nonce }));
+                return dropped;
+            }
+        }
+        let run: Vec<(TxId, u128)> = self.run_from(principal, state.nonce).iter().map(|e| (e.id, e.max_fee)).collect();
+        let mut needed = 0u128;
+        for (id, fee) in run {
+            needed += fee;
+            if needed > u128::from(state.balance) {
+                dropped.extend(self.drop_run(&id, DropReason::Unaffordable { balance: state.balance, needed }));
+                break;
+            }
+        }
+        dropped
+    }
+
+    /// Deferred transactions that are now their principal's head (nonce ==
+    /// the known committed nonce): each needs the executor's full dry run
+    /// before it can be bundled.
+    pub fn deferred_heads(&self) -> Vec<TxId> {
+        self.accounts
+            .values()
+            .filter_map(|acc| acc.queue.get(&acc.state.nonce))
+            .filter_map(|id| self.entries.get(id))
+            .filter(|e| e.verification == Verification::Deferred)
+            .map(|e| e.id)
+            .collect()
+    }
+
+    /// Drop `id` with `reason` and every later transaction of its principal
+    /// (which would otherwise wait forever behind a nonce gap).
+    pub fn drop_run(&mut self, id: &TxId, reason: DropReason) -> Vec<(TxId, DropReason)> {
+        let Some(entry) = self.entries.get(id) else {
+            return Vec::new();
+        };
+        let (principal, nonce) = (entry.principal, entry.nonce);
+        let later: Vec<TxId> = self
+            .accounts
+            .get(&principal)
+            .map(|acc| acc.queue.range(nonce + 1..).map(|(_, id)| *id).collect())
+            .unwrap_or_default();
+        let mut out = vec![(*id, reason)];
+        out.extend(later.into_iter().map(|id| (id, DropReason::PredecessorDropped { nonce })));
+        for (id, reason) in &out {
+            self.remove(id, Some(reason.clone()));
+        }
+        out
+    }
+
+    /// The transaction was included in a block (the executor has its
+    /// receipt): forget it, not as dropped. The principal's nonce is left to
+    /// [`Mempool::sync_account`]: an included transaction may have been
+    /// ineffective and not used its nonce.
+    pub fn mark_included(&mut self, id: &TxId) -> bool {
+        self.remove(id, None).is_some()
+    }
+
+    /// The executor's dry run accepted a deferred transaction.
+    pub fn mark_verified(&mut self, id: &TxId) {
+        if let Some(e) = self.entries.get_mut(id) {
+            e.verification = Verification::Verified;
+        }
+    }
+
+    fn remove(&mut self, id: &TxId, reason: Option<DropReason>) -> Option<Entry> {
+        let entry = self.entries.remove(id)?;
+        self.bytes -= entry.bytes.len();
+        if let Some(acc) = self.accounts.get_mut(&entry.principal) {
+            if acc.queue.get(&entry.nonce) == Some(id) {
+                acc.queue.remove(&entry.nonce);
+            }
+            if acc.queue.is_empty() {
+                self.accounts.remove(&entry.principal);
+            }
+        }
+        if let Some(reason) = reason {
+            self.remember_dropped(*id, reason);
+        }
+        Some(entry)
+    }
+
+    fn remember_dropped(&mut self, id: TxId, reason: DropReason) {
+        if self.config.remember_dropped == 0 {
+            return;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.dropped.insert(id, (seq, reason));
+        self.dropped_order.push_back((seq, id));
+        while self.dropped_order.len() > self.config.remember_dropped {
+            if let Some((old_seq, old)) = self.dropped_order.pop_front() {
+                if self.dropped.get(&old).is_some_and(|(s, _)| *s == old_seq) {
+                    self.dropped.remove(&old);
+                }
+            }
+        }
+    }
+
+    fn forget_dropped(&mut self, id: &TxId) {
+        self.dropped.remove(id);
+    }
+
+    /// Why `id` was dropped, if it was recently.
+    pub fn dropped_reason(&self, id: &TxId) -> Option<&DropReason> {
+        self.dropped.get(id).map(|(_, r)| r)
+    }
+
+    /// Status of a pending transaction.
+    pub fn get(&self, id: &TxId) -> Option<PendingInfo> {
+        self.entries.get(id).map(|e| PendingInfo {
+            principal: e.principal,
+            nonce: e.nonce,
+            gas_price: e.gas_price,
+            size: e.bytes.len(),
+            verified: e.verification == Verification::Verified,
+            bundled: e.bundled_at.is_some(),
+            submissions: e.submissions,
+        })
+    }
+
+    /// Principals with pending transactions, in address order.
+    pub fn principals(&self) -> Vec<Address> {
+        self.accounts.keys().copied().collect()
+    }
+
+    /// Ids of transactions in submitted bundles, in id order.
+    pub fn bundled_ids(&self) -> Vec<TxId> {
+        self.entries.values().filter(|e| e.bundled_at.is_some()).map(|e| e.id).collect()
+    }
+
+    /// Every pending transaction's bytes in arrival order (for persistence:
+    /// re-admitting them in this order rebuilds the runs).
+    pub fn snapshot(&self) -> Vec<Vec<u8>> {
+        let mut all: Vec<&Entry> = self.entries.values().collect();
+        all.sort_by_key(|e| e.seq);
+        all.into_iter().map(|e| e.bytes.clone()).collect()
+    }
+
+    /// Size counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            txs: self.entries.len(),
+            bytes: self.bytes,
+            accounts: self.accounts.len(),
+            bundled: self.entries.values().filter(|e| e.bundled_at.is_some()).count(),
+            deferred: self.entries.values().filter(|e| e.verification == Verification::Deferred).count(),
+        }
+    }
+}

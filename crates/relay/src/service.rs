@@ -1,0 +1,412 @@
+//! The relay service: the mempool behind a lock plus the executor and
+//! sequencer clients, with the three activities the background tasks and the
+//! HTTP handlers drive — admission ([`Relay::submit`]), following the chain
+//! ([`Relay::sync_once`]) and bundling ([`Relay::bundle_once`]).
+//!
+//! The lock is never held across an `await`: each activity reads what it
+//! needs from the executor first, then applies it to the pool in one short
+//! critical section (the pool re-checks its rules there, since it may have
+//! changed meanwhile).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use athena_interface::Address;
+use athena_node::types::{Bundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_TXS};
+use parity_scale_codec::{Decode, Encode};
+use tokio::sync::Notify;
+
+use crate::admission::{classify, decide, Verdict};
+use crate::clients::{ClientError, ExecutorClient, SequencerClient};
+use crate::error::AdmitError;
+use crate::mempool::{Candidate, DropReason, Mempool, MempoolConfig, PendingInfo, TxId};
+
+/// Name of the pool snapshot in the data directory.
+pub const SNAPSHOT_FILE: &str = "mempool.scale";
+
+/// Everything the relay process needs. Build with [`RelayConfig::new`] and
+/// adjust the public fields.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Address to listen on.
+    pub listen: std::net::SocketAddr,
+    /// Executor base URL (state, dry runs, receipts, proxied queries).
+    pub executor_url: String,
+    /// Sequencer base URL (takes bundles).
+    pub sequencer_url: String,
+    /// The relay's own address: the fee recipient of its bundles.
+    pub address: Address,
+    /// Where the pool is persisted across restarts (none: memory only).
+    pub data_dir: Option<PathBuf>,
+    /// Pool limits and policies.
+    pub mempool: MempoolConfig,
+    /// How often a bundle is built from what is ready.
+    pub bundle_interval: Duration,
+    /// Build a bundle early once this many bytes are ready.
+    pub bundle_threshold_bytes: usize,
+    /// How often the executor's height is polled.
+    pub poll_interval: Duration,
+    /// Timeout of each call to the executor or sequencer.
+    pub http_timeout: Duration,
+}
+
+impl RelayConfig {
+    /// Defaults: bundles every 500 ms (or at 256 KiB ready), executor polled
+    /// every 250 ms, 5 s HTTP timeout, default pool limits, no persistence.
+    pub fn new(listen: std::net::SocketAddr, executor_url: &str, sequencer_url: &str, address: Address) -> Self {
+        Self {
+            listen,
+            executor_url: executor_url.to_owned(),
+            sequencer_url: sequencer_url.to_owned(),
+            address,
+            data_dir: None,
+            mempool: MempoolConfig::default(),
+            bundle_interval: Duration::from_millis(500),
+            bundle_threshold_bytes: 256 << 10,
+            poll_interval: Duration::from_millis(250),
+            http_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A transaction's status as `GET /v1/transactions/{id}` reports it.
+#[derive(Debug, Clone)]
+pub enum TxStatus {
+    /// In the pool.
+    Pending(PendingInfo),
+    /// The executor has a receipt for it.
+    Included(serde_json::Value),
+    /// It left the pool without being included.
+    Dropped(DropReason),
+    /// Never seen, or forgotten.
+    Unknown,
+}
+
+/// What one [`Relay::sync_once`] did (for logs and tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// The executor's height, if it advanced.
+    pub height: Option<u64>,
+    /// Transactions found included.
+    pub included: Vec<TxId>,
+    /// Transactions dropped.
+    pub dropped: Vec<(TxId, DropReason)>,
+    /// Transactions made eligible for bundling again.
+    pub resubmit: Vec<TxId>,
+}
+
+/// The relay: pool, clients, and its own address.
+#[derive(Debug)]
+pub struct Relay {
+    pool: Mutex<Mempool>,
+    executor: ExecutorClient,
+    sequencer: SequencerClient,
+    config: RelayConfig,
+    /// Network HRP reported by the executor (for bech32 account lookups).
+    hrp: Mutex<Option<String>>,
+    last_height: Mutex<Option<u64>>,
+    dirty: AtomicBool,
+    started: std::time::Instant,
+    /// Wakes the bundler early (size threshold, resubmissions).
+    pub(crate) bundle_now: Notify,
+}
+
+impl Relay {
+    /// A relay for `config`; bundle limits are clamped to what the
+    /// sequencer accepts.
+    pub fn new(mut config: RelayConfig) -> Arc<Self> {
+        let m = &mut config.mempool;
+        // Room for the SCALE framing of the bundle around the transactions.
+        m.max_bundle_bytes = m.max_bundle_bytes.min(MAX_BUNDLE_BYTES - 64 * 1024);
+        m.max_bundle_txs = m.max_bundle_txs.clamp(1, MAX_BUNDLE_TXS);
+        Arc::new(Self {
+            pool: Mutex::new(Mempool::new(config.mempool.clone())),
+            executor: ExecutorClient::new(&config.executor_url, config.http_timeout),
+            sequencer: SequencerClient::new(&config.sequencer_url, config.http_timeout),
+            config,
+            hrp: Mutex::new(None),
+            last_height: Mutex::new(None),
+            dirty: AtomicBool::new(false),
+            started: std::time::Instant::now(),
+            bundle_now: Notify::new(),
+        })
+    }
+
+    /// The pool, locked (a poisoned lock is still usable: the pool's
+    /// methods leave it consistent at every return).
+    pub fn pool(&self) -> MutexGuard<'_, Mempool> {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &RelayConfig {
+        &self.config
+    }
+
+    /// The executor client (the HTTP layer proxies through it).
+    pub fn executor(&self) -> &ExecutorClient {
+        &self.executor
+    }
+
+    /// The network HRP learnt from the executor, if any yet.
+    pub fn hrp(&self) -> Option<String> {
+        self.hrp.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The relay's address in bech32, once the network HRP is known.
+    pub fn relay_bech32(&self) -> Option<String> {
+        let network = athena_transaction::Network::new(&self.hrp()?, Default::default()).ok()?;
+        Some(network.encode_address(&self.config.address))
+    }
+
+    /// Admission: decode, pool rules, the executor's dry run, then insert.
+    /// Nothing reaches a bundle unless this returns `Ok`.
+    pub async fn submit(&self, bytes: Vec<u8>) -> Result<TxId, AdmitError> {
+        let cand = Candidate::decode(bytes)?;
+        if self.pool().contains(&cand.id) {
+            return Err(AdmitError::Duplicate(hex::encode(cand.id.0)));
+        }
+        let reply = self
+            .executor
+            .check(&cand.bytes, self.relay_bech32().as_deref())
+            .await
+            .map_err(|e| AdmitError::ExecutorUnavailable(e.to_string()))?;
+        let account = reply.account();
+        let verdict = classify(&reply);
+        // The executor's verdict on the transaction itself comes before the
+        // pool's fee and capacity rules (a clearer answer for the sender).
+        let intrinsic = match &verdict {
+            Verdict::Invalid(r) => Some(AdmitError::Invalid(r.clone())),
+            Verdict::Verify(r) => Some(AdmitError::RejectedByVerify(r.clone())),
+            _ => None,
+        };
+        let mut pool = self.pool();
+        let plan = match (pool.plan(&cand, account), intrinsic) {
+            (Ok(plan), _) => plan,
+            (
+                Err(AdmitError::CannotPay(_) | AdmitError::AccountFull { .. } | AdmitError::MempoolFull(_)),
+                Some(err),
+            ) => return Err(err),
+            (Err(e), _) => return Err(e),
+        };
+        let verification = decide(plan.check, verdict, cand.nonce, account.nonce)?;
+        let (id, nonce, principal) = (cand.id, cand.nonce, cand.principal);
+        let admitted = pool.insert(cand, account, verification)?;
+        let ready = pool.ready_bytes();
+        drop(pool);
+        self.dirty.store(true, Ordering::Relaxed);
+        tracing::info!(
+            id = %hex::encode(id.0),
+            principal = %hex::encode(principal.0),
+            nonce,
+            ?verification,
+            replaced = admitted.replaced.is_some(),
+            evicted = admitted.evicted.len(),
+            "admitted transaction"
+        );
+        if ready >= self.config.bundle_threshold_bytes {
+            self.bundle_now.notify_one();
+        }
+        Ok(id)
+    }
+
+    /// Status of `id`: pending here, else included per the executor, else
+    /// dropped (with why) or unknown.
+    pub async fn status(&self, id: &TxId) -> Result<TxStatus, ClientError> {
+        if let Some(info) = self.pool().get(id) {
+            return Ok(TxStatus::Pending(info));
+        }
+        let dropped = self.pool().dropped_reason(id).cloned();
+        match self.executor.receipt(id).await {
+            Ok(Some(receipt)) => Ok(TxStatus::Included(receipt)),
+            Ok(None) => Ok(dropped.map_or(TxStatus::Unknown, TxStatus::Dropped)),
+            Err(e) => dropped.map(TxStatus::Dropped).ok_or(e),
+        }
+    }
+
+    /// Follow the executor: when its height advanced, remove included
+    /// transactions, re-sync every principal with pending transactions
+    /// (used nonces, affordability, deferred heads' dry runs), and schedule
+    /// resubmissions or expiries.
+    pub async fn sync_once(&self) -> Result<SyncReport, ClientError> {
+        let status = self.executor.status().await?;
+        let hrp = status.network.clone();
+        *self.hrp.lock().unwrap_or_else(|e| e.into_inner()) = Some(hrp.clone());
+        let last = *self.last_height.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = last.filter(|h| status.height <= *h) {
+            // No new block: a deferred head left over (e.g. its dry run raced
+            // a block) and the clock-based resubmission may be due.
+            let mut report = SyncReport { dropped: self.recheck_deferred().await?, ..Default::default() };
+            let outcome = self.pool().on_height(last, self.now_ms());
+            report.dropped.extend(outcome.expired);
+            report.resubmit = outcome.resubmit;
+            self.log_sync(&report);
+            return Ok(report);
+        }
+        let mut report = SyncReport { height: Some(status.height), ..Default::default() };
+
+        let bundled = self.pool().bundled_ids();
+        for id in bundled {
+            if self.executor.receipt(&id).await?.is_some() && self.pool().mark_included(&id) {
+                report.included.push(id);
+            }
+        }
+        let principals = self.pool().principals();
+        for principal in principals {
+            let account = self.executor.account(&hrp, &principal).await?;
+            let dropped = self.pool().sync_account(&principal, account);
+            report.dropped.extend(dropped);
+        }
+        let dropped = self.recheck_deferred().await?;
+        report.dropped.extend(dropped);
+        // Only now: a failed call above makes the next poll redo this height.
+        *self.last_height.lock().unwrap_or_else(|e| e.into_inner()) = Some(status.height);
+        let outcome = self.pool().on_height(status.height, self.now_ms());
+        report.dropped.extend(outcome.expired);
+        report.resubmit = outcome.resubmit;
+        self.log_sync(&report);
+        if self.pool().ready_bytes() > 0 {
+            self.bundle_now.notify_one();
+        }
+        Ok(report)
+    }
+
+    /// The full dry run of every deferred transaction that became its
+    /// principal's head: accepted ones become bundleable, rejected ones are
+    /// dropped with their successors.
+    async fn recheck_deferred(&self) -> Result<Vec<(TxId, DropReason)>, ClientError> {
+        let mut dropped = Vec::new();
+        let heads = self.pool().deferred_heads();
+        for head in heads {
+            let Some(bytes) = self.pool().bytes_of(&[head]).pop() else { continue };
+            match classify(&self.executor.check(&bytes, self.relay_bech32().as_deref()).await?) {
+                Verdict::Ok => self.pool().mark_verified(&head),
+                // The state moved on meanwhile; the next sync decides.
+                Verdict::NonceTooLow | Verdict::NonceTooHigh => {}
+                Verdict::CannotPay(r) | Verdict::Verify(r) | Verdict::Invalid(r) => {
+                    dropped.extend(self.pool().drop_run(&head, DropReason::Invalid(r)));
+                }
+            }
+        }
+        Ok(dropped)
+    }
+
+    /// Milliseconds since this relay started: the clock of the time-based
+    /// resubmission rule (the pool itself never reads a clock).
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn log_sync(&self, report: &SyncReport) {
+        if report.included.is_empty() && report.dropped.is_empty() && report.resubmit.is_empty() {
+            return;
+        }
+        self.dirty.store(true, Ordering::Relaxed);
+        let stats = self.pool().stats();
+        tracing::info!(
+            height = report.height,
+            included = report.included.len(),
+            dropped = report.dropped.len(),
+            resubmit = report.resubmit.len(),
+            pending = stats.txs,
+            "followed executor"
+        );
+        for (id, reason) in &report.dropped {
+            tracing::info!(id = %hex::encode(id.0), reason = %reason, "dropped transaction");
+        }
+        if !report.resubmit.is_empty() {
+            self.bundle_now.notify_one();
+        }
+    }
+
+    /// Build the next bundle from the ready transactions and submit it to
+    /// the sequencer. Returns how many transactions went out (0: nothing
+    /// ready). On failure the transactions become eligible again.
+    pub async fn bundle_once(&self) -> Result<usize, ClientError> {
+        if self.pool().select_bundle().is_empty() {
+            return Ok(0);
+        }
+        // The base-layer height before submission: the bundle lands in a
+        // later block, so resubmission counts from here.
+        let height = match self.sequencer.latest_height().await {
+            Ok(h) => h,
+            Err(_) => self.last_height.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or(0),
+        };
+        let (ids, txs) = {
+            let mut pool = self.pool();
+            let ids = pool.select_bundle();
+            let txs = pool.bytes_of(&ids);
+            pool.mark_bundled(&ids, height, self.now_ms());
+            (ids, txs)
+        };
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let bytes: usize = txs.iter().map(Vec::len).sum();
+        let bundle = Bundle { relay: self.config.address.0, txs };
+        if let Err(e) = self.sequencer.submit(&bundle).await {
+            self.pool().unmark_bundled(&ids);
+            tracing::warn!(error = %e, txs = ids.len(), "bundle submission failed; will retry");
+            return Err(e);
+        }
+        self.dirty.store(true, Ordering::Relaxed);
+        tracing::info!(txs = ids.len(), bytes, base_height = height, "submitted bundle");
+        Ok(ids.len())
+    }
+
+    /// Write the pool to the data directory if it changed since the last
+    /// save (atomically: temporary file, then rename).
+    pub async fn save(&self) -> std::io::Result<()> {
+        let Some(dir) = &self.config.data_dir else {
+            return Ok(());
+        };
+        if !self.dirty.swap(false, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let data = self.pool().snapshot().encode();
+        tokio::fs::create_dir_all(dir).await?;
+        let tmp = dir.join(format!("{SNAPSHOT_FILE}.tmp"));
+        tokio::fs::write(&tmp, data).await?;
+        tokio::fs::rename(&tmp, dir.join(SNAPSHOT_FILE)).await
+    }
+
+    /// The transactions saved by [`Relay::save`] (empty if none or
+    /// unreadable: a lost pool is re-sent by wallets, not fatal).
+    pub async fn load_snapshot(&self) -> Vec<Vec<u8>> {
+        let Some(dir) = &self.config.data_dir else {
+            return Vec::new();
+        };
+        match tokio::fs::read(dir.join(SNAPSHOT_FILE)).await {
+            Ok(data) => Vec::<Vec<u8>>::decode(&mut &data[..]).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "ignoring unreadable mempool snapshot");
+                Vec::new()
+            }),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Re-admit saved transactions (in their arrival order) through the full
+    /// admission path; waits for the executor while it is unavailable.
+    pub async fn restore(&self, txs: Vec<Vec<u8>>) {
+        let total = txs.len();
+        let mut restored = 0usize;
+        for tx in txs {
+            loop {
+                match self.submit(tx.clone()).await {
+                    Ok(_) => restored += 1,
+                    Err(AdmitError::ExecutorUnavailable(_)) => {
+                        tokio::time::sleep(self.config.poll_interval).await;
+                        continue;
+                    }
+                    Err(e) => tracing::info!(error = %e, "not restoring a saved transaction"),
+                }
+                break;
+            }
+        }
+        if total > 0 {
+            tracing::info!(restored, total, "restored saved mempool");
+        }
+    }
+}

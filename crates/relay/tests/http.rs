@@ -1,0 +1,312 @@
+//! The relay over HTTP on loopback, against a fake executor and a fake
+//! sequencer (`common`): bad transactions are rejected with clear errors and
+//! never reach the sequencer; good ones are bundled, submitted and leave the
+//! pool once included.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+fn base(h: &athena_relay::RelayHandle) -> String {
+    format!("http://{}", h.local_addr())
+}
+
+#[tokio::test]
+async fn garbage_oversized_and_replayed_transactions_are_rejected() {
+    let world = Shared::default();
+    let alice = key(1);
+    world.lock().unwrap().fund(&alice, 10_000_000);
+    let relay = relay_with(&world, |_| {}).await;
+    let url = base(&relay);
+
+    // Garbage: not an envelope.
+    let (s, body) = post_raw(&url, vec![0xde, 0xad, 0xbe, 0xef]).await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("malformed")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("unknown transaction version 222"), "{body}");
+    let (s, body) = post_raw(&url, vec![]).await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("malformed")));
+    let (s, body) = post_json(&url, r#"{"tx": "not hex"}"#.into()).await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("malformed")));
+    let (s, body) = post_json(&url, "{".into()).await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("malformed")));
+
+    // Oversized: a body over the HTTP limit, and a transaction over the
+    // envelope limit inside it.
+    let (s, body) = post_raw(&url, vec![1; athena_relay::server::MAX_BODY + 1]).await;
+    assert_eq!((s, body["error"].as_str()), (413, Some("oversized")), "{body}");
+    let (s, body) = post_raw(&url, vec![1; 70_000]).await;
+    assert_eq!((s, body["error"].as_str()), (413, Some("oversized")), "{body}");
+
+    // Bad signature, unfunded principal, cannot pay, nonce gap.
+    let (s, body) = post_raw(&url, badly_signed(&alice, 0)).await;
+    assert_eq!((s, body["error"].as_str()), (422, Some("rejected_by_verify")), "{body}");
+    let (s, body) = post_raw(&url, signed(&key(2), 0, 1)).await;
+    assert_eq!((s, body["error"].as_str()), (422, Some("invalid")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("not spawned"));
+    let (s, body) = post_raw(&url, signed(&alice, 0, 1_000_000)).await;
+    assert_eq!((s, body["error"].as_str()), (422, Some("cannot_pay")), "{body}");
+    let (s, body) = post_raw(&url, signed(&alice, 5, 1)).await;
+    assert_eq!((s, body["error"].as_str()), (422, Some("nonce_gap")), "{body}");
+
+    // A good one, then the same again (duplicate) — also as JSON hex.
+    let good = signed(&alice, 0, 2);
+    let (s, body) = post_json(&url, format!(r#"{{"tx": "0x{}"}}"#, hex::encode(&good))).await;
+    assert_eq!(s, 202, "{body}");
+    assert_eq!(body["id"].as_str(), Some(tx_id(&good).as_str()));
+    let (s, body) = post_raw(&url, good.clone()).await;
+    assert_eq!((s, body["error"].as_str()), (409, Some("duplicate")));
+
+    // It is bundled; the block includes it; it leaves the pool.
+    wait_for("the bundle", || !world.lock().unwrap().queue.is_empty()).await;
+    world.lock().unwrap().produce_block();
+    wait_for("inclusion", || relay.relay().pool().stats().txs == 0).await;
+
+    // Replayed after inclusion: the nonce is used.
+    let (s, body) = post_raw(&url, good.clone()).await;
+    assert_eq!((s, body["error"].as_str()), (422, Some("nonce_too_low")), "{body}");
+
+    // Only the good transaction ever reached the sequencer, once.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(received_txs(&world), vec![good]);
+    // And the relay earned its fee.
+    assert_eq!(world.lock().unwrap().accounts[&relay_address()].balance, 2 * GAS_LIMIT);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn valid_transactions_are_bundled_in_fee_order_and_leave_the_pool() {
+    let world = Shared::default();
+    let (alice, bob) = (key(1), key(2));
+    {
+        let mut w = world.lock().unwrap();
+        w.fund(&alice, 10_000_000);
+        w.fund(&bob, 10_000_000);
+        // Refuse bundles until all three are admitted, so they meet in one.
+        w.sequencer_down = true;
+    }
+    let relay = relay_with(&world, |_| {}).await;
+    let url = base(&relay);
+    let a0 = signed(&alice, 0, 1);
+    let a1 = signed(&alice, 1, 50); // chained behind a0: deferred
+    let b0 = signed(&bob, 0, 7);
+    for tx in [&a0, &a1, &b0] {
+        let (s, body) = post_raw(&url, tx.clone()).await;
+        assert_eq!(s, 202, "{body}");
+    }
+    let (s, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(&a1))).await;
+    assert_eq!((s, body["status"].as_str(), body["verified"].as_bool()), (200, Some("pending"), Some(false)));
+    assert!(body["principal"].as_str().unwrap().starts_with("atest1"), "{body}");
+
+    world.lock().unwrap().sequencer_down = false;
+    // First bundle: the verified heads, highest gas price first.
+    wait_for("the first bundle", || !world.lock().unwrap().received.is_empty()).await;
+    assert_eq!(world.lock().unwrap().received[0].txs, vec![b0.clone(), a0.clone()]);
+    assert_eq!(world.lock().unwrap().received[0].relay, relay_address().0);
+    let (_, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(&a0))).await;
+    assert_eq!((body["bundled"].as_bool(), body["submissions"].as_u64()), (Some(true), Some(1)));
+
+    world.lock().unwrap().produce_block();
+    // a0 and b0 leave; a1 becomes the head, passes the dry run, goes out.
+    wait_for("a1 bundled", || world.lock().unwrap().received.len() == 2).await;
+    assert_eq!(world.lock().unwrap().received[1].txs, vec![a1.clone()]);
+    world.lock().unwrap().produce_block();
+    wait_for("an empty pool", || relay.relay().pool().stats().txs == 0).await;
+
+    for tx in [&a0, &a1, &b0] {
+        let (s, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(tx))).await;
+        assert_eq!((s, body["status"].as_str()), (200, Some("included")), "{body}");
+        assert_eq!(body["receipt"]["status"].as_str(), Some("succeeded"));
+    }
+    {
+        let w = world.lock().unwrap();
+        assert_eq!(w.accounts[&address_of(&alice)].nonce, 2);
+        assert_eq!(w.accounts[&relay_address()].balance, (1 + 50 + 7) * GAS_LIMIT);
+    }
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn replacement_caps_and_status_codes() {
+    let world = Shared::default();
+    let (alice, bob, carol) = (key(1), key(2), key(3));
+    {
+        let mut w = world.lock().unwrap();
+        for k in [&alice, &bob, &carol] {
+            w.fund(k, 10_000_000);
+        }
+        // Nothing gets bundled in this test.
+        w.sequencer_down = true;
+    }
+    let relay = relay_with(&world, |c| {
+        c.mempool.max_per_account = 2;
+        c.mempool.max_txs = 3;
+    })
+    .await;
+    let url = base(&relay);
+    assert_eq!(post_raw(&url, signed(&alice, 0, 100)).await.0, 202);
+    assert_eq!(post_raw(&url, signed(&alice, 1, 100)).await.0, 202);
+    let (s, body) = post_raw(&url, signed(&alice, 2, 100)).await;
+    assert_eq!((s, body["error"].as_str()), (429, Some("account_full")), "{body}");
+    // Replace-by-fee: +10% needed.
+    let (s, body) = post_raw(&url, signed(&alice, 0, 109)).await;
+    assert_eq!((s, body["error"].as_str()), (422, Some("underpriced")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("at least 110"), "{body}");
+    let old = signed(&alice, 0, 100);
+    assert_eq!(post_raw(&url, signed(&alice, 0, 110)).await.0, 202);
+    let (s, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(&old))).await;
+    assert_eq!(
+        (s, body["status"].as_str(), body["reason"].as_str()),
+        (200, Some("dropped"), Some("replaced")),
+        "{body}"
+    );
+
+    // Pool cap 3: bob fills it; carol at a lower price is refused, at a
+    // higher one evicts the cheapest tail (alice's nonce 1 at price 100).
+    assert_eq!(post_raw(&url, signed(&bob, 0, 150)).await.0, 202);
+    let (s, body) = post_raw(&url, signed(&carol, 0, 50)).await;
+    assert_eq!((s, body["error"].as_str()), (503, Some("mempool_full")), "{body}");
+    assert_eq!(post_raw(&url, signed(&carol, 0, 300)).await.0, 202);
+    let (_, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(&signed(&alice, 1, 100)))).await;
+    assert_eq!((body["status"].as_str(), body["reason"].as_str()), (Some("dropped"), Some("evicted")), "{body}");
+
+    // Unknown id, bad id.
+    let (s, body) = get_json(&url, &format!("/v1/transactions/{}", "00".repeat(32))).await;
+    assert_eq!((s, body["status"].as_str()), (404, Some("unknown")));
+    let (s, body) = get_json(&url, "/v1/transactions/xyz").await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("malformed")));
+    assert!(received_txs(&world).is_empty());
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn proxies_queries_to_the_executor() {
+    let world = Shared::default();
+    let alice = key(1);
+    world.lock().unwrap().fund(&alice, 123);
+    let relay = relay_with(&world, |_| {}).await;
+    let url = base(&relay);
+    let addr = network().encode_address(&address_of(&alice));
+    let (s, body) = get_json(&url, &format!("/v1/accounts/{addr}")).await;
+    assert_eq!((s, body["balance"].as_u64()), (200, Some(123)), "{body}");
+    let (s, body) = get_json(&url, "/v1/accounts/atest1nope").await;
+    assert_eq!((s, body["error"].as_str()), (400, Some("bad_request")));
+    let (s, body) = get_json(&url, "/v1/blocks/4/result?x=1").await;
+    assert_eq!((s, body["height"].as_u64()), (200, Some(4)));
+    let (s, body) = get_json(&url, "/v1/status").await;
+    assert_eq!((s, body["network"].as_str()), (200, Some("atest")));
+    // Dry run through the relay.
+    let resp = http().post(format!("{url}/v1/transactions/check")).body(signed(&alice, 0, 1_000)).send().await.unwrap();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["ok"].as_bool(), Some(false));
+    assert!(body["reason"].as_str().unwrap().contains("cannot prepay"));
+    // Relay info; unknown non-API path.
+    let (s, body) = get_json(&url, "/v1/relay").await;
+    assert_eq!((s, body["pending"].as_u64()), (200, Some(0)));
+    assert!(body["address"].as_str().unwrap().starts_with("atest1"), "{body}");
+    let (s, body) = get_json(&url, "/nope").await;
+    assert_eq!((s, body["error"].as_str()), (404, Some("not_found")));
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn executor_down_means_executor_unavailable() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // Nothing listens on these.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let mut config = athena_relay::RelayConfig::new(listener.local_addr().unwrap(), &dead, &dead, relay_address());
+    config.http_timeout = Duration::from_millis(500);
+    let relay = athena_relay::start(config, listener).await.unwrap();
+    let url = base(&relay);
+    let (s, body) = post_raw(&url, signed(&key(1), 0, 1)).await;
+    assert_eq!((s, body["error"].as_str()), (503, Some("executor_unavailable")), "{body}");
+    let (s, body) = get_json(&url, "/v1/status").await;
+    assert_eq!((s, body["error"].as_str()), (503, Some("executor_unavailable")));
+    // Garbage is still rejected without the executor.
+    assert_eq!(post_raw(&url, vec![9; 10]).await.0, 400);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn lost_bundles_are_resubmitted_then_included() {
+    let world = Shared::default();
+    let alice = key(1);
+    {
+        let mut w = world.lock().unwrap();
+        w.fund(&alice, 10_000_000);
+        w.lose_bundles = true;
+    }
+    let relay = relay_with(&world, |c| c.mempool.resubmit_after_blocks = 2).await;
+    let tx = signed(&alice, 0, 3);
+    assert_eq!(post_raw(&base(&relay), tx.clone()).await.0, 202);
+    wait_for("the first submission", || world.lock().unwrap().received.len() == 1).await;
+    // The bundle was lost: two empty blocks later the relay sends it again.
+    world.lock().unwrap().lose_bundles = false;
+    world.lock().unwrap().produce_block();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(world.lock().unwrap().received.len(), 1);
+    world.lock().unwrap().produce_block();
+    wait_for("the resubmission", || world.lock().unwrap().received.len() == 2).await;
+    world.lock().unwrap().produce_block();
+    wait_for("inclusion", || relay.relay().pool().stats().txs == 0).await;
+    assert_eq!(received_txs(&world), vec![tx.clone(), tx]);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn pool_survives_a_restart() {
+    let world = Shared::default();
+    let alice = key(1);
+    {
+        let mut w = world.lock().unwrap();
+        w.fund(&alice, 10_000_000);
+        w.sequencer_down = true;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let relay = relay_with(&world, |c| c.data_dir = Some(data_dir.clone())).await;
+    let txs = [signed(&alice, 0, 3), signed(&alice, 1, 3)];
+    for tx in &txs {
+        assert_eq!(post_raw(&base(&relay), tx.clone()).await.0, 202);
+    }
+    relay.shutdown().await;
+    assert!(dir.path().join(athena_relay::service::SNAPSHOT_FILE).exists());
+
+    let relay = relay_with(&world, |c| c.data_dir = Some(data_dir.clone())).await;
+    wait_for("restoration", || relay.relay().pool().stats().txs == 2).await;
+    world.lock().unwrap().sequencer_down = false;
+    // The head goes first; the second (deferred again after the restart)
+    // follows once the head is included.
+    for _ in 0..2 {
+        wait_for("a bundle", || !world.lock().unwrap().queue.is_empty()).await;
+        world.lock().unwrap().produce_block();
+    }
+    wait_for("inclusion of both", || relay.relay().pool().stats().txs == 0).await;
+    assert_eq!(world.lock().unwrap().accounts[&address_of(&alice)].nonce, 2);
+    relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn lost_bundles_are_resubmitted_after_a_timeout_without_blocks() {
+    let world = Shared::default();
+    let alice = key(1);
+    {
+        let mut w = world.lock().unwrap();
+        w.fund(&alice, 10_000_000);
+        w.lose_bundles = true;
+    }
+    // An idle devnet skips empty blocks: only the clock can tell.
+    let relay = relay_with(&world, |c| c.mempool.resubmit_after_ms = 150).await;
+    let tx = signed(&alice, 0, 3);
+    assert_eq!(post_raw(&base(&relay), tx.clone()).await.0, 202);
+    wait_for("two submissions", || world.lock().unwrap().received.len() >= 2).await;
+    world.lock().unwrap().lose_bundles = false;
+    wait_for("a queued bundle", || !world.lock().unwrap().queue.is_empty()).await;
+    world.lock().unwrap().produce_block();
+    wait_for("inclusion", || relay.relay().pool().stats().txs == 0).await;
+    relay.shutdown().await;
+}
