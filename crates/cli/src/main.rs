@@ -2,8 +2,10 @@
 
 mod build;
 mod new;
+mod node;
 mod run;
 mod selector;
+mod wallet;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -42,6 +44,16 @@ enum Command {
     /// Print the 4-byte selector of each method name (first 4 bytes of the
     /// blake3 hash of the name; docs/transactions.md).
     Selector(selector::SelectorArgs),
+    /// Run a node process: `sequencer` (the devnet base layer), `executor`
+    /// (state, results and the query API) or `shadow` (re-executes and
+    /// reports the first block and transaction where the executor's
+    /// published results diverge). Progress logs go to stderr; see
+    /// docs/node.md.
+    Node(node::NodeArgs),
+    /// Wallet commands: key, address, wallet spawn, send, deploy, spawn,
+    /// call, account, tx, storage (docs/wallet.md).
+    #[command(flatten)]
+    Wallet(wallet::WalletCommand),
 }
 
 fn main() -> ExitCode {
@@ -51,5 +63,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build::build(args),
         Command::New(args) => new::new(args),
         Command::Selector(args) => selector::selector(args),
+        Command::Node(args) => node::node(args),
+        Command::Wallet(command) => wallet::run(command),
     }
 }
