@@ -1,6 +1,7 @@
 //! `athena`: the command-line front door to the Athena VM.
 
 mod build;
+mod devnet;
 mod new;
 mod node;
 mod run;
@@ -45,11 +46,20 @@ enum Command {
     /// blake3 hash of the name; docs/transactions.md).
     Selector(selector::SelectorArgs),
     /// Run a node process: `sequencer` (the devnet base layer), `executor`
-    /// (state, results and the query API) or `shadow` (re-executes and
+    /// (state, results and the query API), `shadow` (re-executes and
     /// reports the first block and transaction where the executor's
-    /// published results diverge). Progress logs go to stderr; see
-    /// docs/node.md.
+    /// published results diverge) or `relay` (the mempool wallets submit
+    /// to). Progress logs go to stderr; see docs/node.md, docs/relay.md.
     Node(node::NodeArgs),
+    /// Run a local network: builds the standard templates, writes a genesis
+    /// with funded dev wallets, starts sequencer, executor and relay (and
+    /// optionally a shadow executor), prints the endpoints and dev keys,
+    /// follows their logs, and stops them on Ctrl-C (docs/devnet.md).
+    ///
+    /// Run it again with the same --data-dir to resume the chain; --fresh
+    /// starts over. The relay listens on 127.0.0.1:9300, where the wallet
+    /// commands look by default.
+    Devnet(devnet::DevnetArgs),
     /// Wallet commands: key, address, wallet spawn, send, deploy, spawn,
     /// call, account, tx, storage (docs/wallet.md).
     #[command(flatten)]
@@ -64,6 +74,7 @@ fn main() -> ExitCode {
         Command::New(args) => new::new(args),
         Command::Selector(args) => selector::selector(args),
         Command::Node(args) => node::node(args),
+        Command::Devnet(args) => devnet::devnet(args),
         Command::Wallet(command) => wallet::run(command),
     }
 }

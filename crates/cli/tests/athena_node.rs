@@ -1,4 +1,4 @@
-//! `athena node`: the node processes are reachable from the main command.
+//! `athena node`: the node processes (relay included) are reachable from the main command.
 //! A sequencer starts, announces its address on stdout, answers over HTTP,
 //! produces a block and stops cleanly (exit 0) on SIGTERM; a bad genesis
 //! makes an executor fail with a clear message (exit 1). The node behaviour
@@ -82,4 +82,20 @@ fn executor_with_a_bad_genesis_fails_clearly() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("invalid genesis: account \"nope\""), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_relay_is_a_node_process_too() {
+    let out = Command::new(env!("CARGO_BIN_EXE_athena"))
+        .args(["node", "relay", "--listen", "127.0.0.1:0", "--address", "atest1nope"])
+        .output()
+        .expect("spawn athena");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--address \"atest1nope\""), "{stderr}");
+    let help = Command::new(env!("CARGO_BIN_EXE_athena")).args(["node", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for process in ["sequencer", "executor", "shadow", "relay"] {
+        assert!(help.contains(process), "{help}");
+    }
 }

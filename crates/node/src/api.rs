@@ -118,6 +118,12 @@ async fn status(State(s): State<ApiState>) -> Result<Json<StatusResponse>, ApiEr
         state_root: hex::encode(root),
         network: s.chain.network().hrp().to_owned(),
         genesis_id: hex::encode(s.chain.genesis_id()),
+        templates: s
+            .chain
+            .templates()
+            .iter()
+            .map(|(name, address)| (name.clone(), s.chain.network().encode_address(address)))
+            .collect(),
     }))
 }
 

@@ -20,6 +20,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Name of the database file in an executor's data directory.
 pub const STATE_FILE: &str = "state.redb";
 
+/// `node_meta` key of the genesis templates: SCALE `Vec<(String, [u8; 24])>`,
+/// the genesis file's entries and their addresses (for `GET /v1/status`).
+/// Not part of any root; a data directory created before it existed has
+/// none and takes the list from the genesis file given at start, if any.
+const META_TEMPLATES: &[u8] = b"templates";
+
 /// Why the chain cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -102,6 +108,10 @@ pub struct Event {
     pub log: crate::receipts::StoredLog,
 }
 
+fn encode_templates(templates: &BTreeMap<String, Address>) -> Vec<u8> {
+    templates.iter().map(|(name, address)| (name.clone(), address.into_bytes())).collect::<Vec<_>>().encode()
+}
+
 fn height_key(height: u64) -> [u8; 8] {
     height.to_be_bytes()
 }
@@ -154,6 +164,7 @@ pub struct Chain {
     store: Store<NodeBackend>,
     network: Network,
     genesis_id: [u8; 32],
+    templates: BTreeMap<String, Address>,
     commit: Mutex<()>,
 }
 
@@ -190,6 +201,7 @@ impl Chain {
                 vec![
                     (NodeTable::Meta, b"genesis_id".to_vec(), genesis.genesis_id.to_vec()),
                     (NodeTable::Meta, b"network".to_vec(), genesis.network.hrp().as_bytes().to_vec()),
+                    (NodeTable::Meta, META_TEMPLATES.to_vec(), encode_templates(&genesis.templates)),
                     (NodeTable::Blocks, height_key(0).to_vec(), summary.encode()),
                 ],
             );
@@ -209,6 +221,7 @@ impl Chain {
                 store,
                 network: genesis.network.clone(),
                 genesis_id: genesis.genesis_id,
+                templates: genesis.templates.clone(),
                 commit: Mutex::new(()),
             });
         };
@@ -230,7 +243,14 @@ impl Chain {
         if newest.first().map(|(key, _)| key.as_slice()) != Some(&height_key(last.height)[..]) {
             return Err(corrupt("the node's block records do not end at the store's last height"));
         }
-        Ok(Chain { store, network, genesis_id, commit: Mutex::new(()) })
+        let templates = match node.node_get(NodeTable::Meta, META_TEMPLATES)? {
+            Some(row) => decode_row::<Vec<(String, [u8; 24])>>("templates", &row)?
+                .into_iter()
+                .map(|(name, address)| (name, Address::new(address)))
+                .collect(),
+            None => genesis.map(|g| g.templates.clone()).unwrap_or_default(),
+        };
+        Ok(Chain { store, network, genesis_id, templates, commit: Mutex::new(()) })
     }
 
     /// The network (HRP and genesis id).
@@ -241,6 +261,11 @@ impl Chain {
     /// The genesis id.
     pub fn genesis_id(&self) -> [u8; 32] {
         self.genesis_id
+    }
+
+    /// The templates deployed at genesis: the genesis file's entry → address.
+    pub fn templates(&self) -> &BTreeMap<String, Address> {
+        &self.templates
     }
 
     /// The underlying store (state reads and proofs).

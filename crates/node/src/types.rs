@@ -280,6 +280,12 @@ pub struct StatusResponse {
     pub network: String,
     /// The genesis id (hex).
     pub genesis_id: String,
+    /// The templates deployed at genesis: the genesis file's entry (e.g.
+    /// `templates/wallet.elf`) → template address (bech32). Wallets find
+    /// their template here (the entry named `wallet` or whose file stem is
+    /// `wallet`, docs/wallet.md) instead of needing it configured.
+    #[serde(default)]
+    pub templates: BTreeMap<String, String>,
 }
 
 /// `POST /v1/transactions/check`: a dry run of a transaction against the

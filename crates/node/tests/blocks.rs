@@ -156,6 +156,7 @@ fn a_file_chain_reopens_with_its_receipts_and_its_genesis() {
     assert_eq!(chain.height().unwrap(), 1);
     assert_eq!(chain.result(1).unwrap(), Some(result));
     assert_eq!(chain.network(), &network);
+    assert_eq!(chain.templates(), &genesis.templates, "the genesis templates are kept without the file");
     assert_eq!(chain.receipt(blake3::hash(&spawn).as_bytes()).unwrap().unwrap().status, StoredStatus::Succeeded);
     drop(chain);
     let (_, other) = write_genesis(&dir.path().join("other"), 1);

@@ -109,6 +109,8 @@ fn executor_query_api_over_http() {
     let (_, status) = get_json(&format!("{api}/v1/status"));
     assert_eq!((status["role"].as_str(), status["network"].as_str()), (Some("executor"), Some("atest")));
     assert_eq!(status["genesis_id"], hex::encode(genesis.genesis_id));
+    assert_eq!(status["templates"]["wallet.elf"], network.encode_address(&w1.template));
+    assert_eq!(status["templates"].as_object().map(|t| t.len()), Some(2), "{status}");
     let height = status["height"].as_u64().unwrap();
     let w1_text = network.encode_address(&w1.address);
     let (code, account) = get_json(&format!("{api}/v1/accounts/{w1_text}"));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seeds corpus/elf with the example guest ELFs and corpus/words with their
 # executable segments, so the fuzzers start from real compiled code.
-# Run after the guests are built (./scripts/demo.sh or `athena build`).
+# Run after the guests are built (./scripts/demo-vm.sh or `athena build`).
 set -euo pipefail
 cd "$(dirname "$0")"
 guests=../../../target/guest

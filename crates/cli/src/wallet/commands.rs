@@ -439,15 +439,31 @@ fn tx(a: TxArgs) -> CmdResult {
 
 fn storage(a: StorageArgs) -> CmdResult {
     let trusted = trusted_root(a.root.as_deref())?;
-    let key = parse_hex32(&a.key).map_err(|e| format!("storage key {:?}: {e}", a.key))?;
     let session = connect(&a.node)?;
+    let item = a.key.strip_prefix("item:");
+    let key = match item {
+        Some(name) => {
+            let map_key = encode_args(&a.map_key, Some(session.network())).map_err(|e| format!("map key: {e}"))?;
+            item_key(name, &map_key)
+        }
+        None if !a.map_key.is_empty() => return Err("a map key needs KEY = item:NAME".into()),
+        None => parse_hex32(&a.key).map_err(|e| format!("storage key {:?}: {e} (or item:NAME)", a.key))?,
+    };
     let address = session.parse_address("address", &a.address).map_err(|e| e.to_string())?;
     let text = session.network().encode_address(&address);
+    let item_name = item;
     let item = session.client().storage(&text, &hex::encode(key)).map_err(|e| e.to_string())?;
     let mut report = new_report(a.output.json);
     report.text("address", text);
     report.text("key", hex::encode(key));
     report.text("value", item.value.clone());
+    if let Some(name) = item_name {
+        report.text("item", name);
+        if let Some(encoded) = item_value(&item.value) {
+            // The SCALE encoding of the item's value, when it fits one slot.
+            report.text("item value", hex::encode(encoded));
+        }
+    }
     report.field("height", item.height, item.height);
     report.text("state root", item.state_root.clone());
     let check = verify_storage(&item, &address, &key, trusted);
@@ -456,9 +472,46 @@ fn storage(a: StorageArgs) -> CmdResult {
     Ok(code)
 }
 
+/// The first slot of the SDK's typed storage item `name` (map entries:
+/// `map_key` = SCALE of the map key): `blake3("athena/storage/" ‖
+/// u32_le(len(name)) ‖ name ‖ map_key)` (docs/sdk.md).
+fn item_key(name: &str, map_key: &[u8]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"athena/storage/");
+    hasher.update(&u32::try_from(name.len()).unwrap_or(u32::MAX).to_le_bytes());
+    hasher.update(name.as_bytes());
+    hasher.update(map_key);
+    *hasher.finalize().as_bytes()
+}
+
+/// The SCALE encoding an item's first slot holds when it fits there
+/// (`u32_le(len + 1)` then up to 28 bytes); `None` for an absent item or
+/// one that continues in further slots.
+fn item_value(slot_hex: &str) -> Option<Vec<u8>> {
+    let slot = hex::decode(slot_hex).ok()?;
+    let prefix: [u8; 4] = slot.get(..4)?.try_into().ok()?;
+    let len = usize::try_from(u32::from_le_bytes(prefix).checked_sub(1)?).ok()?;
+    slot.get(4..4 + len).filter(|_| len <= 28).map(<[u8]>::to_vec)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_storage_items() {
+        let mut expected = b"athena/storage/".to_vec();
+        expected.extend_from_slice(&5u32.to_le_bytes());
+        expected.extend_from_slice(b"count");
+        assert_eq!(item_key("count", &[]), *blake3::hash(&expected).as_bytes());
+        expected.push(7);
+        assert_eq!(item_key("count", &[7]), *blake3::hash(&expected).as_bytes());
+        let slot = format!("09000000{}{}", "0600000000000000", "00".repeat(20));
+        assert_eq!(item_value(&slot), Some(vec![6, 0, 0, 0, 0, 0, 0, 0]));
+        assert_eq!(item_value(&"00".repeat(32)), None);
+        assert_eq!(item_value(&format!("ff000000{}", "00".repeat(28))), None);
+        assert_eq!(item_value("zz"), None);
+    }
 
     #[test]
     fn selectors() {

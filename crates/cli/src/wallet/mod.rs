@@ -299,8 +299,16 @@ pub struct TxArgs {
 pub struct StorageArgs {
     /// The program (bech32).
     pub address: String,
-    /// The 32-byte slot key (64 hex digits).
+    /// The 32-byte slot key (64 hex digits), or `item:NAME` for the SDK's
+    /// typed storage item NAME (`Value::new("NAME")`; docs/sdk.md): its
+    /// first slot, `blake3("athena/storage/" ‖ u32_le(len) ‖ NAME ‖ map
+    /// key)`.
     pub key: String,
+    /// With `item:NAME` of a `Map`: the map key as typed arguments
+    /// (SCALE-encoded and concatenated, like `call`'s), e.g.
+    /// `addr:atest1…`.
+    #[arg(value_name = "MAP_KEY")]
+    pub map_key: Vec<String>,
     /// Check the proof against this state root (hex) instead of the one the
     /// node reports.
     #[arg(long, value_name = "HEX")]

@@ -177,6 +177,7 @@ async fn status(State(w): State<Shared>) -> Json<StatusResponse> {
         state_root: hex::encode([0u8; 32]),
         network: "atest".into(),
         genesis_id: hex::encode([1u8; 32]),
+        templates: Default::default(),
     })
 }
 
