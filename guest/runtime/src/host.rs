@@ -7,13 +7,19 @@
 //! bounds come from the dependency-free `athena-abi` crate the engine uses
 //! too, so the two sides cannot disagree.
 //!
+//! This module is the one guest-side copy of the host-function layer:
+//! plain programs use it directly, and `athena-sdk` wraps it with its
+//! typed API (`Address` newtype, SCALE) instead of issuing syscalls
+//! itself. So the records ([`Context`], [`TxContext`]) are generic over
+//! the address type, and off the VM targets every function here panics
+//! (see the crate docs).
+//!
 //! Invalid arguments (a buffer in the guard page, a length over a bound)
 //! never return an error here: the engine ends the whole frame with
 //! `invalid_syscall_argument`. The safe wrappers only pass valid slices, so
 //! they can only hit the length bounds, which each wrapper documents.
 
 use alloc::vec::Vec;
-use core::arch::asm;
 
 /// Host-function syscall numbers, shared with the engine through the
 /// `athena-abi` crate.
@@ -21,28 +27,38 @@ pub use athena_abi::number;
 
 /// Largest return/revert data accepted by [`return_data`] and [`revert`].
 pub const MAX_RETURN_DATA: usize = athena_abi::MAX_RETURN_DATA as usize;
-/// Largest call input accepted by [`call`].
+/// Largest call input accepted by [`call`] (selector included, for a
+/// method call).
 pub const MAX_CALL_INPUT: usize = athena_abi::MAX_CALL_INPUT as usize;
+/// Largest state blob accepted by [`spawn`].
+pub const MAX_SPAWN_STATE: usize = athena_abi::MAX_SPAWN_STATE as usize;
+/// Largest code accepted by [`deploy`].
+pub const MAX_DEPLOY_CODE: usize = athena_abi::MAX_DEPLOY_CODE as usize;
 /// Most topics of one log entry.
 pub const MAX_LOG_TOPICS: usize = athena_abi::MAX_LOG_TOPICS as usize;
 /// Largest log payload.
 pub const MAX_LOG_DATA: usize = athena_abi::MAX_LOG_DATA as usize;
-/// `gas` argument of [`call`] meaning "as much as may be forwarded".
-pub const GAS_ALL: u32 = u32::MAX;
+/// Largest input of the hash precompiles and of [`ed25519_verify`]'s
+/// message.
+pub const MAX_PRECOMPILE_INPUT: usize = athena_abi::MAX_PRECOMPILE_INPUT as usize;
+/// `gas` argument of [`call`] meaning "as much as may be forwarded" (all
+/// that is left but 1/64).
+pub const GAS_ALL: u32 = athena_abi::CALL_GAS_ALL;
 
 /// An account address (24 bytes).
 pub type Address = [u8; 24];
 /// A storage key or value, log topic or hash (32 bytes).
 pub type Word = [u8; 32];
 
-/// Status codes a host function can report (the `athena_interface`
-/// `StatusCode` values a guest may see).
+/// Status codes a callee (or spawn/deploy) can report: the
+/// `athena_interface::StatusCode` values a guest may see.
 pub mod status {
     /// The operation succeeded.
     pub const SUCCESS: u32 = 0;
-    /// Generic failure (e.g. the callee panicked, unknown template).
+    /// Generic failure (the callee trapped or halted with a non-zero
+    /// code, an unknown template, an already spawned program, ...).
     pub const FAILURE: u32 = 1;
-    /// The callee reverted; its revert data is the return data.
+    /// The callee reverted; its revert data is the output.
     pub const REVERT: u32 = 2;
     /// The callee ran out of gas.
     pub const OUT_OF_GAS: u32 = 3;
@@ -58,10 +74,11 @@ pub mod status {
 ///
 /// The engine reads and writes the guest memory the arguments name; the
 /// caller must make those ranges valid for that access.
+#[cfg(all(target_arch = "riscv32", target_os = "none"))]
 #[inline(always)]
 pub unsafe fn syscall6(n: u32, args: [u32; 6]) -> (u32, u32) {
     let (a0, a1): (u32, u32);
-    asm!(
+    core::arch::asm!(
         "ecall",
         in("t0") n,
         inlateout("a0") args[0] => a0,
@@ -73,6 +90,17 @@ pub unsafe fn syscall6(n: u32, args: [u32; 6]) -> (u32, u32) {
         options(nostack),
     );
     (a0, a1)
+}
+
+/// [`syscall6`] off the VM: panics, naming the host function
+/// ([`unavailable`](crate::syscall::unavailable)).
+///
+/// # Safety
+///
+/// Always safe; `unsafe` only to match the VM signature.
+#[cfg(not(all(target_arch = "riscv32", target_os = "none")))]
+pub unsafe fn syscall6(n: u32, _args: [u32; 6]) -> (u32, u32) {
+    crate::syscall::unavailable(n)
 }
 
 fn ptr<T>(p: *const T) -> u32 {
@@ -175,14 +203,23 @@ pub fn balance(address: Option<&Address>) -> u64 {
 pub struct CallResult {
     /// The callee's status ([`status`]); 0 is success.
     pub status: u32,
-    /// The callee's return data (or revert data).
+    /// Its return data (success) or revert data (revert); empty otherwise.
     pub output: Vec<u8>,
 }
 
 impl CallResult {
-    /// Whether the callee succeeded (its effects are kept).
+    /// Whether the callee succeeded (only then are its effects kept).
     pub fn is_success(&self) -> bool {
         self.status == status::SUCCESS
+    }
+
+    /// The revert message, if the callee reverted with UTF-8 data (as SDK
+    /// templates do: `revert`, panics, ABI errors).
+    pub fn revert_message(&self) -> Option<&str> {
+        if self.status != status::REVERT {
+            return None;
+        }
+        core::str::from_utf8(&self.output).ok()
     }
 }
 
@@ -210,13 +247,33 @@ pub fn returndata_size() -> usize {
 /// Copies the most recent call's output from `offset` into `buf`; returns
 /// the number of bytes copied.
 pub fn returndata_copy(offset: usize, buf: &mut [u8]) -> usize {
+    copy_out(number::RETURNDATA_COPY, offset, buf)
+}
+
+/// The most recent call's output, copied into a new buffer.
+pub fn returndata() -> Vec<u8> {
+    read_all(returndata_size(), returndata_copy)
+}
+
+/// Issues `n`, a host function that copies from `offset` of some host
+/// buffer into `buf` (`RETURNDATA_COPY`, `STATE_READ`: same registers),
+/// and returns what it reports as copied; nothing for an empty `buf`.
+fn copy_out(n: u32, offset: usize, buf: &mut [u8]) -> usize {
     if buf.is_empty() {
         return 0;
     }
     // SAFETY: the engine writes at most `buf.len()` bytes into `buf`.
-    let (n, _) =
-        unsafe { syscall6(number::RETURNDATA_COPY, [ptr(buf.as_mut_ptr()), offset as u32, buf.len() as u32, 0, 0, 0]) };
-    n as usize
+    let (copied, _) = unsafe { syscall6(n, [ptr(buf.as_mut_ptr()), offset as u32, buf.len() as u32, 0, 0, 0]) };
+    copied as usize
+}
+
+/// A host buffer of `size` bytes read whole through `copy` (one of the
+/// `*_copy`/`*_read` wrappers), trimmed to what was copied.
+fn read_all(size: usize, copy: fn(usize, &mut [u8]) -> usize) -> Vec<u8> {
+    let mut buf = alloc::vec![0u8; size];
+    let n = copy(0, &mut buf);
+    buf.truncate(n);
+    buf
 }
 
 /// Creates an instance of `template` with the immutable `state` blob;
@@ -242,19 +299,33 @@ pub fn deploy(code: &[u8]) -> Result<Address, u32> {
     }
 }
 
-/// The frame's context (`GET_CONTEXT`).
+/// The frame's context (`GET_CONTEXT`), with addresses of type `A`:
+/// [`Address`] here, `athena_sdk::Address` in the SDK.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Context {
-    /// The own account.
-    pub address: Address,
+pub struct Context<A = Address> {
+    /// The own account (the program running).
+    pub address: A,
     /// The immediate caller.
-    pub caller: Address,
+    pub caller: A,
     /// The caller's template, if the host reported one.
-    pub caller_template: Option<Address>,
+    pub caller_template: Option<A>,
     /// Value received with this call.
     pub value: u64,
     /// Call depth (0 for the transaction's top frame).
     pub depth: u32,
+}
+
+impl<A> Context<A> {
+    /// The same record with every address converted by `f`.
+    pub fn map_addresses<B>(self, mut f: impl FnMut(A) -> B) -> Context<B> {
+        Context {
+            address: f(self.address),
+            caller: f(self.caller),
+            caller_template: self.caller_template.map(f),
+            value: self.value,
+            depth: self.depth,
+        }
+    }
 }
 
 /// Size of the raw `GET_CONTEXT` record.
@@ -287,13 +358,22 @@ pub fn context() -> Context {
     }
 }
 
-/// The transaction's context (`GET_TX_CONTEXT`).
+/// The immediate caller: one field of the context record, without
+/// decoding the rest.
+pub fn caller() -> Address {
+    use athena_abi::context::CALLER;
+    let raw = context_raw();
+    raw[CALLER..CALLER + 24].try_into().unwrap_or([0; 24])
+}
+
+/// The transaction's context (`GET_TX_CONTEXT`), with the origin's
+/// address of type `A` (as [`Context`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TxContext {
+pub struct TxContext<A = Address> {
     /// Price of one unit of gas.
     pub gas_price: u64,
     /// The account that signed the transaction.
-    pub origin: Address,
+    pub origin: A,
     /// Height of the block being executed.
     pub block_height: u64,
     /// Timestamp of the block being executed.
@@ -302,6 +382,20 @@ pub struct TxContext {
     pub block_gas_limit: u64,
     /// The chain's identifier.
     pub chain_id: Word,
+}
+
+impl<A> TxContext<A> {
+    /// The same record with the origin converted by `f`.
+    pub fn map_addresses<B>(self, f: impl FnOnce(A) -> B) -> TxContext<B> {
+        TxContext {
+            gas_price: self.gas_price,
+            origin: f(self.origin),
+            block_height: self.block_height,
+            block_timestamp: self.block_timestamp,
+            block_gas_limit: self.block_gas_limit,
+            chain_id: self.chain_id,
+        }
+    }
 }
 
 /// Reads the transaction's [`TxContext`].
@@ -345,21 +439,12 @@ pub fn state_size() -> usize {
 /// Copies the own immutable state from `offset` into `buf`; returns the
 /// number of bytes copied (`min(buf.len(), size - offset)`, 0 past the end).
 pub fn state_read(offset: usize, buf: &mut [u8]) -> usize {
-    if buf.is_empty() {
-        return 0;
-    }
-    // SAFETY: the engine writes at most `buf.len()` bytes into `buf`.
-    let (n, _) =
-        unsafe { syscall6(number::STATE_READ, [ptr(buf.as_mut_ptr()), offset as u32, buf.len() as u32, 0, 0, 0]) };
-    (n as usize).min(buf.len())
+    copy_out(number::STATE_READ, offset, buf).min(buf.len())
 }
 
 /// The own immutable state, read into a heap buffer.
 pub fn state() -> Vec<u8> {
-    let mut buf = alloc::vec![0u8; state_size()];
-    let n = state_read(0, &mut buf);
-    buf.truncate(n);
-    buf
+    read_all(state_size(), state_read)
 }
 
 /// Emits a log entry with up to [`MAX_LOG_TOPICS`] topics and up to

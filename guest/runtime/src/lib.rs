@@ -24,22 +24,26 @@
 //! `riscv32im-unknown-none-elf`: it never uses registers above `x15` and
 //! never uses atomic read-modify-write instructions (neither target has the
 //! A extension). The memory layout it assumes is in [`layout`].
+//!
+//! **Other targets.** The syscall wrappers, [`host`] included, also compile
+//! for any other target, where every syscall panics with "`NAME` is only
+//! available inside the Athena VM". That is what lets `athena-sdk` build
+//! on one copy of the host-function layer both inside the VM and in a
+//! contract crate compiled on the host for its tests. A program of its own
+//! (`_start`, the allocator, [`entry!`]) exists only on the VM targets:
+//! off them, [`entry!`] is a compile error saying how to build a guest.
 
 #![no_std]
 
-#[cfg(not(all(target_arch = "riscv32", target_os = "none")))]
-compile_error!(
-    "athena-guest-rt only builds for the riscv32em/riscv32im-unknown-none-elf guest targets; \
-     build guests with athena-guest-builder or `athena build` (docs/guest-toolchain.md)"
-);
-
 extern crate alloc;
 
+#[cfg(all(target_arch = "riscv32", target_os = "none"))]
 pub mod heap;
 pub mod host;
 pub mod io;
 pub mod layout;
 pub mod panic;
+#[cfg(all(target_arch = "riscv32", target_os = "none"))]
 mod start;
 pub mod syscall;
 
@@ -58,6 +62,7 @@ pub use syscall::exit;
 /// [`PANIC_EXIT_CODE`]). The handler lives in the macro rather than in
 /// this crate so that other entry points (`athena-sdk` templates) can
 /// choose a different one.
+#[cfg(all(target_arch = "riscv32", target_os = "none"))]
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -74,6 +79,20 @@ macro_rules! entry {
         fn __athena_panic(info: &::core::panic::PanicInfo<'_>) -> ! {
             $crate::panic::halt(info)
         }
+    };
+}
+
+/// Off the VM targets a guest program cannot be built: [`entry!`] says so
+/// (the syscall wrappers still compile there, for `athena-sdk`'s host
+/// builds).
+#[cfg(not(all(target_arch = "riscv32", target_os = "none")))]
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        ::core::compile_error!(
+            "athena-guest-rt programs only build for the riscv32em/riscv32im-unknown-none-elf guest targets; \
+             build guests with athena-guest-builder or `athena build` (docs/guest-toolchain.md)"
+        );
     };
 }
 

@@ -211,9 +211,14 @@ fn dispatch_arm(method: &Callable) -> TokenStream {
         stmts.extend(quote!(let __state: Self = #private::load_state();));
         call_args.push(quote!(&__state));
     }
+    // The dispatcher's own locals get call-site spans (`format_ident!`),
+    // never the span of a user's type: a type that comes from a
+    // `macro_rules!` expansion carries that macro's hygiene, and `__args`
+    // spelled with it would not resolve.
+    let args = quote::format_ident!("__args");
     for (i, ty) in method.args.iter().enumerate() {
         let var = quote::format_ident!("__arg{}", i);
-        stmts.extend(quote_spanned!(ty.span()=> let #var: #ty = #private::decode_arg(&mut __args, #name);));
+        stmts.extend(quote_spanned!(ty.span()=> let #var: #ty = #private::decode_arg(&mut #args, #name);));
         call_args.push(quote!(#var));
     }
     quote! {

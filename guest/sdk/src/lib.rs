@@ -34,17 +34,20 @@
 //!   contract crate needs no dependency besides this one);
 //! * [`host`] (re-exported at the root): every host function with typed
 //!   wrappers ([`call_method`], [`spawn`], [`context`], [`emit_log`],
-//!   [`state`], precompiles, ...), [`revert`] and [`return_value`];
+//!   [`state`], precompiles, ...), [`revert`] and [`return_value`], and
+//!   [`CallResultExt`] for decoding a callee's output;
 //! * [`storage`]: raw slots and the typed items [`Value`] and [`Map`];
 //! * [`Address`], [`codec`] (`parity-scale-codec`), [`Template`].
 //!
-//! **Targets.** Inside the VM (`riscv32em`/`riscv32im-unknown-none-elf`)
-//! the SDK links `athena-guest-rt` (entry point, allocator, syscalls), and
-//! `#[template]` generates the program's entry point and a panic handler
-//! that reverts with the panic message. On any other target the crate
-//! still compiles, so a contract crate builds on the host for its tests
-//! and `cargo run` (which prints its method table); there, host functions
-//! panic with "only available inside the Athena VM".
+//! **Targets.** The SDK is built on `athena-guest-rt`, whose `host`
+//! module is the one copy of the host-function layer. Inside the VM
+//! (`riscv32em`/`riscv32im-unknown-none-elf`) the runtime brings the
+//! entry point, allocator and syscalls, and `#[template]` generates the
+//! program's entry point and a panic handler that reverts with the panic
+//! message. On any other target both crates still compile, so a contract
+//! crate builds on the host for its tests and `cargo run` (which prints
+//! its method table); there, host functions panic with "`NAME` is only
+//! available inside the Athena VM".
 //!
 //! The guest-developer guide, including the method ABI and the storage
 //! layout, is `docs/sdk.md`.
@@ -69,15 +72,6 @@ mod mem;
 mod panic;
 mod private;
 pub mod storage;
-
-/// The host-function layer: syscalls inside the VM, panicking stubs
-/// elsewhere. Both expose the same functions.
-#[cfg(all(target_arch = "riscv32", target_os = "none"))]
-#[path = "sys/vm.rs"]
-mod sys;
-#[cfg(not(all(target_arch = "riscv32", target_os = "none")))]
-#[path = "sys/off_vm.rs"]
-mod sys;
 
 /// Allocation failure inside the VM: revert with `athena: out of memory`.
 ///
@@ -159,8 +153,8 @@ mod codec_traits {
 pub mod prelude {
     pub use crate::codec_traits::*;
     pub use crate::host::{
-        balance, call_method, caller, context, emit, emit_log, encode_call, revert, spawn, topic, CallResult, Selector,
-        Word,
+        balance, call_method, caller, context, emit, emit_log, encode_call, revert, spawn, topic, CallResult,
+        CallResultExt, Selector, Word,
     };
     pub use crate::storage::{Map, Value};
     pub use crate::{callable, selector, template, Address, Template};

@@ -9,12 +9,11 @@
 
 use crate::codec::{Decode, DecodeAll, Encode};
 use crate::host::{revert, revert_data, Selector};
-use crate::sys;
 use alloc::vec::Vec;
 
 /// The input of the frame.
 pub fn input() -> Vec<u8> {
-    sys::input()
+    athena_guest_rt::input()
 }
 
 /// Splits the input into its selector and the encoded arguments.

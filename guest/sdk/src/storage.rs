@@ -24,8 +24,8 @@
 
 use crate::codec::{Decode, DecodeAll, Encode};
 use crate::host::{StorageStatus, Word};
-use crate::sys;
 use alloc::vec::Vec;
+use athena_guest_rt::host as rt;
 use core::marker::PhantomData;
 
 /// Prefix of every typed item's key preimage.
@@ -42,12 +42,12 @@ pub const MAX_ITEM_LEN: usize = 16 << 20;
 
 /// Reads the own account's slot `key` (zero if never written).
 pub fn read(key: &Word) -> Word {
-    sys::storage_read(key)
+    rt::storage_read(key)
 }
 
 /// Writes the own account's slot `key`; writing zero deletes it.
 pub fn write(key: &Word, value: &Word) -> StorageStatus {
-    sys::storage_write(key, value)
+    rt::storage_write(key, value)
 }
 
 /// The preimage of an item's base key: `"athena/storage/" ‖
@@ -63,7 +63,7 @@ pub fn key_preimage(name: &str, key_bytes: &[u8]) -> Vec<u8> {
 
 /// The base key of item `name` with `key_bytes` (BLAKE3 precompile).
 pub fn base_key(name: &str, key_bytes: &[u8]) -> Word {
-    sys::blake3(&key_preimage(name, key_bytes))
+    rt::blake3(&key_preimage(name, key_bytes))
 }
 
 /// The slot of chunk `i` of a value at base key `base` (chunk 0 is `base`).
@@ -128,7 +128,7 @@ fn load_raw(name: &str, key_bytes: &[u8]) -> Option<Vec<u8>> {
     if let Some((head, rest)) = slots.split_first_mut() {
         *head = first;
         for (i, slot) in rest.iter_mut().enumerate() {
-            sys::storage_read_into(&chunk_key(&base, i as u32 + 1), slot);
+            rt::storage_read_into(&chunk_key(&base, i as u32 + 1), slot);
         }
     }
     image.truncate(4 + len);

@@ -5,53 +5,62 @@
 
 use parity_scale_codec::{Decode as _, DecodeAll, Encode as _};
 
+/// The shapes under test, declared once and derived by whichever
+/// `Encode`/`Decode` the invoking module imports, with `$address` as the
+/// address type (the SDK's newtype or parity's view of it, `[u8; 24]`).
+macro_rules! shapes {
+    ($address:ty) => {
+        #[derive(Encode, Decode, Debug, PartialEq, Clone)]
+        pub struct Unit;
+
+        #[derive(Encode, Decode, Debug, PartialEq, Clone)]
+        pub struct Tuple(pub u8, pub Vec<u16>);
+
+        #[derive(Encode, Decode, Debug, PartialEq, Clone)]
+        pub struct Named {
+            pub a: u64,
+            pub owner: $address,
+            pub name: String,
+            pub maybe: Option<(u32, bool)>,
+            #[codec(compact)]
+            pub small: u128,
+            #[codec(skip)]
+            pub skipped: u32,
+            pub nested: Tuple,
+        }
+
+        #[derive(Encode, Decode, Debug, PartialEq, Clone)]
+        pub enum Kind {
+            Empty,
+            One(u32),
+            Two {
+                x: u8,
+                y: Vec<u8>,
+            },
+            #[codec(index = 9)]
+            Nine,
+        }
+
+        #[derive(Encode, Decode, Debug, PartialEq, Clone)]
+        pub enum Fieldless {
+            A,
+            B = 20,
+            C,
+        }
+
+        #[derive(Encode, Decode, Debug, PartialEq, Clone)]
+        pub struct Generic<T> {
+            pub items: Vec<T>,
+            #[codec(compact)]
+            pub count: u32,
+        }
+    };
+}
+
 mod ours {
     use athena_sdk::{Address, Decode, Encode};
 
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub struct Unit;
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub struct Tuple(pub u8, pub Vec<u16>);
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub struct Named {
-        pub a: u64,
-        pub owner: Address,
-        pub name: String,
-        pub maybe: Option<(u32, bool)>,
-        #[codec(compact)]
-        pub small: u128,
-        #[codec(skip)]
-        pub skipped: u32,
-        pub nested: Tuple,
-    }
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub enum Kind {
-        Empty,
-        One(u32),
-        Two {
-            x: u8,
-            y: Vec<u8>,
-        },
-        #[codec(index = 9)]
-        Nine,
-    }
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub enum Fieldless {
-        A,
-        B = 20,
-        C,
-    }
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub struct Generic<T> {
-        pub items: Vec<T>,
-        #[codec(compact)]
-        pub count: u32,
-    }
+    shapes!(Address);
 
     #[derive(Encode, Decode, Debug, PartialEq, Clone)]
     pub enum Never {}
@@ -60,50 +69,7 @@ mod ours {
 mod theirs {
     use parity_scale_codec::{Decode, Encode};
 
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub struct Unit;
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub struct Tuple(pub u8, pub Vec<u16>);
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub struct Named {
-        pub a: u64,
-        pub owner: [u8; 24],
-        pub name: String,
-        pub maybe: Option<(u32, bool)>,
-        #[codec(compact)]
-        pub small: u128,
-        #[codec(skip)]
-        pub skipped: u32,
-        pub nested: Tuple,
-    }
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub enum Kind {
-        Empty,
-        One(u32),
-        Two {
-            x: u8,
-            y: Vec<u8>,
-        },
-        #[codec(index = 9)]
-        Nine,
-    }
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub enum Fieldless {
-        A,
-        B = 20,
-        C,
-    }
-
-    #[derive(Encode, Decode, Debug, PartialEq, Clone)]
-    pub struct Generic<T> {
-        pub items: Vec<T>,
-        #[codec(compact)]
-        pub count: u32,
-    }
+    shapes!([u8; 24]);
 }
 
 /// Encodes `a` (ours) and `b` (theirs), checks the bytes agree and that

@@ -61,7 +61,7 @@ fn methods_stay_ordinary_rust() {
 }
 
 #[test]
-#[should_panic(expected = "`balance` is only available inside the Athena VM")]
+#[should_panic(expected = "`GET_BALANCE` is only available inside the Athena VM")]
 fn host_functions_panic_off_the_vm() {
     let _ = athena_sdk::balance();
 }

@@ -2,10 +2,13 @@
 //! `multisig` binary of this crate and the vesting account
 //! (`guest/templates/vesting`), which is a multisig with one extra method.
 //! Both have the same state layout, `(k: u8, keys: Vec<[u8; 32]>)`, so
-//! they decode and validate it with the same code; only the `#[template]`
-//! blocks (which must sit at each binary's root) are separate.
+//! they decode and validate it with the same code, and [`multisig_template!`]
+//! writes the struct and the whole `#[template]` block of both (which must
+//! sit at each binary's root): the multisig's own `spawn` and `verify`,
+//! the principal accounts' shared methods (`guest/templates/common`) and
+//! the caller's extra methods.
 //!
-//! Everything here is plain functions over the decoded state; nothing
+//! Everything else here is plain functions over the decoded state; nothing
 //! depends on which template runs it. Revert messages say `multisig:`
 //! for both templates (the vesting account *is* a multisig).
 #![cfg_attr(target_arch = "riscv32", no_std)]
@@ -14,7 +17,16 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use athena_sdk::codec::{Compact, Decode, Error, Input};
-use athena_sdk::{context, revert, selector, status, Address, CallResult};
+use athena_sdk::revert;
+use template_common::account::AccountMessages;
+
+/// The shared account code, for [`multisig_template!`]'s expansion.
+#[doc(hidden)]
+pub use template_common;
+
+/// The messages of both templates: `multisig: only the account itself may
+/// call this`, `multisig: call failed`, `multisig: spawn failed`, …
+pub const MESSAGES: AccountMessages = template_common::account_messages!("multisig", "the account");
 
 /// Most keys a multisig may have: bounds the state, the spawn-time
 /// duplicate check (quadratic) and `verify` (at most this many ed25519
@@ -103,95 +115,67 @@ pub fn verify(k: u8, keys: &[[u8; 32]], message: &[u8], authenticator: &[u8]) ->
     true
 }
 
-/// The coins `payload` may move out of the account: `spend` → its
-/// amount, `proxy` → its value, anything else → 0 (the other methods move
-/// no coins of the account; unknown or undecodable calls revert anyway).
-/// Same rules as the single-sig wallet.
-pub fn max_spend(payload: &[u8]) -> u64 {
-    let Some((selector, mut args)) = payload.split_first_chunk::<4>() else {
-        return 0;
+/// The multisig's template: `pub struct NAME { k, keys }` (SCALE-encoded
+/// as `(u8, Vec<[u8; 32]>)`, decoded by [`decode_state`]) and its
+/// `#[template]` block — `spawn` ([`check_spawn`]), `verify`
+/// ([`verify`]), the items given, then the principal accounts' methods
+/// (`max_spend`, `spend`, `proxy`, `deploy`, `spawn_program`, `deposit`,
+/// with [`MESSAGES`]).
+///
+/// ```ignore
+/// multisig::multisig_template! {
+///     /// The vesting account.
+///     pub struct Vesting;
+///     impl {
+///         #[callable]
+///         pub fn drain_vault(vault: Address, to: Address, amount: u64) { … }
+///     }
+/// }
+/// ```
+///
+/// The calling crate needs `use athena_sdk::prelude::*;`.
+#[macro_export]
+macro_rules! multisig_template {
+    ($(#[$meta:meta])* pub struct $ty:ident; impl { $($items:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Encode)]
+        pub struct $ty {
+            /// How many distinct keys must sign a transaction.
+            pub k: u8,
+            /// The ed25519 public keys (at most 10, distinct); an
+            /// authenticator names them by index.
+            pub keys: Vec<[u8; 32]>,
+        }
+
+        /// The derived layout, decoded by the multisig library
+        /// (`decode_state`: cheaper, and bounded to 10 keys before
+        /// allocating).
+        impl Decode for $ty {
+            fn decode<I: ::athena_sdk::codec::Input>(input: &mut I) -> Result<Self, ::athena_sdk::codec::Error> {
+                let (k, keys) = $crate::decode_state(input)?;
+                Ok($ty { k, keys })
+            }
+        }
+
+        $crate::template_common::account_template! {
+            messages: $crate::MESSAGES;
+            impl $ty {
+                /// Rejects degenerate key sets (`1 ≤ k ≤ n ≤ 10`, no
+                /// duplicates).
+                #[callable]
+                pub fn spawn(&self) {
+                    $crate::check_spawn(self.k, &self.keys)
+                }
+
+                /// Whether `authenticator` holds `k` valid signatures of
+                /// `message` by distinct keys, in increasing key order.
+                #[callable]
+                pub fn verify(&self, message: Vec<u8>, authenticator: Vec<u8>) -> bool {
+                    $crate::verify(self.k, &self.keys, &message, &authenticator)
+                }
+
+                $($items)*
+            }
+        }
     };
-    match *selector {
-        selector!("spend") => match <(Address, u64)>::decode(&mut args) {
-            Ok((_, amount)) if args.is_empty() => amount,
-            _ => 0,
-        },
-        selector!("proxy") => proxy_value(args).unwrap_or(0),
-        _ => 0,
-    }
-}
-
-/// The `value` argument of an encoded `proxy(to, payload, value)` call,
-/// read without copying the payload.
-fn proxy_value(mut args: &[u8]) -> Option<u64> {
-    Address::decode(&mut args).ok()?;
-    let Compact(len) = Compact::<u32>::decode(&mut args).ok()?;
-    args = args.get(len as usize..)?;
-    let value = u64::decode(&mut args).ok()?;
-    args.is_empty().then_some(value)
-}
-
-/// Reverts unless the account is calling itself: the executor runs a
-/// transaction's payload with the principal as caller and callee (after
-/// `verify` accepted k signatures), so any other caller is some other
-/// program and must not act for the account.
-pub fn only_self() {
-    let ctx = context();
-    if ctx.caller != ctx.address {
-        revert("multisig: only the account itself may call this");
-    }
-}
-
-/// Ends the frame after a failed call: the callee's revert data passes
-/// through unchanged, other statuses get a short message.
-#[cold]
-pub fn fail(result: &CallResult) -> ! {
-    match result.status {
-        status::REVERT => athena_sdk::revert_data(&result.output),
-        status::OUT_OF_GAS => revert("multisig: call ran out of gas"),
-        status::INSUFFICIENT_BALANCE => revert("multisig: insufficient balance"),
-        status::CALL_DEPTH_EXCEEDED => revert("multisig: call depth exceeded"),
-        _ => revert("multisig: call failed"),
-    }
-}
-
-/// `spend(to, amount)`: sends `amount` to `to` through its `deposit`
-/// method (plain accounts ignore the input and keep the coins).
-pub fn spend(to: &Address, amount: u64) {
-    only_self();
-    let result = athena_sdk::call(to, &selector!("deposit"), amount);
-    if !result.is_success() {
-        fail(&result)
-    }
-}
-
-/// `proxy(to, payload, value)`: calls `to` with the raw input `payload`
-/// and `value` coins; ends the frame with the callee's output unchanged,
-/// or reverts with its revert data.
-pub fn proxy(to: &Address, payload: &[u8], value: u64) -> ! {
-    only_self();
-    let result = athena_sdk::call(to, payload, value);
-    if !result.is_success() {
-        fail(&result)
-    }
-    athena_sdk::return_data(&result.output)
-}
-
-/// `deploy(code)`: deploys `code` as a template and returns its address.
-pub fn deploy(code: &[u8]) -> Address {
-    only_self();
-    match athena_sdk::deploy(code) {
-        Ok(template) => template,
-        Err(_) => revert("multisig: deploy failed"),
-    }
-}
-
-/// `spawn_program(template, state)`: spawns a program of `template` with
-/// the encoded `state` and returns its address.
-pub fn spawn_program(template: &Address, state: &[u8]) -> Address {
-    only_self();
-    match athena_sdk::spawn_raw(template, state) {
-        Ok(program) => program,
-        Err(_) => revert("multisig: spawn failed"),
-    }
 }

@@ -20,7 +20,7 @@
 #![cfg_attr(target_arch = "riscv32", no_std, no_main)]
 
 use athena_sdk::prelude::*;
-use athena_sdk::status;
+use template_common::{pay, token, CallFailures};
 
 /// Tokens sold so far (≤ `cap`).
 static SUPPLY: Value<u64> = Value::new("supply");
@@ -37,83 +37,57 @@ pub struct TokenMint {
     pub cap: u64,
 }
 
-/// Ends the frame after a failed call: the callee's revert data passes
-/// through, other statuses get a short message.
-#[cold]
-fn fail(result: &CallResult) -> ! {
-    match result.status {
-        status::REVERT => athena_sdk::revert_data(&result.output),
-        status::OUT_OF_GAS => revert("token-mint: call ran out of gas"),
-        _ => revert("token-mint: call failed"),
-    }
-}
+/// A failed nested call: the callee's revert data passes through, other
+/// statuses get a short message.
+const FAILURES: CallFailures =
+    CallFailures { out_of_gas: "token-mint: call ran out of gas", ..CallFailures::same("token-mint: call failed") };
 
-#[template]
-impl TokenMint {
-    /// Rejects a zero price (tokens for free) or a zero cap (no token).
-    #[callable]
-    pub fn spawn(&self) {
-        if self.price == 0 || self.cap == 0 {
-            revert("token-mint: price and cap must be positive");
-        }
-    }
-
-    /// Always false: a mint is not a principal.
-    #[callable]
-    pub fn verify(&self, _message: Vec<u8>, _authenticator: Vec<u8>) -> bool {
-        false
-    }
-
-    /// 0: never asked (`verify` refuses every transaction).
-    #[callable]
-    pub fn max_spend(&self, _payload: Vec<u8>) -> u64 {
-        0
-    }
-
-    /// Sells `⌊value / price⌋` tokens for the coins sent with the call and
-    /// credits them to the token wallet `recipient` (its
-    /// `receive(mint, amount)`); returns how many. Reverts — so the coins go
-    /// back to the caller — if that is zero tokens, if it would exceed the
-    /// cap, or if `recipient` does not accept them (it must be a spawned
-    /// token wallet: an account without code would keep nothing).
-    #[callable]
-    pub fn buy(&self, recipient: Address) -> u64 {
-        let ctx = context();
-        let tokens = ctx.value / self.price;
-        if tokens == 0 {
-            revert("token-mint: value below the price of one token");
-        }
-        let supply = SUPPLY.get_or_default();
-        if tokens > self.cap - supply {
-            revert("token-mint: supply cap exceeded");
-        }
-        SUPPLY.set(&(supply + tokens));
-        let result = call_method(&recipient, selector!("receive"), &(ctx.address, tokens), 0);
-        if result.decode::<u64>().is_none() {
-            if !result.is_success() {
-                fail(&result)
+template_common::non_principal_template! {
+    impl TokenMint {
+        /// Rejects a zero price (tokens for free) or a zero cap (no token).
+        #[callable]
+        pub fn spawn(&self) {
+            if self.price == 0 || self.cap == 0 {
+                revert("token-mint: price and cap must be positive");
             }
-            revert("token-mint: recipient is not a token wallet")
         }
-        tokens
-    }
 
-    /// Tokens sold so far.
-    #[callable]
-    pub fn supply() -> u64 {
-        SUPPLY.get_or_default()
-    }
-
-    /// Sends `amount` of the collected coins to `to` (its `deposit`
-    /// method). Only the owner may call it.
-    #[callable]
-    pub fn withdraw(&self, to: Address, amount: u64) {
-        if caller() != self.owner {
-            revert("token-mint: only the owner may withdraw");
+        /// Sells `⌊value / price⌋` tokens for the coins sent with the call and
+        /// credits them to the token wallet `recipient` (its
+        /// `receive(mint, amount)`); returns how many. Reverts — so the coins go
+        /// back to the caller — if that is zero tokens, if it would exceed the
+        /// cap, or if `recipient` does not accept them (it must be a spawned
+        /// token wallet: an account without code would keep nothing).
+        #[callable]
+        pub fn buy(&self, recipient: Address) -> u64 {
+            let ctx = context();
+            let tokens = ctx.value / self.price;
+            if tokens == 0 {
+                revert("token-mint: value below the price of one token");
+            }
+            let supply = SUPPLY.get_or_default();
+            if tokens > self.cap - supply {
+                revert("token-mint: supply cap exceeded");
+            }
+            SUPPLY.set(&(supply + tokens));
+            token::credit(&recipient, ctx.address, tokens, &FAILURES, "token-mint: recipient is not a token wallet");
+            tokens
         }
-        let result = athena_sdk::call(&to, &selector!("deposit"), amount);
-        if !result.is_success() {
-            fail(&result)
+
+        /// Tokens sold so far.
+        #[callable]
+        pub fn supply() -> u64 {
+            SUPPLY.get_or_default()
+        }
+
+        /// Sends `amount` of the collected coins to `to` (its `deposit`
+        /// method). Only the owner may call it.
+        #[callable]
+        pub fn withdraw(&self, to: Address, amount: u64) {
+            if caller() != self.owner {
+                revert("token-mint: only the owner may withdraw");
+            }
+            pay(&to, amount, &FAILURES)
         }
     }
 }

@@ -30,7 +30,7 @@
 #![cfg_attr(target_arch = "riscv32", no_std, no_main)]
 
 use athena_sdk::prelude::*;
-use athena_sdk::status;
+use template_common::{token, CallFailures};
 
 /// Token balances by mint address.
 static BALANCES: Map<Address, u64> = Map::new("balances");
@@ -42,16 +42,10 @@ pub struct TokenWallet {
     pub owner: Address,
 }
 
-/// Ends the frame after a failed call: the callee's revert data passes
-/// through, other statuses get a short message.
-#[cold]
-fn fail(result: &CallResult) -> ! {
-    match result.status {
-        status::REVERT => athena_sdk::revert_data(&result.output),
-        status::OUT_OF_GAS => revert("token-wallet: call ran out of gas"),
-        _ => revert("token-wallet: call failed"),
-    }
-}
+/// A failed nested call: the callee's revert data passes through, other
+/// statuses get a short message.
+const FAILURES: CallFailures =
+    CallFailures { out_of_gas: "token-wallet: call ran out of gas", ..CallFailures::same("token-wallet: call failed") };
 
 /// This program's own template: `caller_template` as seen by a call to
 /// itself.
@@ -60,71 +54,54 @@ fn own_template() -> Option<Address> {
     call_method(&own, selector!("caller_template"), &(), 0).decode::<Option<Address>>().flatten()
 }
 
-#[template]
-impl TokenWallet {
-    /// Always false: a token wallet is not a principal; its owner's
-    /// transactions call it.
-    #[callable]
-    pub fn verify(&self, _message: Vec<u8>, _authenticator: Vec<u8>) -> bool {
-        false
-    }
-
-    /// 0: never asked (`verify` refuses every transaction).
-    #[callable]
-    pub fn max_spend(&self, _payload: Vec<u8>) -> u64 {
-        0
-    }
-
-    /// Credits `amount` of token `mint`; returns the new balance (callers
-    /// check for it: an account without code returns nothing). Only the
-    /// mint itself, or a token wallet of this template (a transfer), may
-    /// call it.
-    #[callable]
-    pub fn receive(mint: Address, amount: u64) -> u64 {
-        let ctx = context();
-        if ctx.caller != mint && (ctx.caller_template.is_none() || ctx.caller_template != own_template()) {
-            revert("token-wallet: only the mint or a token wallet may credit tokens");
-        }
-        let Some(balance) = BALANCES.get_or_default(&mint).checked_add(amount) else {
-            revert("token-wallet: balance overflow")
-        };
-        BALANCES.insert(&mint, &balance);
-        balance
-    }
-
-    /// Moves `amount` of token `mint` to the token wallet `to` (its
-    /// `receive`). Only the owner may call it; reverts if the balance is
-    /// short or `to` is not a token wallet.
-    #[callable]
-    pub fn transfer(&self, mint: Address, to: Address, amount: u64) {
-        if caller() != self.owner {
-            revert("token-wallet: only the owner may transfer");
-        }
-        let balance = BALANCES.get_or_default(&mint);
-        if amount > balance {
-            revert("token-wallet: insufficient token balance");
-        }
-        BALANCES.insert(&mint, &(balance - amount));
-        let result = call_method(&to, selector!("receive"), &(mint, amount), 0);
-        if result.decode::<u64>().is_none() {
-            if !result.is_success() {
-                fail(&result)
+// Not a principal: its owner's transactions call it.
+template_common::non_principal_template! {
+    impl TokenWallet {
+        /// Credits `amount` of token `mint`; returns the new balance (callers
+        /// check for it: an account without code returns nothing). Only the
+        /// mint itself, or a token wallet of this template (a transfer), may
+        /// call it.
+        #[callable]
+        pub fn receive(mint: Address, amount: u64) -> u64 {
+            let ctx = context();
+            if ctx.caller != mint && (ctx.caller_template.is_none() || ctx.caller_template != own_template()) {
+                revert("token-wallet: only the mint or a token wallet may credit tokens");
             }
-            revert("token-wallet: recipient is not a token wallet")
+            let Some(balance) = BALANCES.get_or_default(&mint).checked_add(amount) else {
+                revert("token-wallet: balance overflow")
+            };
+            BALANCES.insert(&mint, &balance);
+            balance
         }
-    }
 
-    /// The balance of token `mint`.
-    #[callable]
-    pub fn balance_of(mint: Address) -> u64 {
-        BALANCES.get_or_default(&mint)
-    }
+        /// Moves `amount` of token `mint` to the token wallet `to` (its
+        /// `receive`). Only the owner may call it; reverts if the balance is
+        /// short or `to` is not a token wallet.
+        #[callable]
+        pub fn transfer(&self, mint: Address, to: Address, amount: u64) {
+            if caller() != self.owner {
+                revert("token-wallet: only the owner may transfer");
+            }
+            let balance = BALANCES.get_or_default(&mint);
+            if amount > balance {
+                revert("token-wallet: insufficient token balance");
+            }
+            BALANCES.insert(&mint, &(balance - amount));
+            token::credit(&to, mint, amount, &FAILURES, "token-wallet: recipient is not a token wallet")
+        }
 
-    /// The caller's template (`None` for an account without code). A
-    /// token wallet calls this on itself to learn its own template; it
-    /// tells any other caller only what it already knows.
-    #[callable]
-    pub fn caller_template() -> Option<Address> {
-        context().caller_template
+        /// The balance of token `mint`.
+        #[callable]
+        pub fn balance_of(mint: Address) -> u64 {
+            BALANCES.get_or_default(&mint)
+        }
+
+        /// The caller's template (`None` for an account without code). A
+        /// token wallet calls this on itself to learn its own template; it
+        /// tells any other caller only what it already knows.
+        #[callable]
+        pub fn caller_template() -> Option<Address> {
+            context().caller_template
+        }
     }
 }

@@ -22,7 +22,7 @@
 #![cfg_attr(target_arch = "riscv32", no_std, no_main)]
 
 use athena_sdk::prelude::*;
-use athena_sdk::status;
+use template_common::{pay, CallFailures};
 
 /// Longest vesting period, in layers: `2³² − 1` (tens of thousands of
 /// years of 5-minute layers), so that the vesting arithmetic fits in 64
@@ -68,63 +68,50 @@ impl Vault {
     }
 }
 
-#[template]
-impl Vault {
-    /// Rejects `end < start` and periods over `2³² − 1` layers.
-    #[callable]
-    pub fn spawn(&self) {
-        if self.end < self.start {
-            revert("vault: vesting ends before it starts");
+/// Every failure of `drain`'s transfer but a revert (whose data passes
+/// through).
+const TRANSFER_FAILED: CallFailures = CallFailures::same("vault: transfer failed");
+
+template_common::non_principal_template! {
+    impl Vault {
+        /// Rejects `end < start` and periods over `2³² − 1` layers.
+        #[callable]
+        pub fn spawn(&self) {
+            if self.end < self.start {
+                revert("vault: vesting ends before it starts");
+            }
+            if self.end - self.start > MAX_SPAN {
+                revert("vault: vesting lasts too long");
+            }
         }
-        if self.end - self.start > MAX_SPAN {
-            revert("vault: vesting lasts too long");
+
+        /// Sends `amount` coins to `to` (its `deposit` method). Only the owner
+        /// may call it, and only up to `spendable()`.
+        #[callable]
+        pub fn drain(&self, to: Address, amount: u64) {
+            if caller() != self.owner {
+                revert("vault: only the owner may drain the vault");
+            }
+            if amount > self.spendable_now() {
+                revert("vault: amount exceeds the vested balance");
+            }
+            pay(&to, amount, &TRANSFER_FAILED)
         }
-    }
 
-    /// Always false: the vault is not a principal (a transaction naming it
-    /// is ineffective); its coins move only through `drain`.
-    #[callable]
-    pub fn verify(&self, _message: Vec<u8>, _authenticator: Vec<u8>) -> bool {
-        false
-    }
-
-    /// 0: never asked (`verify` refuses every transaction).
-    #[callable]
-    pub fn max_spend(&self, _payload: Vec<u8>) -> u64 {
-        0
-    }
-
-    /// Sends `amount` coins to `to` (its `deposit` method). Only the owner
-    /// may call it, and only up to `spendable()`.
-    #[callable]
-    pub fn drain(&self, to: Address, amount: u64) {
-        if caller() != self.owner {
-            revert("vault: only the owner may drain the vault");
+        /// The coins `drain` may move at the current layer.
+        #[callable]
+        pub fn spendable(&self) -> u64 {
+            self.spendable_now()
         }
-        if amount > self.spendable_now() {
-            revert("vault: amount exceeds the vested balance");
+
+        /// How much of `total` has vested at the current layer.
+        #[callable]
+        pub fn vested(&self) -> u64 {
+            self.vested_at(athena_sdk::tx_context().block_height)
         }
-        let result = athena_sdk::call(&to, &selector!("deposit"), amount);
-        match result.status {
-            status::SUCCESS => {}
-            status::REVERT => athena_sdk::revert_data(&result.output),
-            _ => revert("vault: transfer failed"),
-        }
-    }
 
-    /// The coins `drain` may move at the current layer.
-    #[callable]
-    pub fn spendable(&self) -> u64 {
-        self.spendable_now()
+        /// Accepts coins from anyone (funding the vault).
+        #[callable]
+        pub fn deposit() {}
     }
-
-    /// How much of `total` has vested at the current layer.
-    #[callable]
-    pub fn vested(&self) -> u64 {
-        self.vested_at(athena_sdk::tx_context().block_height)
-    }
-
-    /// Accepts coins from anyone (funding the vault).
-    #[callable]
-    pub fn deposit() {}
 }
