@@ -3,47 +3,13 @@
 //! pc) on random programs, at many gas limits.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
+mod common;
+
 use athena_jit::JitProgram;
-use athena_vm::{
-    CollectingEnvironment, Environment, Machine, MachineConfig, Program, RegisterSet, Segment, SyscallContext,
-    SyscallError, SyscallOutcome,
-};
+use athena_vm::{MachineConfig, Program, RegisterSet, Segment};
+use common::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-
-const CODE_BASE: u32 = 0x2_0000;
-const DATA_BASE: u32 = 0x6_0000;
-
-fn enc_r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32) -> u32 {
-    (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x33
-}
-fn enc_i(imm: i32, rs1: u32, f3: u32, rd: u32, opcode: u32) -> u32 {
-    (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode
-}
-fn enc_s(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23
-}
-fn enc_b(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 12) & 1) << 31)
-        | (((imm >> 5) & 0x3f) << 25)
-        | (rs2 << 20)
-        | (rs1 << 15)
-        | (f3 << 12)
-        | (((imm >> 1) & 0xf) << 8)
-        | (((imm >> 11) & 1) << 7)
-        | 0x63
-}
-fn enc_j(imm: i32, rd: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 20) & 1) << 31)
-        | (((imm >> 1) & 0x3ff) << 21)
-        | (((imm >> 11) & 1) << 20)
-        | (((imm >> 12) & 0xff) << 12)
-        | (rd << 7)
-        | 0x6f
-}
 
 /// Random code biased toward programs that run long: `x3` points at a data
 /// area, small register pool, loops through backward branches, calls and
@@ -206,67 +172,6 @@ fn hot_pool(rng: &mut SmallRng, regs: RegisterSet, case: usize) -> [u32; 6] {
     }
 }
 
-/// Collects output and, when `host` is set, serves syscall 9 as a host
-/// function: charges `5 + a2` gas, writes 8 bytes at `a0` (checked), sets
-/// `a0`/`a1`; halts with code 77 when `a2` is 13.
-#[derive(Debug, PartialEq, Eq)]
-struct TestEnv {
-    inner: CollectingEnvironment,
-    host: bool,
-}
-
-impl Environment for TestEnv {
-    fn input(&self) -> &[u8] {
-        self.inner.input()
-    }
-    fn write(&mut self, fd: u32, bytes: &[u8]) {
-        self.inner.write(fd, bytes);
-    }
-    fn syscall(&mut self, number: u32, ctx: &mut SyscallContext<'_>) -> Result<SyscallOutcome, SyscallError> {
-        if !self.host || number != 9 {
-            return self.inner.syscall(number, ctx);
-        }
-        ctx.charge(5 + u64::from(ctx.arg(2)))?;
-        if ctx.arg(2) == 13 {
-            return Ok(SyscallOutcome::Halt { code: 77 });
-        }
-        let dst = ctx.arg(0);
-        ctx.write_memory(dst, &[1, 2, 3, 4, 5, 6, 7, 8])?;
-        let (a, b) = (ctx.arg(1).wrapping_mul(3), ctx.gas_left() as u32);
-        ctx.set_results(a, b);
-        Ok(SyscallOutcome::Continue)
-    }
-}
-
-type Observed = (String, Vec<u32>, u32, TestEnv);
-
-fn observe(jit: Option<&JitProgram>, program: &Program, config: MachineConfig, host: bool) -> Observed {
-    let mut machine = Machine::new(program, config).expect("instantiate");
-    let mut env = TestEnv { inner: CollectingEnvironment::with_input(b"jit differential input".to_vec()), host };
-    let outcome = match jit {
-        Some(jit) => jit.run(&mut machine, &mut env),
-        None => machine.run(&mut env),
-    };
-    (format!("{outcome:?}"), machine.registers().to_vec(), machine.pc(), env)
-}
-
-fn run_jit(jit: &JitProgram, program: &Program, config: MachineConfig) -> Observed {
-    observe(Some(jit), program, config, false)
-}
-
-fn check(program: &Program, jit: &JitProgram, config: MachineConfig, what: &dyn Fn() -> String) {
-    check_env(program, jit, config, false, what);
-}
-
-fn check_env(program: &Program, jit: &JitProgram, config: MachineConfig, host: bool, what: &dyn Fn() -> String) {
-    let r = observe(None, program, config, host);
-    let j = observe(Some(jit), program, config, host);
-    assert_eq!(r.0, j.0, "outcome differs: {}", what());
-    assert_eq!(r.1, j.1, "registers differ: {}", what());
-    assert_eq!(r.2, j.2, "pc differs: {}", what());
-    assert_eq!(r.3, j.3, "output differs: {}", what());
-}
-
 fn segments(code: &[u32]) -> Vec<Segment> {
     let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
     vec![
@@ -360,13 +265,6 @@ fn jit_handles_two_adjacent_code_regions() {
     let r = run_jit(&jit, &program, MachineConfig::default());
     assert!(r.0.starts_with("Outcome { exit: Halted { code: 5 }"), "{}", r.0);
     check(&program, &jit, MachineConfig::default(), &|| "unlimited".into());
-}
-
-/// `lui`+`addi` pair loading an arbitrary 32-bit value into `rd`.
-fn load_const(rd: u32, value: u32) -> [u32; 2] {
-    let lo = ((value << 20) as i32) >> 20; // sign-extended low 12 bits
-    let hi = value.wrapping_sub(lo as u32) & 0xffff_f000;
-    [hi | (rd << 7) | 0x37, enc_i(lo, rd, 0, rd, 0x13)]
 }
 
 #[test]
@@ -505,5 +403,38 @@ fn jit_page_cache_matches_reference() {
             let config = MachineConfig { gas_limit: gas, memory_limit };
             check_env(&program, &jit, config, true, &|| format!("gas {gas} mem {memory_limit:#x}"));
         }
+    }
+}
+
+/// Native code gets at most a bounded gas budget per call (the meter packs
+/// gas and count in one register, docs/jit.md): a long loop crosses many
+/// budget boundaries, and gas limits just around multiples of the budget
+/// stop it at, before and after those boundaries.
+#[test]
+fn jit_matches_reference_across_meter_budgets() {
+    // x6 = 400_000 iterations of a 5-instruction, 6-gas body (a store).
+    let mut code = Vec::from(load_const(3, DATA_BASE));
+    code.extend(load_const(6, 400_000));
+    let top = code.len() as i32;
+    code.extend([
+        enc_r(0, 6, 7, 0, 7), // add x7, x7, x6
+        enc_s(0, 7, 3, 2),    // sw x7, 0(x3)
+        enc_i(-1, 6, 0, 6, 0x13),
+        enc_i(1, 8, 0, 8, 0x13),
+    ]);
+    let at = code.len() as i32;
+    code.push(enc_b((top - at) * 4, 6, 0, 4)); // blt x0, x6, top
+    code.extend([enc_i(0, 0, 0, 5, 0x13), enc_i(0, 7, 0, 10, 0x13), 0x73]);
+    let program = Program::from_segments(CODE_BASE, RegisterSet::Rv32e, segments(&code)).expect("valid");
+    let jit = JitProgram::compile(&program).expect("compile");
+    let budget = (1u64 << 20) - 1;
+    let mut limits = vec![3_000_000, u64::MAX];
+    for k in 1..3 {
+        for d in [-7i64, -1, 0, 1, 2, 6] {
+            limits.push((k * budget).saturating_add_signed(d));
+        }
+    }
+    for gas in limits {
+        check(&program, &jit, MachineConfig { gas_limit: gas, memory_limit: 1 << 20 }, &|| format!("gas {gas}"));
     }
 }

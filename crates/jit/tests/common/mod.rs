@@ -1,0 +1,154 @@
+//! Shared by the differential tests: instruction encoders, the test
+//! environment (with a host function) and the JIT-vs-reference comparison.
+#![allow(dead_code)]
+
+use athena_jit::JitProgram;
+use athena_vm::{
+    CollectingEnvironment, Environment, Machine, MachineConfig, Program, SyscallContext, SyscallError, SyscallOutcome,
+};
+
+pub const CODE_BASE: u32 = 0x2_0000;
+pub const DATA_BASE: u32 = 0x6_0000;
+
+pub fn enc_r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32) -> u32 {
+    (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x33
+}
+pub fn enc_i(imm: i32, rs1: u32, f3: u32, rd: u32, opcode: u32) -> u32 {
+    (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode
+}
+pub fn enc_s(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+    let imm = imm as u32;
+    (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23
+}
+pub fn enc_b(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+    let imm = imm as u32;
+    (((imm >> 12) & 1) << 31)
+        | (((imm >> 5) & 0x3f) << 25)
+        | (rs2 << 20)
+        | (rs1 << 15)
+        | (f3 << 12)
+        | (((imm >> 1) & 0xf) << 8)
+        | (((imm >> 11) & 1) << 7)
+        | 0x63
+}
+pub fn enc_j(imm: i32, rd: u32) -> u32 {
+    let imm = imm as u32;
+    (((imm >> 20) & 1) << 31)
+        | (((imm >> 1) & 0x3ff) << 21)
+        | (((imm >> 11) & 1) << 20)
+        | (((imm >> 12) & 0xff) << 12)
+        | (rd << 7)
+        | 0x6f
+}
+
+/// Collects output and, when `host` is set, serves syscall 9 as a host
+/// function: charges `5 + a2` gas, writes 8 bytes at `a0` (checked), sets
+/// `a0`/`a1`; halts with code 77 when `a2` is 13.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TestEnv {
+    pub inner: CollectingEnvironment,
+    pub host: bool,
+}
+
+impl Environment for TestEnv {
+    fn input(&self) -> &[u8] {
+        self.inner.input()
+    }
+    fn write(&mut self, fd: u32, bytes: &[u8]) {
+        self.inner.write(fd, bytes);
+    }
+    fn syscall(&mut self, number: u32, ctx: &mut SyscallContext<'_>) -> Result<SyscallOutcome, SyscallError> {
+        if !self.host || number != 9 {
+            return self.inner.syscall(number, ctx);
+        }
+        ctx.charge(5 + u64::from(ctx.arg(2)))?;
+        if ctx.arg(2) == 13 {
+            return Ok(SyscallOutcome::Halt { code: 77 });
+        }
+        let dst = ctx.arg(0);
+        ctx.write_memory(dst, &[1, 2, 3, 4, 5, 6, 7, 8])?;
+        let (a, b) = (ctx.arg(1).wrapping_mul(3), ctx.gas_left() as u32);
+        ctx.set_results(a, b);
+        Ok(SyscallOutcome::Continue)
+    }
+}
+
+pub type Observed = (String, Vec<u32>, u32, TestEnv);
+
+pub fn observe(jit: Option<&JitProgram>, program: &Program, config: MachineConfig, host: bool) -> Observed {
+    let mut machine = Machine::new(program, config).expect("instantiate");
+    let mut env = TestEnv { inner: CollectingEnvironment::with_input(b"jit differential input".to_vec()), host };
+    let outcome = match jit {
+        Some(jit) => jit.run(&mut machine, &mut env),
+        None => machine.run(&mut env),
+    };
+    (format!("{outcome:?}"), machine.registers().to_vec(), machine.pc(), env)
+}
+
+pub fn run_jit(jit: &JitProgram, program: &Program, config: MachineConfig) -> Observed {
+    observe(Some(jit), program, config, false)
+}
+
+pub fn check(program: &Program, jit: &JitProgram, config: MachineConfig, what: &dyn Fn() -> String) {
+    check_env(program, jit, config, false, what);
+}
+
+pub fn check_env(program: &Program, jit: &JitProgram, config: MachineConfig, host: bool, what: &dyn Fn() -> String) {
+    let r = observe(None, program, config, host);
+    let j = observe(Some(jit), program, config, host);
+    assert_eq!(r.0, j.0, "outcome differs: {}", what());
+    assert_eq!(r.1, j.1, "registers differ: {}", what());
+    assert_eq!(r.2, j.2, "pc differs: {}", what());
+    assert_eq!(r.3, j.3, "output differs: {}", what());
+}
+
+/// `lui`+`addi` pair loading an arbitrary 32-bit value into `rd`.
+pub fn load_const(rd: u32, value: u32) -> [u32; 2] {
+    let lo = ((value << 20) as i32) >> 20; // sign-extended low 12 bits
+    let hi = value.wrapping_sub(lo as u32) & 0xffff_f000;
+    [hi | (rd << 7) | 0x37, enc_i(lo, rd, 0, rd, 0x13)]
+}
+
+/// FNV-1a digest of the allocated pages among `pages` (page addresses) and
+/// the allocated page count: a wrong store anywhere in them shows up.
+pub fn memory_digest(machine: &Machine<'_>, pages: &[u32]) -> u64 {
+    let memory = machine.memory();
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ u64::from(memory.allocated_pages());
+    let mut page = vec![0u8; 4096];
+    for &p in pages {
+        if !memory.is_allocated(p) {
+            continue;
+        }
+        memory.read_bytes(p, &mut page);
+        for &b in page.iter().chain(&p.to_le_bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Like [`check_env`], also comparing the memory digest of `pages`.
+pub fn check_memory(
+    program: &Program,
+    jit: &JitProgram,
+    config: MachineConfig,
+    pages: &[u32],
+    what: &dyn Fn() -> String,
+) {
+    let run = |jit: Option<&JitProgram>| {
+        let mut machine = Machine::new(program, config).expect("instantiate");
+        let mut env = TestEnv { inner: CollectingEnvironment::with_input(b"stack window input".to_vec()), host: true };
+        let outcome = match jit {
+            Some(jit) => jit.run(&mut machine, &mut env),
+            None => machine.run(&mut env),
+        };
+        let digest = memory_digest(&machine, pages);
+        (format!("{outcome:?}"), machine.registers().to_vec(), machine.pc(), env, digest)
+    };
+    let (r, j) = (run(None), run(Some(jit)));
+    assert_eq!(r.0, j.0, "outcome differs: {}", what());
+    assert_eq!(r.1, j.1, "registers differ: {}", what());
+    assert_eq!(r.2, j.2, "pc differs: {}", what());
+    assert_eq!(r.3, j.3, "output differs: {}", what());
+    assert_eq!(r.4, j.4, "memory differs: {}", what());
+}
