@@ -1,66 +1,20 @@
 //! Checks of the program-state callback (`get_state`, served to guests as
 //! `STATE_SIZE` / `STATE_READ`) and of spawning as a call message of kind
-//! `ATHCON_SPAWN`, with two small hand-assembled programs.
+//! `ATHCON_SPAWN`, with two small hand-assembled programs
+//! (`athena_test_elf::programs`, shared with the athcon host tests).
 
 use athcon::client::Vm;
 use athcon::ffi::ATHCON_MAX_STATE_SIZE;
-use athena_engine::abi::number as n;
 use athena_interface::mock::MockHost;
 use athena_interface::{
     Address, Bytes32, ExecutionResult, Host, Message, MessageKind, StatusCode, StorageStatus, TxContext,
 };
-use athena_test_elf::{asm, ElfBuilder, PF_R, PF_W};
+use athena_test_elf::programs::{echo, factory};
 use std::cell::Cell;
 
-const TEXT: u32 = 0x1_0000;
-const BUF: u32 = 0x2_0000;
-const A3: u32 = 13;
-const INPUT_READ: u32 = 4;
 const GAS: u64 = 10_000_000;
 /// The depth limit every Athena VM must support (`max_call_depth` default).
 const MAX_DEPTH: u32 = 64;
-
-fn ecall(words: &mut Vec<u32>, number: u32) {
-    words.extend(asm::li(asm::T0, number));
-    words.push(asm::ECALL);
-}
-
-/// Returns its own state: `STATE_SIZE`, `STATE_READ` of that many bytes,
-/// `RETURN` of what was read.
-fn echo() -> Vec<u8> {
-    let mut w = Vec::new();
-    ecall(&mut w, n::STATE_SIZE);
-    w.push(asm::addi(asm::A2, asm::A0, 0));
-    w.extend(asm::li(asm::A0, BUF));
-    w.extend(asm::li(asm::A1, 0));
-    ecall(&mut w, n::STATE_READ);
-    w.push(asm::addi(asm::A1, asm::A0, 0));
-    w.extend(asm::li(asm::A0, BUF));
-    ecall(&mut w, n::RETURN);
-    ElfBuilder::new(TEXT).text(TEXT, &w).segment(BUF, PF_R | PF_W, vec![0; 4], 0x1_1000).build()
-}
-
-/// Input `template (24) ‖ state`: `SPAWN`, then returns the status word
-/// (4 bytes, little-endian) and the 24 bytes at the out pointer.
-fn factory() -> Vec<u8> {
-    const STATUS: u32 = BUF + 0x2_0000;
-    let mut w = Vec::new();
-    w.extend(asm::li(asm::A0, BUF));
-    w.extend(asm::li(asm::A1, 0));
-    w.extend(asm::li(asm::A2, 0x2_0000));
-    ecall(&mut w, INPUT_READ);
-    w.push(asm::addi(asm::A2, asm::A0, -24));
-    w.extend(asm::li(asm::A0, BUF));
-    w.extend(asm::li(asm::A1, BUF + 24));
-    w.extend(asm::li(A3, STATUS + 4));
-    ecall(&mut w, n::SPAWN);
-    w.extend(asm::li(asm::T1, STATUS));
-    w.push(asm::sw(asm::A0, asm::T1, 0));
-    w.extend(asm::li(asm::A0, STATUS));
-    w.extend(asm::li(asm::A1, 28));
-    ecall(&mut w, n::RETURN);
-    ElfBuilder::new(TEXT).text(TEXT, &w).segment(BUF, PF_R | PF_W, vec![0; 4], 0x3_0000).build()
-}
 
 /// A `MockHost` that counts `get_state` calls and can answer `get_state`
 /// and `call` with canned values.

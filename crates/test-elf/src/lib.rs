@@ -1,6 +1,6 @@
 //! # athena-test-elf
 //!
-//! A tiny, dependency-free builder of RISC-V ELF executables in memory, for
+//! A tiny builder of RISC-V ELF executables in memory, for
 //! tests and fuzz seeds only (`publish = false`).
 //!
 //! Why it exists: the VM's ELF loader is a consensus-critical parser of
@@ -31,7 +31,11 @@
 //!   `PT_DYNAMIC` headers.
 //!
 //! The [`asm`] module encodes the handful of RV32I instructions tests need
-//! to write small programs by hand.
+//! to write small programs by hand; [`script`] builds guests that issue
+//! an exact list of syscalls and return their results, and [`programs`]
+//! holds the few fixed programs the host tests share (state echo, spawn
+//! factory, reverter). Those two use the syscall numbers of `athena-abi`,
+//! the crate's only dependency (itself dependency-free).
 //!
 //! ```
 //! use athena_test_elf::{asm, ElfBuilder, PF_R};
@@ -45,6 +49,9 @@
 //! ```
 
 #![forbid(unsafe_code)]
+
+pub mod programs;
+pub mod script;
 
 /// `e_ident[EI_CLASS]`: 32-bit objects.
 pub const ELFCLASS32: u8 = 1;
@@ -453,6 +460,12 @@ pub mod asm {
     pub const A1: u32 = 11;
     /// Argument `a2`.
     pub const A2: u32 = 12;
+    /// Argument `a3`.
+    pub const A3: u32 = 13;
+    /// Argument `a4`.
+    pub const A4: u32 = 14;
+    /// Argument `a5`.
+    pub const A5: u32 = 15;
     /// `a6` = `x16`, the first register RV32E lacks.
     pub const A6: u32 = 16;
 

@@ -89,69 +89,11 @@ pub fn cc(sources: &[PathBuf], out: &Path, extra: &[&str]) {
     assert!(output.status.success(), "cc failed:\n{}", text(&output));
 }
 
-/// Small hand-assembled programs for the spawn and program-state scenarios
-/// of the hosts (no branches, so they stay readable as assembly).
+/// The hand-assembled programs of the spawn and program-state scenarios
+/// (shared with `athcon-vmtester` through `athena_test_elf::programs`), and
+/// their files for the C and Go hosts.
 pub mod programs {
-    use athena_engine::abi::number as n;
-    use athena_test_elf::{asm, ElfBuilder, PF_R, PF_W};
-
-    const TEXT: u32 = 0x1_0000;
-    const BUF: u32 = 0x2_0000;
-    const A3: u32 = 13;
-    const INPUT_READ: u32 = 4;
-
-    fn ecall(words: &mut Vec<u32>, number: u32) {
-        words.extend(asm::li(asm::T0, number));
-        words.push(asm::ECALL);
-    }
-
-    /// Input `template (24) ‖ state`: `SPAWN(template, state)`, then
-    /// returns the status word (4 bytes, little-endian) and the 24 bytes
-    /// written at the out pointer (the new address, or zeros).
-    pub fn factory() -> Vec<u8> {
-        const STATUS: u32 = BUF + 0x2_0000;
-        let mut w = Vec::new();
-        w.extend(asm::li(asm::A0, BUF));
-        w.extend(asm::li(asm::A1, 0));
-        w.extend(asm::li(asm::A2, 0x2_0000));
-        ecall(&mut w, INPUT_READ); // a0 = input length
-        w.push(asm::addi(asm::A2, asm::A0, -24)); // state length
-        w.extend(asm::li(asm::A0, BUF));
-        w.extend(asm::li(asm::A1, BUF + 24));
-        w.extend(asm::li(A3, STATUS + 4));
-        ecall(&mut w, n::SPAWN);
-        w.extend(asm::li(asm::T1, STATUS));
-        w.push(asm::sw(asm::A0, asm::T1, 0));
-        w.extend(asm::li(asm::A0, STATUS));
-        w.extend(asm::li(asm::A1, 28));
-        ecall(&mut w, n::RETURN);
-        ElfBuilder::new(TEXT).text(TEXT, &w).segment(BUF, PF_R | PF_W, vec![0; 4], 0x3_0000).build()
-    }
-
-    /// Returns its own immutable state: `STATE_SIZE`, then `STATE_READ` of
-    /// that many bytes, then `RETURN` of what was read.
-    pub fn echo() -> Vec<u8> {
-        let mut w = Vec::new();
-        ecall(&mut w, n::STATE_SIZE);
-        w.push(asm::addi(asm::A2, asm::A0, 0));
-        w.extend(asm::li(asm::A0, BUF));
-        w.extend(asm::li(asm::A1, 0));
-        ecall(&mut w, n::STATE_READ);
-        w.push(asm::addi(asm::A1, asm::A0, 0));
-        w.extend(asm::li(asm::A0, BUF));
-        ecall(&mut w, n::RETURN);
-        ElfBuilder::new(TEXT).text(TEXT, &w).segment(BUF, PF_R | PF_W, vec![0; 4], 0x1_1000).build()
-    }
-
-    /// Reverts with the data `no` whatever it is asked: as a template, its
-    /// spawn method rejects every state.
-    pub fn reverter() -> Vec<u8> {
-        let mut w = Vec::new();
-        w.extend(asm::li(asm::A0, BUF));
-        w.extend(asm::li(asm::A1, 2));
-        ecall(&mut w, n::REVERT);
-        ElfBuilder::new(TEXT).text(TEXT, &w).segment(BUF, PF_R, b"no".to_vec(), 0x1000).build()
-    }
+    pub use athena_test_elf::programs::{echo, factory, reverter};
 
     /// The three programs written into `dir`: factory, echo, reverter.
     pub fn write_all(dir: &super::Scratch) -> [std::path::PathBuf; 3] {

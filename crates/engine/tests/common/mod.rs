@@ -8,79 +8,15 @@ use athena_interface::mock::{Account, CallHandler, MockHost, MockHostState};
 use athena_interface::{
     Address, Bytes32, ExecutionResult, Host, Message, Revision, StatusCode, StorageStatus, TxContext,
 };
-use athena_test_elf::{asm, ElfBuilder, PF_R, PF_W};
 use std::cell::Cell;
 
-/// Where script code is loaded.
-pub const TEXT: u32 = 0x1_0000;
-/// Where script data (keys, addresses, payloads) is loaded; writable.
-pub const DATA: u32 = 0x2_0000;
-/// Size of the data segment in memory.
-pub const DATA_SIZE: u32 = 0x2_0000;
-/// Where a script stores `(a0, a1)` after each step.
-pub const RESULTS: u32 = 0x6_0000;
-
-pub const A3: u32 = 13;
-pub const A4: u32 = 14;
-pub const A5: u32 = 15;
+/// The script-guest builder and its decoder (each test binary uses a
+/// different part of it).
+#[allow(unused_imports)]
+pub use athena_test_elf::script::*;
 
 /// Gas for tests that do not care.
 pub const GAS: u64 = 10_000_000;
-
-/// One step of a script guest.
-#[derive(Clone, Copy, Debug)]
-pub enum Op {
-    /// `ECALL` with `t0 = number` and `a0..a5 = args`; then `(a0, a1)` is
-    /// stored at `RESULTS + 8 * index`.
-    Sys(u32, [u32; 6]),
-    /// Spin forever (runs out of gas).
-    Loop,
-}
-
-/// Shorthand for [`Op::Sys`].
-pub fn sys(number: u32, args: &[u32]) -> Op {
-    let mut a = [0u32; 6];
-    a[..args.len()].copy_from_slice(args);
-    Op::Sys(number, a)
-}
-
-/// A guest that performs `ops` in order and then `RETURN`s the 8-byte
-/// result records of every step (see [`results`]). `data` is loaded at
-/// [`DATA`].
-pub fn script(ops: &[Op], data: &[u8]) -> Vec<u8> {
-    let mut text = Vec::new();
-    let regs = [asm::A0, asm::A1, asm::A2, A3, A4, A5];
-    for (i, op) in ops.iter().enumerate() {
-        match *op {
-            Op::Sys(number, args) => {
-                for (reg, value) in regs.iter().zip(args) {
-                    text.extend(asm::li(*reg, value));
-                }
-                text.extend(asm::li(asm::T0, number));
-                text.push(asm::ECALL);
-                text.extend(asm::li(asm::T1, RESULTS + 8 * i as u32));
-                text.push(asm::sw(asm::A0, asm::T1, 0));
-                text.push(asm::sw(asm::A1, asm::T1, 4));
-            }
-            Op::Loop => text.push(0x0000_006f), // jal x0, 0
-        }
-    }
-    text.extend(asm::li(asm::A0, RESULTS));
-    text.extend(asm::li(asm::A1, 8 * ops.len() as u32));
-    text.extend(asm::li(asm::T0, athena_engine::abi::number::RETURN));
-    text.push(asm::ECALL);
-    let mut data = data.to_vec();
-    data.resize(data.len().max(4), 0);
-    ElfBuilder::new(TEXT).text(TEXT, &text).segment(DATA, PF_R | PF_W, data, DATA_SIZE).build()
-}
-
-/// Decodes a script's return data into per-step `(a0, a1)`.
-pub fn results(output: &[u8]) -> Vec<(u32, u32)> {
-    output
-        .chunks_exact(8)
-        .map(|c| (u32::from_le_bytes(c[..4].try_into().unwrap()), u32::from_le_bytes(c[4..].try_into().unwrap())))
-        .collect()
-}
 
 /// The ELF bytes of guest example `name` (built once per process).
 pub fn example(name: &str) -> Vec<u8> {

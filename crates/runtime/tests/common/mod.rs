@@ -6,62 +6,14 @@
 use athena_engine::EngineConfig;
 use athena_interface::{Address, Bytes32, ExecutionResult, Message, MessageKind};
 use athena_runtime::{Effects, Env, MemoryState, Overlay, Runtime, StateWriter};
-use athena_test_elf::{asm, ElfBuilder, PF_R, PF_W};
 
-/// Where script code is loaded.
-pub const TEXT: u32 = 0x1_0000;
-/// Where script data is loaded; writable.
-pub const DATA: u32 = 0x2_0000;
-/// Size of the data segment in memory.
-pub const DATA_SIZE: u32 = 0x2_0000;
-/// Where a script stores `(a0, a1)` after each step.
-pub const RESULTS: u32 = 0x6_0000;
+/// The script-guest builder and its decoder (each test binary uses a
+/// different part of it).
+#[allow(unused_imports)]
+pub use athena_test_elf::script::*;
+
 /// Gas for tests that do not care.
 pub const GAS: u64 = 10_000_000;
-
-/// One step of a script guest: `ECALL` with `t0 = number`, `a0..a5 =
-/// args`; then `(a0, a1)` is stored at `RESULTS + 8 * index`.
-#[derive(Clone, Copy, Debug)]
-pub struct Op(pub u32, pub [u32; 6]);
-
-/// Shorthand for [`Op`].
-pub fn sys(number: u32, args: &[u32]) -> Op {
-    let mut a = [0u32; 6];
-    a[..args.len()].copy_from_slice(args);
-    Op(number, a)
-}
-
-/// A guest that performs `ops` in order and then `RETURN`s the 8-byte
-/// result records of every step. `data` is loaded at [`DATA`].
-pub fn script(ops: &[Op], data: &[u8]) -> Vec<u8> {
-    let mut text = Vec::new();
-    let regs = [asm::A0, asm::A1, asm::A2, 13, 14, 15];
-    for (i, Op(number, args)) in ops.iter().enumerate() {
-        for (reg, value) in regs.iter().zip(args) {
-            text.extend(asm::li(*reg, *value));
-        }
-        text.extend(asm::li(asm::T0, *number));
-        text.push(asm::ECALL);
-        text.extend(asm::li(asm::T1, RESULTS + 8 * i as u32));
-        text.push(asm::sw(asm::A0, asm::T1, 0));
-        text.push(asm::sw(asm::A1, asm::T1, 4));
-    }
-    text.extend(asm::li(asm::A0, RESULTS));
-    text.extend(asm::li(asm::A1, 8 * ops.len() as u32));
-    text.extend(asm::li(asm::T0, athena_engine::abi::number::RETURN));
-    text.push(asm::ECALL);
-    let mut data = data.to_vec();
-    data.resize(data.len().max(4), 0);
-    ElfBuilder::new(TEXT).text(TEXT, &text).segment(DATA, PF_R | PF_W, data, DATA_SIZE).build()
-}
-
-/// Decodes a script's return data into per-step `(a0, a1)`.
-pub fn results(output: &[u8]) -> Vec<(u32, u32)> {
-    output
-        .chunks_exact(8)
-        .map(|c| (u32::from_le_bytes(c[..4].try_into().unwrap()), u32::from_le_bytes(c[4..].try_into().unwrap())))
-        .collect()
-}
 
 /// The ELF bytes of guest example `name` (built once per process).
 pub fn example(name: &str) -> Vec<u8> {
