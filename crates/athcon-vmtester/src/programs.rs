@@ -5,10 +5,8 @@
 
 use athcon::client::Vm;
 use athcon::ffi::ATHCON_MAX_STATE_SIZE;
-use athena_interface::mock::MockHost;
-use athena_interface::{
-    Address, Bytes32, ExecutionResult, Host, Message, MessageKind, StatusCode, StorageStatus, TxContext,
-};
+use athena_interface::mock::{MockHost, MockWrapper};
+use athena_interface::{Address, ExecutionResult, Host, Message, MessageKind, StatusCode};
 use athena_test_elf::programs::{echo, factory};
 use std::cell::Cell;
 
@@ -26,18 +24,12 @@ struct CheckHost {
     call_result: Option<ExecutionResult>,
 }
 
-impl Host for CheckHost {
-    fn account_exists(&self, a: &Address) -> bool {
-        self.inner.account_exists(a)
+impl MockWrapper for CheckHost {
+    fn mock(&self) -> &MockHost {
+        &self.inner
     }
-    fn get_storage(&self, a: &Address, k: &Bytes32) -> Bytes32 {
-        self.inner.get_storage(a, k)
-    }
-    fn set_storage(&mut self, a: &Address, k: &Bytes32, v: &Bytes32) -> StorageStatus {
-        self.inner.set_storage(a, k, v)
-    }
-    fn get_balance(&self, a: &Address) -> u64 {
-        self.inner.get_balance(a)
+    fn mock_mut(&mut self) -> &mut MockHost {
+        &mut self.inner
     }
     fn call(&mut self, msg: Message) -> ExecutionResult {
         match &self.call_result {
@@ -51,18 +43,6 @@ impl Host for CheckHost {
     fn get_state(&self, a: &Address) -> Vec<u8> {
         self.fetches.set(self.fetches.get() + 1);
         self.state.clone().unwrap_or_else(|| self.inner.get_state(a))
-    }
-    fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
-        self.inner.deploy(code)
-    }
-    fn get_tx_context(&self) -> TxContext {
-        self.inner.get_tx_context()
-    }
-    fn get_block_hash(&self, h: u64) -> Bytes32 {
-        self.inner.get_block_hash(h)
-    }
-    fn emit_log(&mut self, a: &Address, t: &[Bytes32], d: &[u8]) {
-        self.inner.emit_log(a, t, d)
     }
 }
 

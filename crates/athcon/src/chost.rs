@@ -131,17 +131,7 @@ impl Host for CHost {
     }
 
     fn call(&mut self, msg: Message) -> ExecutionResult {
-        let raw = athcon_message {
-            kind: msg.kind as u32,
-            depth: msg.depth,
-            gas: msg.gas,
-            recipient: msg.recipient.into(),
-            sender: msg.sender.into(),
-            sender_template: msg.sender_template_raw().into(),
-            input_data: if msg.input.is_empty() { std::ptr::null() } else { msg.input.as_ptr() },
-            input_size: msg.input.len(),
-            value: msg.value,
-        };
+        let raw = athcon_message::borrowing(&msg);
         // SAFETY: struct invariant; `raw` and the input it points to
         // (`msg.input`) live until the callback returns.
         let result = unsafe { (self.callbacks.call)(self.context, &raw) };

@@ -5,7 +5,7 @@
 //! no `unsafe` of their own: every raw call lives here.
 
 use crate::ffi::*;
-use athena_interface::{Address, Bytes32, ExecutionResult, Host, Message, StatusCode};
+use athena_interface::{Address, Bytes32, ExecutionResult, Host, Message, MessageKind, StatusCode};
 use std::any::Any;
 use std::ffi::CStr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -232,15 +232,8 @@ impl Vm {
             None => (std::ptr::null(), std::ptr::null_mut()),
         };
         let msg = args.message.map(|m| athcon_message {
-            kind: m.kind as u32,
-            depth: m.depth,
-            gas: m.gas,
-            recipient: m.recipient.into(),
-            sender: m.sender.into(),
-            sender_template: m.sender_template_raw().into(),
             input_data: if args.null_input { std::ptr::null() } else { m.input.as_ptr() },
-            input_size: m.input.len(),
-            value: m.value,
+            ..athcon_message::borrowing(m)
         });
         let msg_ptr = msg.as_ref().map_or(std::ptr::null(), |m| m as *const athcon_message);
         let (code_ptr, code_size) = match args.code {
@@ -383,16 +376,7 @@ unsafe extern "C" fn b_call(c: *mut athcon_host_context, m: *const athcon_messag
     // SAFETY: the VM passes a valid message whose input is readable.
     let msg = unsafe {
         let m = read(m);
-        Message {
-            kind: athena_interface::MessageKind::from_u32(m.kind).unwrap_or_default(),
-            depth: m.depth,
-            gas: m.gas,
-            recipient: m.recipient.into(),
-            sender: m.sender.into(),
-            sender_template: Message::sender_template_from_raw(m.sender_template.into()),
-            input: bytes(m.input_data, m.input_size).to_vec(),
-            value: m.value,
-        }
+        m.to_message(MessageKind::from_u32(m.kind).unwrap_or_default(), bytes(m.input_data, m.input_size).to_vec())
     };
     let fallback = ExecutionResult::failure(StatusCode::InternalError);
     // SAFETY: our context.

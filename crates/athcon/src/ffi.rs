@@ -5,7 +5,7 @@
 //! tests at the bottom pin the sizes and offsets that the header implies on
 //! 64-bit targets, and the C host compiles the header itself.
 
-use athena_interface::{Address, Bytes32, TxContext};
+use athena_interface::{Address, Bytes32, Message, MessageKind, TxContext};
 use std::ffi::{c_char, c_void};
 
 /// `ATHCON_ABI_VERSION`. 2: `get_state` added, `spawn` removed (a spawn is a
@@ -107,6 +107,40 @@ pub struct athcon_message {
     pub input_size: usize,
     /// Coins transferred with the message.
     pub value: u64,
+}
+
+impl athcon_message {
+    /// `msg` in C form. `input_data` borrows `msg.input` (null when it is
+    /// empty), so the struct must not be used after `msg` is gone.
+    pub fn borrowing(msg: &Message) -> Self {
+        Self {
+            kind: msg.kind as u32,
+            depth: msg.depth,
+            gas: msg.gas,
+            recipient: msg.recipient.into(),
+            sender: msg.sender.into(),
+            sender_template: msg.sender_template_raw().into(),
+            input_data: if msg.input.is_empty() { std::ptr::null() } else { msg.input.as_ptr() },
+            input_size: msg.input.len(),
+            value: msg.value,
+        }
+    }
+
+    /// The [`Message`] this struct describes, with `kind` and `input`
+    /// decoded and copied by the caller (who decides what a bad kind or
+    /// input pointer means).
+    pub fn to_message(&self, kind: MessageKind, input: Vec<u8>) -> Message {
+        Message {
+            kind,
+            depth: self.depth,
+            gas: self.gas,
+            recipient: self.recipient.into(),
+            sender: self.sender.into(),
+            sender_template: Message::sender_template_from_raw(self.sender_template.into()),
+            input,
+            value: self.value,
+        }
+    }
 }
 
 /// `struct athcon_tx_context`.

@@ -4,7 +4,7 @@
 use crate::chost::CHost;
 use crate::engine::{self, EngineChoice};
 use crate::ffi::*;
-use athena_interface::{Capabilities, ExecutionResult, Message, MessageKind, Revision, StatusCode};
+use athena_interface::{Capabilities, ExecutionResult, MessageKind, Revision, StatusCode};
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, PoisonError};
@@ -265,17 +265,7 @@ unsafe fn execute_checked(
         // readable bytes for the call.
         unsafe { std::slice::from_raw_parts(code, code_size) }
     };
-    let message = Message {
-        kind,
-        depth: msg.depth,
-        gas: msg.gas,
-        recipient: msg.recipient.into(),
-        sender: msg.sender.into(),
-        sender_template: Message::sender_template_from_raw(msg.sender_template.into()),
-        input,
-        value: msg.value,
-    };
-    engine::execute(&mut chost, revision, &message, code, &options)
+    engine::execute(&mut chost, revision, &msg.to_message(kind, input), code, &options)
 }
 
 #[cfg(test)]

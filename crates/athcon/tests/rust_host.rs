@@ -6,10 +6,8 @@
 mod common;
 
 use athcon::client::{Library, Vm};
-use athena_interface::mock::MockHost;
-use athena_interface::{
-    Address, Bytes32, ExecutionResult, Host, Message, MessageKind, StatusCode, StorageStatus, TxContext, SPAWN_SELECTOR,
-};
+use athena_interface::mock::{MockHost, MockWrapper};
+use athena_interface::{Address, ExecutionResult, Host, Message, MessageKind, StatusCode, SPAWN_SELECTOR};
 use common::*;
 
 /// `MockHost` state whose `call` re-enters the VM through the C ABI with
@@ -29,15 +27,12 @@ impl<'v> ReentrantHost<'v> {
     }
 }
 
-impl Host for ReentrantHost<'_> {
-    fn account_exists(&self, a: &Address) -> bool {
-        self.state.account_exists(a)
+impl MockWrapper for ReentrantHost<'_> {
+    fn mock(&self) -> &MockHost {
+        &self.state
     }
-    fn get_storage(&self, a: &Address, k: &Bytes32) -> Bytes32 {
-        self.state.get_storage(a, k)
-    }
-    fn set_storage(&mut self, a: &Address, k: &Bytes32, v: &Bytes32) -> StorageStatus {
-        self.state.set_storage(a, k, v)
+    fn mock_mut(&mut self) -> &mut MockHost {
+        &mut self.state
     }
     fn get_balance(&self, a: &Address) -> u64 {
         assert!(!self.panic_on_balance, "host bug: balance lookup panicked");
@@ -75,18 +70,6 @@ impl Host for ReentrantHost<'_> {
     }
     fn get_state(&self, a: &Address) -> Vec<u8> {
         self.state_override.clone().unwrap_or_else(|| self.state.get_state(a))
-    }
-    fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
-        self.state.deploy(code)
-    }
-    fn get_tx_context(&self) -> TxContext {
-        self.state.get_tx_context()
-    }
-    fn get_block_hash(&self, h: u64) -> Bytes32 {
-        self.state.get_block_hash(h)
-    }
-    fn emit_log(&mut self, a: &Address, t: &[Bytes32], d: &[u8]) {
-        self.state.emit_log(a, t, d)
     }
 }
 

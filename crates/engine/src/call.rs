@@ -1,7 +1,7 @@
 //! Frame control: `RETURN`, `REVERT`, the nested frames `CALL` and `SPAWN`,
 //! and the return-data pair.
 
-use crate::frame::{bound, read_array, read_vec, reserve, status_word, u64_from, Ending, Frame};
+use crate::frame::{bound, copy_window, read_array, read_vec, reserve, status_word, u64_from, Ending, Frame};
 use crate::{abi, gas};
 use athena_interface::{Address, Message, MessageKind, StatusCode};
 use athena_vm::{SyscallContext, SyscallError, SyscallOutcome};
@@ -155,21 +155,12 @@ pub(crate) fn returndata_size(
 }
 
 /// `RETURNDATA_COPY(dst a0, offset a1, len a2) -> a0 = n`: copies
-/// `n = min(len, size - offset)` bytes (0 if `offset >= size`), like the
-/// VM's `INPUT_READ`. Charges the copy, then writes (which checks the
-/// destination and pays for new pages).
+/// `n = min(len, size - offset)` bytes (0 if `offset >= size`) of the
+/// return data, charged and written as [`copy_window`] does.
 pub(crate) fn returndata_copy(
     frame: &mut Frame<'_>,
     ctx: &mut SyscallContext<'_>,
 ) -> Result<SyscallOutcome, SyscallError> {
     let (dst, offset, len) = (ctx.arg(0), ctx.arg(1), ctx.arg(2));
-    let data = &frame.return_data;
-    let start = (offset as usize).min(data.len());
-    let n = (len as usize).min(data.len() - start);
-    let slice = &data[start..start + n];
-    let n32 = u32::try_from(n).map_err(|_| ctx.invalid("return data too large"))?;
-    ctx.charge(gas::copy(n32))?;
-    ctx.write_memory(dst, slice)?;
-    ctx.set_result(n32);
-    Ok(SyscallOutcome::Continue)
+    copy_window(ctx, &frame.return_data, dst, offset, len)
 }

@@ -11,7 +11,7 @@
 //! 4. only then call the host, and write results into the reserved buffers,
 //!    which can no longer fail.
 
-use crate::{abi, call, precompile, program_state, state, EngineConfig};
+use crate::{abi, call, gas, precompile, program_state, state, EngineConfig};
 use athena_interface::{ExecutionResult, Host, Message, StatusCode};
 use athena_vm::{Environment, Exit, Outcome, SyscallContext, SyscallError, SyscallOutcome, Trap};
 
@@ -172,6 +172,28 @@ pub(crate) fn read_vec(ctx: &SyscallContext<'_>, addr: u32, len: u32) -> Result<
     let mut out = vec![0u8; len as usize];
     ctx.read_memory(addr, &mut out)?;
     Ok(out)
+}
+
+/// Copies the window of `data` a guest asked for to `dst` and returns its
+/// length in `a0`: `n = min(len, size - offset)` bytes (0 if
+/// `offset >= size`), like the VM's `INPUT_READ`. Charges the copy, then
+/// writes (which checks the destination and pays for new pages). Serves
+/// `RETURNDATA_COPY` and `STATE_READ`.
+pub(crate) fn copy_window(
+    ctx: &mut SyscallContext<'_>,
+    data: &[u8],
+    dst: u32,
+    offset: u32,
+    len: u32,
+) -> Result<SyscallOutcome, SyscallError> {
+    let start = (offset as usize).min(data.len());
+    let n = (len as usize).min(data.len() - start);
+    let slice = &data[start..start + n];
+    let n32 = u32::try_from(n).map_err(|_| ctx.invalid("copied data too large"))?;
+    ctx.charge(gas::copy(n32))?;
+    ctx.write_memory(dst, slice)?;
+    ctx.set_result(n32);
+    Ok(SyscallOutcome::Continue)
 }
 
 /// Makes sure `len` bytes at `addr` can be written before any host work:

@@ -6,7 +6,7 @@
 //! from that copy. The fetch is one database read, priced like
 //! `STORAGE_READ` plus the copy of the blob into the engine.
 
-use crate::frame::Frame;
+use crate::frame::{copy_window, Frame};
 use crate::{abi, gas};
 use athena_interface::StatusCode;
 use athena_vm::{SyscallContext, SyscallError, SyscallOutcome};
@@ -45,18 +45,10 @@ pub(crate) fn state_size(frame: &mut Frame<'_>, ctx: &mut SyscallContext<'_>) ->
 /// `n = min(len, size - offset)` bytes of the state (0 if `offset >= size`)
 /// to `dst`, like `RETURNDATA_COPY`. How many bytes are written depends on
 /// the state, so the (read-only) fetch comes before the destination is
-/// checked; then the copy is charged, and the write checks the destination
-/// and pays for new pages.
+/// checked; then [`copy_window`] charges the copy, and the write checks the
+/// destination and pays for new pages.
 pub(crate) fn state_read(frame: &mut Frame<'_>, ctx: &mut SyscallContext<'_>) -> Handled {
     let (dst, offset, len) = (ctx.arg(0), ctx.arg(1), ctx.arg(2));
     let state = fetched(frame, ctx)?;
-    let start = (offset as usize).min(state.len());
-    let n = (len as usize).min(state.len() - start);
-    let slice = &state[start..start + n];
-    // n <= MAX_SPAWN_STATE, checked by `fetched`.
-    let n32 = n as u32;
-    ctx.charge(gas::copy(n32))?;
-    ctx.write_memory(dst, slice)?;
-    ctx.set_result(n32);
-    Ok(SyscallOutcome::Continue)
+    copy_window(ctx, state, dst, offset, len)
 }

@@ -6,10 +6,9 @@ mod common;
 
 use athena_engine::abi::number as n;
 use athena_engine::{execute, execute_with, gas, EngineConfig};
-use athena_interface::mock::MockHost;
+use athena_interface::mock::{MockHost, MockWrapper};
 use athena_interface::{
-    Address, Bytes32, ExecutionResult, Host, Message, MessageKind, Revision, StatusCode, StorageStatus, TxContext,
-    SPAWN_SELECTOR,
+    Address, Bytes32, ExecutionResult, Host, Message, MessageKind, Revision, StatusCode, SPAWN_SELECTOR,
 };
 use common::*;
 
@@ -171,38 +170,17 @@ struct Canned {
     calls: Vec<Message>,
 }
 
-impl Host for Canned {
-    fn account_exists(&self, a: &Address) -> bool {
-        self.inner.account_exists(a)
+impl MockWrapper for Canned {
+    fn mock(&self) -> &MockHost {
+        &self.inner
     }
-    fn get_storage(&self, a: &Address, k: &Bytes32) -> Bytes32 {
-        self.inner.get_storage(a, k)
-    }
-    fn set_storage(&mut self, a: &Address, k: &Bytes32, v: &Bytes32) -> StorageStatus {
-        self.inner.set_storage(a, k, v)
-    }
-    fn get_balance(&self, a: &Address) -> u64 {
-        self.inner.get_balance(a)
+    fn mock_mut(&mut self) -> &mut MockHost {
+        &mut self.inner
     }
     fn call(&mut self, msg: Message) -> ExecutionResult {
         let gas = msg.gas;
         self.calls.push(msg);
         ExecutionResult { gas_left: self.result.gas_left.min(gas), ..self.result.clone() }
-    }
-    fn get_state(&self, a: &Address) -> Vec<u8> {
-        self.inner.get_state(a)
-    }
-    fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
-        self.inner.deploy(code)
-    }
-    fn get_tx_context(&self) -> TxContext {
-        self.inner.get_tx_context()
-    }
-    fn get_block_hash(&self, h: u64) -> Bytes32 {
-        self.inner.get_block_hash(h)
-    }
-    fn emit_log(&mut self, a: &Address, t: &[Bytes32], d: &[u8]) {
-        self.inner.emit_log(a, t, d)
     }
 }
 

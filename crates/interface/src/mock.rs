@@ -5,7 +5,9 @@
 //! to get wrong: undoing the effects of failed nested frames, and spawning
 //! programs through [`Host::call`] with [`MessageKind::Spawn`]. All maps are
 //! `BTreeMap` (never `HashMap`) so iteration order, and thus any test that
-//! inspects state, is deterministic.
+//! inspects state, is deterministic. A test host that changes only a few
+//! callbacks (counts, records or cans them) implements [`MockWrapper`] over
+//! a `MockHost` instead of forwarding every other callback by hand.
 //!
 //! ```
 //! use athena_interface::mock::MockHost;
@@ -393,6 +395,92 @@ impl Host for MockHost {
 
     fn emit_log(&mut self, address: &Address, topics: &[Bytes32], data: &[u8]) {
         self.state.logs.push(Log { address: *address, topics: topics.to_vec(), data: data.to_vec() });
+    }
+}
+
+/// A test [`Host`] that is a [`MockHost`] with some callbacks changed
+/// (counted, recorded, canned or re-entering a VM): implement
+/// [`mock`](Self::mock) and [`mock_mut`](Self::mock_mut), and override only
+/// the callbacks that differ; every other one goes to the mock. Every
+/// implementor is a [`Host`].
+pub trait MockWrapper {
+    /// The wrapped mock.
+    fn mock(&self) -> &MockHost;
+    /// The wrapped mock, mutably.
+    fn mock_mut(&mut self) -> &mut MockHost;
+
+    /// [`Host::account_exists`].
+    fn account_exists(&self, address: &Address) -> bool {
+        self.mock().account_exists(address)
+    }
+    /// [`Host::get_storage`].
+    fn get_storage(&self, address: &Address, key: &Bytes32) -> Bytes32 {
+        self.mock().get_storage(address, key)
+    }
+    /// [`Host::set_storage`].
+    fn set_storage(&mut self, address: &Address, key: &Bytes32, value: &Bytes32) -> StorageStatus {
+        self.mock_mut().set_storage(address, key, value)
+    }
+    /// [`Host::get_balance`].
+    fn get_balance(&self, address: &Address) -> u64 {
+        self.mock().get_balance(address)
+    }
+    /// [`Host::call`].
+    fn call(&mut self, msg: Message) -> ExecutionResult {
+        self.mock_mut().call(msg)
+    }
+    /// [`Host::get_state`].
+    fn get_state(&self, address: &Address) -> Vec<u8> {
+        self.mock().get_state(address)
+    }
+    /// [`Host::deploy`].
+    fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
+        self.mock_mut().deploy(code)
+    }
+    /// [`Host::get_tx_context`].
+    fn get_tx_context(&self) -> TxContext {
+        self.mock().get_tx_context()
+    }
+    /// [`Host::get_block_hash`].
+    fn get_block_hash(&self, height: u64) -> Bytes32 {
+        self.mock().get_block_hash(height)
+    }
+    /// [`Host::emit_log`].
+    fn emit_log(&mut self, address: &Address, topics: &[Bytes32], data: &[u8]) {
+        self.mock_mut().emit_log(address, topics, data)
+    }
+}
+
+impl<T: MockWrapper> Host for T {
+    fn account_exists(&self, address: &Address) -> bool {
+        MockWrapper::account_exists(self, address)
+    }
+    fn get_storage(&self, address: &Address, key: &Bytes32) -> Bytes32 {
+        MockWrapper::get_storage(self, address, key)
+    }
+    fn set_storage(&mut self, address: &Address, key: &Bytes32, value: &Bytes32) -> StorageStatus {
+        MockWrapper::set_storage(self, address, key, value)
+    }
+    fn get_balance(&self, address: &Address) -> u64 {
+        MockWrapper::get_balance(self, address)
+    }
+    fn call(&mut self, msg: Message) -> ExecutionResult {
+        MockWrapper::call(self, msg)
+    }
+    fn get_state(&self, address: &Address) -> Vec<u8> {
+        MockWrapper::get_state(self, address)
+    }
+    fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
+        MockWrapper::deploy(self, code)
+    }
+    fn get_tx_context(&self) -> TxContext {
+        MockWrapper::get_tx_context(self)
+    }
+    fn get_block_hash(&self, height: u64) -> Bytes32 {
+        MockWrapper::get_block_hash(self, height)
+    }
+    fn emit_log(&mut self, address: &Address, topics: &[Bytes32], data: &[u8]) {
+        MockWrapper::emit_log(self, address, topics, data)
     }
 }
 

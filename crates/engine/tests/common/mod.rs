@@ -4,10 +4,8 @@
 #![allow(dead_code)]
 
 use athena_engine::{execute_with, EngineConfig};
-use athena_interface::mock::{Account, CallHandler, MockHost, MockHostState};
-use athena_interface::{
-    Address, Bytes32, ExecutionResult, Host, Message, Revision, StatusCode, StorageStatus, TxContext,
-};
+use athena_interface::mock::{Account, CallHandler, MockHost, MockHostState, MockWrapper};
+use athena_interface::{Address, Bytes32, ExecutionResult, Host, Message, Revision, StatusCode, StorageStatus};
 use std::cell::Cell;
 
 /// The script-guest builder and its decoder (each test binary uses a
@@ -104,19 +102,16 @@ impl Recorder {
     }
 }
 
-impl Host for Recorder {
-    fn account_exists(&self, address: &Address) -> bool {
-        self.inner.account_exists(address)
+impl MockWrapper for Recorder {
+    fn mock(&self) -> &MockHost {
+        &self.inner
     }
-    fn get_storage(&self, address: &Address, key: &Bytes32) -> Bytes32 {
-        self.inner.get_storage(address, key)
+    fn mock_mut(&mut self) -> &mut MockHost {
+        &mut self.inner
     }
     fn set_storage(&mut self, address: &Address, key: &Bytes32, value: &Bytes32) -> StorageStatus {
         self.log.push("set_storage");
         self.inner.set_storage(address, key, value)
-    }
-    fn get_balance(&self, address: &Address) -> u64 {
-        self.inner.get_balance(address)
     }
     fn call(&mut self, msg: Message) -> ExecutionResult {
         self.log.push("call");
@@ -129,12 +124,6 @@ impl Host for Recorder {
     fn deploy(&mut self, code: &[u8]) -> Result<Address, StatusCode> {
         self.log.push("deploy");
         self.inner.deploy(code)
-    }
-    fn get_tx_context(&self) -> TxContext {
-        self.inner.get_tx_context()
-    }
-    fn get_block_hash(&self, height: u64) -> Bytes32 {
-        self.inner.get_block_hash(height)
     }
     fn emit_log(&mut self, address: &Address, topics: &[Bytes32], data: &[u8]) {
         self.log.push("emit_log");
