@@ -440,7 +440,8 @@ pub fn words_to_bytes(words: &[u32]) -> Vec<u8> {
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
-/// Encoders for the few RV32I instructions hand-written test programs need.
+/// Encoders for the few RV32I instructions hand-written test programs need,
+/// and the raw instruction formats (for generated programs).
 ///
 /// Immediates are taken as plain integers and masked to their field; the
 /// caller keeps them in range (the tests assert what the VM does with the
@@ -478,13 +479,47 @@ pub mod asm {
     /// `addi x0, x0, 0`.
     pub const NOP: u32 = 0x0000_0013;
 
-    fn i_type(imm: i32, rs1: u32, funct3: u32, rd: u32, opcode: u32) -> u32 {
+    // Raw formats (fields in encoding order, immediates masked to their
+    // bits), for tests that generate instructions by field, e.g. at random.
+
+    /// R-type `OP` (register-register ALU, M extension with `funct7 = 1`).
+    pub fn r_type(funct7: u32, rs2: u32, rs1: u32, funct3: u32, rd: u32) -> u32 {
+        (funct7 << 25) | (rs2 << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | 0x33
+    }
+
+    /// I-type with any `opcode` (`OP-IMM`, `LOAD`, `JALR`, ...).
+    pub fn i_type(imm: i32, rs1: u32, funct3: u32, rd: u32, opcode: u32) -> u32 {
         (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (funct3 << 12) | (rd << 7) | opcode
     }
 
-    fn s_type(imm: i32, rs2: u32, rs1: u32, funct3: u32) -> u32 {
+    /// S-type `STORE`.
+    pub fn s_type(imm: i32, rs2: u32, rs1: u32, funct3: u32) -> u32 {
         let imm = imm as u32;
         (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (funct3 << 12) | ((imm & 0x1f) << 7) | 0x23
+    }
+
+    /// B-type `BRANCH`; `imm` is the byte offset from the branch.
+    pub fn b_type(imm: i32, rs2: u32, rs1: u32, funct3: u32) -> u32 {
+        let imm = imm as u32;
+        (((imm >> 12) & 1) << 31)
+            | (((imm >> 5) & 0x3f) << 25)
+            | (rs2 << 20)
+            | (rs1 << 15)
+            | (funct3 << 12)
+            | (((imm >> 1) & 0xf) << 8)
+            | (((imm >> 11) & 1) << 7)
+            | 0x63
+    }
+
+    /// J-type `JAL`; `imm` is the byte offset from the jump.
+    pub fn j_type(imm: i32, rd: u32) -> u32 {
+        let imm = imm as u32;
+        (((imm >> 20) & 1) << 31)
+            | (((imm >> 1) & 0x3ff) << 21)
+            | (((imm >> 11) & 1) << 20)
+            | (((imm >> 12) & 0xff) << 12)
+            | (rd << 7)
+            | 0x6f
     }
 
     /// `addi rd, rs1, imm` (imm in -2048..2048).
@@ -494,7 +529,7 @@ pub mod asm {
 
     /// `add rd, rs1, rs2`.
     pub fn add(rd: u32, rs1: u32, rs2: u32) -> u32 {
-        (rs2 << 20) | (rs1 << 15) | (rd << 7) | 0x33
+        r_type(0, rs2, rs1, 0, rd)
     }
 
     /// `lui rd, upper`: `rd = upper << 12`.
@@ -676,6 +711,10 @@ mod tests {
         assert_eq!(asm::sb(asm::A0, asm::A1, 0), 0x00a5_8023); // sb a0, 0(a1)
         assert_eq!(asm::lbu(asm::A0, asm::A1, 1), 0x0015_c503); // lbu a0, 1(a1)
         assert_eq!(asm::add(asm::A0, asm::A0, asm::A1), 0x00b5_0533); // add a0, a0, a1
+        assert_eq!(asm::r_type(1, asm::A1, asm::A0, 0, asm::A0), 0x02b5_0533); // mul a0, a0, a1
+        assert_eq!(asm::b_type(-8, asm::A1, asm::A0, 0), 0xfeb5_0ce3); // beq a0, a1, -8
+        assert_eq!(asm::j_type(-4, asm::RA), 0xffdf_f0ef); // jal ra, -4
+        assert_eq!(asm::j_type(-0x10_0000, asm::RA), 0x8000_00ef); // jal ra, -0x100000
         for value in [0u32, 1, 0x7ff, 0x800, 0xfff, 0x1000, 0xdead_beef, 0x8000_0000, u32::MAX] {
             let [hi, lo] = asm::li(asm::A0, value);
             let upper = hi & 0xffff_f000;

@@ -97,33 +97,12 @@ impl<T> ProgramCache<T> {
 mod tests {
     use super::*;
     use crate::isa::RegisterSet;
+    use athena_test_elf::{asm, ElfBuilder};
 
     fn elf_with_exit(code: u8) -> Vec<u8> {
-        // A minimal ELF: addi a0, x0, code; addi t0, x0, 0; ecall.
-        let words = [0x0000_0513 | (u32::from(code) << 20), 0x0000_0293, 0x0000_0073];
-        let text: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let mut elf = vec![0u8; 52 + 32];
-        elf[..4].copy_from_slice(b"\x7fELF");
-        elf[4] = 1; // ELFCLASS32
-        elf[5] = 1; // little-endian
-        elf[6] = 1; // EV_CURRENT
-        elf[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
-        elf[18..20].copy_from_slice(&243u16.to_le_bytes()); // EM_RISCV
-        elf[20..24].copy_from_slice(&1u32.to_le_bytes());
-        elf[24..28].copy_from_slice(&0x1_0000u32.to_le_bytes()); // entry
-        elf[28..32].copy_from_slice(&52u32.to_le_bytes()); // phoff
-        elf[40..42].copy_from_slice(&52u16.to_le_bytes()); // ehsize
-        elf[42..44].copy_from_slice(&32u16.to_le_bytes()); // phentsize
-        elf[44..46].copy_from_slice(&1u16.to_le_bytes()); // phnum
-        let ph = 52;
-        elf[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
-        elf[ph + 4..ph + 8].copy_from_slice(&84u32.to_le_bytes()); // offset
-        elf[ph + 8..ph + 12].copy_from_slice(&0x1_0000u32.to_le_bytes()); // vaddr
-        elf[ph + 16..ph + 20].copy_from_slice(&12u32.to_le_bytes()); // filesz
-        elf[ph + 20..ph + 24].copy_from_slice(&12u32.to_le_bytes()); // memsz
-        elf[ph + 24..ph + 28].copy_from_slice(&5u32.to_le_bytes()); // R+X
-        elf.extend_from_slice(&text);
-        elf
+        // addi a0, x0, code; addi t0, x0, 0; ecall.
+        let text = [asm::addi(asm::A0, 0, code.into()), asm::addi(asm::T0, 0, 0), asm::ECALL];
+        ElfBuilder::new(0x1_0000).text(0x1_0000, &text).build()
     }
 
     #[test]

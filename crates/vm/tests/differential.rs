@@ -2,43 +2,13 @@
 //! interpreter bit for bit (exit, gas, instruction count, output, registers,
 //! pc) on random programs biased toward valid, deep-running code.
 
+use athena_test_elf::asm::{b_type, i_type, j_type, r_type, s_type};
 use athena_vm::{CollectingEnvironment, Engine, Machine, MachineConfig, Program, RegisterSet, Segment};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 const CODE_BASE: u32 = 0x1_0000;
 const DATA_BASE: u32 = 0x4_0000;
-
-fn r_type(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, opc: u32) -> u32 {
-    (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc
-}
-fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, opc: u32) -> u32 {
-    (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc
-}
-fn s_type(imm: i32, rs2: u32, rs1: u32, f3: u32, opc: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | opc
-}
-fn b_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 12) & 1) << 31)
-        | (((imm >> 5) & 0x3f) << 25)
-        | (rs2 << 20)
-        | (rs1 << 15)
-        | (f3 << 12)
-        | (((imm >> 1) & 0xf) << 8)
-        | (((imm >> 11) & 1) << 7)
-        | 0x63
-}
-fn j_type(imm: i32, rd: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 20) & 1) << 31)
-        | (((imm >> 1) & 0x3ff) << 21)
-        | (((imm >> 11) & 1) << 20)
-        | (((imm >> 12) & 0xff) << 12)
-        | (rd << 7)
-        | 0x6f
-}
 
 /// A random program: a prologue pointing `x3` at a writable data area, then
 /// a mix of ALU, M, memory (mostly through `x3`), branch, jump and syscall
@@ -69,7 +39,7 @@ fn random_program(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32>
                     1 => (0x20, if rng.gen_bool(0.5) { 0 } else { 5 }),
                     _ => (1, rng.gen_range(0..8)),
                 };
-                r_type(f7, reg(rng), reg(rng), f3, reg(rng), 0x33)
+                r_type(f7, reg(rng), reg(rng), f3, reg(rng))
             }
             50..=59 => {
                 // Loads, mostly from the data area through x3.
@@ -95,7 +65,6 @@ fn random_program(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32>
                     rs2,
                     base,
                     f3,
-                    0x23,
                 )
             }
             70..=81 => {

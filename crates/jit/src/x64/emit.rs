@@ -15,7 +15,7 @@ use super::ctx::{
     entry_at, load_miss, recent_at, stack_refill, store_miss, EntryAt, Meter, CTX_PC, ENTRY_SHIFT, SIGNED, STACK_BASE,
     STACK_PTR,
 };
-use super::plan::{callee_saved, load_size, slot, store_size, Class, Loc, Plan, RegMap, RAX, RCX, SP};
+use super::plan::{callee_saved, slot, Class, Loc, Plan, RegMap, RAX, RCX, SP};
 use super::{EXIT_DISPATCH, EXIT_ECALL, EXIT_STEP};
 use athena_vm::isa::{BranchOp, Instruction, LoadOp, StoreOp};
 use athena_vm::memory::{GUARD_END, PAGE_SIZE};
@@ -45,16 +45,10 @@ enum Stub {
         len: i32,
         unaffordable: DynamicLabel,
     },
-    /// The run at `pc` cannot be paid from the budget: undo the charge and
-    /// step it (the reference stepper raises the exact out-of-gas, or
-    /// executes the slot when only the call's budget ran out).
-    Unaffordable {
-        label: DynamicLabel,
-        cost: i32,
-        len: i32,
-        pc: i32,
-    },
     /// Refund the rest of the run (the slot at `pc` included), then step.
+    /// Also where an unaffordable run goes: refunding undoes its charge
+    /// (the reference stepper raises the exact out-of-gas, or executes the
+    /// slot when only the call's budget ran out).
     Refund {
         label: DynamicLabel,
         cost: i32,
@@ -150,8 +144,7 @@ pub(super) fn region(
             continue;
         }
         let (cost, len) = (plan.cost[i] as i32, plan.len[i] as i32);
-        let unaffordable = ops.new_dynamic_label();
-        g.stubs.push(Stub::Unaffordable { label: unaffordable, cost, len, pc });
+        let unaffordable = g.refund_label(ops, i);
         if plan.run_start[i] {
             dynasm!(ops ; .arch x64 ; =>entry);
             charge(ops, cost, len, unaffordable);
@@ -485,7 +478,7 @@ impl Gen<'_> {
     /// aligned address in the entry's page (the guard page is never cached)
     /// and is then the offset in the page; a miss goes out of line.
     fn load(&mut self, ops: &mut Asm, i: usize, op: LoadOp, d: Loc, rs1: u8, offset: i32) {
-        let size = load_size(op);
+        let size = op.size() as i32;
         let refund = self.refund_label(ops, i);
         Self::address(ops, self.map.loc(rs1), offset);
         if d == Loc::Zero {
@@ -537,7 +530,7 @@ impl Gen<'_> {
 
     /// A checked store, like [`Gen::load`] with the entry's write tag.
     fn store(&mut self, ops: &mut Asm, i: usize, op: StoreOp, rs1: u8, rs2: u8, offset: i32) {
-        let size = store_size(op);
+        let size = op.size() as i32;
         let refund = self.refund_label(ops, i);
         Self::address(ops, self.map.loc(rs1), offset);
         let e = usize::from(rs1 & 31);
@@ -669,12 +662,6 @@ impl Gen<'_> {
                 dynasm!(ops ; .arch x64 ; =>entry);
                 charge(ops, cost, len, unaffordable);
                 dynasm!(ops ; .arch x64 ; jmp =>body);
-            }
-            Stub::Unaffordable { label, cost, len, pc } => {
-                // Undo the charge (the subtraction borrowed).
-                dynasm!(ops ; .arch x64 ; =>label);
-                meter_op(ops, Meter::run(cost as u32, len as u32), true);
-                self.exit_to(ops, EXIT_STEP, pc);
             }
             Stub::Refund { label, cost, len, pc } => {
                 dynasm!(ops ; .arch x64 ; =>label);

@@ -4,7 +4,7 @@
 //! access*), and which guest registers live in host registers.
 
 use athena_vm::gas::instruction_cost;
-use athena_vm::isa::{AluOp, Instruction, LoadOp, StoreOp};
+use athena_vm::isa::{AluOp, Instruction};
 use athena_vm::memory::PAGE_SIZE;
 use athena_vm::Program;
 
@@ -97,27 +97,11 @@ pub(super) struct Plan {
 /// of its size (so it is aligned whenever `sp` is aligned to the size).
 fn window_access(insn: &Instruction) -> Option<(i32, i32)> {
     let (base, offset, size) = match *insn {
-        Instruction::Load { op, rs1, offset, .. } => (rs1, offset, load_size(op)),
-        Instruction::Store { op, rs1, offset, .. } => (rs1, offset, store_size(op)),
+        Instruction::Load { op, rs1, offset, .. } => (rs1, offset, op.size() as i32),
+        Instruction::Store { op, rs1, offset, .. } => (rs1, offset, op.size() as i32),
         _ => return None,
     };
     (base & 31 == SP && offset % size == 0).then_some((offset, size))
-}
-
-pub(super) fn load_size(op: LoadOp) -> i32 {
-    match op {
-        LoadOp::Lb | LoadOp::Lbu => 1,
-        LoadOp::Lh | LoadOp::Lhu => 2,
-        LoadOp::Lw => 4,
-    }
-}
-
-pub(super) fn store_size(op: StoreOp) -> i32 {
-    match op {
-        StoreOp::Sb => 1,
-        StoreOp::Sh => 2,
-        StoreOp::Sw => 4,
-    }
 }
 
 /// The register an instruction writes, if any.

@@ -1,6 +1,6 @@
 //! Shared by the differential tests: instruction encoders, the test
 //! environment (with a host function) and the JIT-vs-reference comparison.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)] // each test binary uses part of it
 
 use athena_jit::JitProgram;
 use athena_vm::{
@@ -10,36 +10,11 @@ use athena_vm::{
 pub const CODE_BASE: u32 = 0x2_0000;
 pub const DATA_BASE: u32 = 0x6_0000;
 
-pub fn enc_r(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32) -> u32 {
-    (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | 0x33
-}
-pub fn enc_i(imm: i32, rs1: u32, f3: u32, rd: u32, opcode: u32) -> u32 {
-    (((imm as u32) & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opcode
-}
-pub fn enc_s(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23
-}
-pub fn enc_b(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 12) & 1) << 31)
-        | (((imm >> 5) & 0x3f) << 25)
-        | (rs2 << 20)
-        | (rs1 << 15)
-        | (f3 << 12)
-        | (((imm >> 1) & 0xf) << 8)
-        | (((imm >> 11) & 1) << 7)
-        | 0x63
-}
-pub fn enc_j(imm: i32, rd: u32) -> u32 {
-    let imm = imm as u32;
-    (((imm >> 20) & 1) << 31)
-        | (((imm >> 1) & 0x3ff) << 21)
-        | (((imm >> 11) & 1) << 20)
-        | (((imm >> 12) & 0xff) << 12)
-        | (rd << 7)
-        | 0x6f
-}
+/// The raw instruction formats, and `li` (always `lui` + `addi`), under
+/// the names these tests use.
+pub use athena_test_elf::asm::{
+    b_type as enc_b, i_type as enc_i, j_type as enc_j, li as load_const, r_type as enc_r, s_type as enc_s,
+};
 
 /// Collects output and, when `host` is set, serves syscall 9 as a host
 /// function: charges `5 + a2` gas, writes 8 bytes at `a0` (checked), sets
@@ -100,13 +75,6 @@ pub fn check_env(program: &Program, jit: &JitProgram, config: MachineConfig, hos
     assert_eq!(r.1, j.1, "registers differ: {}", what());
     assert_eq!(r.2, j.2, "pc differs: {}", what());
     assert_eq!(r.3, j.3, "output differs: {}", what());
-}
-
-/// `lui`+`addi` pair loading an arbitrary 32-bit value into `rd`.
-pub fn load_const(rd: u32, value: u32) -> [u32; 2] {
-    let lo = ((value << 20) as i32) >> 20; // sign-extended low 12 bits
-    let hi = value.wrapping_sub(lo as u32) & 0xffff_f000;
-    [hi | (rd << 7) | 0x37, enc_i(lo, rd, 0, rd, 0x13)]
 }
 
 /// FNV-1a digest of the allocated pages among `pages` (page addresses) and

@@ -130,7 +130,7 @@ fn compile_region(region: &CodeRegion) -> FastRegion {
     FastRegion { start, ops, run_cost, run_len }
 }
 
-pub(crate) fn ends_run(kind: Kind) -> bool {
+fn ends_run(kind: Kind) -> bool {
     matches!(
         kind,
         Kind::Jal
