@@ -68,6 +68,9 @@ mod runtime;
 pub mod state;
 pub mod tx;
 
+#[cfg(test)]
+mod testing;
+
 pub use overlay::{Checkpoint, Effects, Overlay, TransferError};
 pub use runtime::{DeployError, Env, Runtime};
 pub use state::{Account, ChangeSet, Log, MemoryState, StateError, StateReader, StateWriter};

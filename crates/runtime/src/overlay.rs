@@ -202,6 +202,11 @@ impl<'a, S: StateReader + ?Sized> Overlay<'a, S> {
     fn update_account(&mut self, address: Address, change: impl FnOnce(&mut Account)) {
         let mut account = self.account(&address).unwrap_or_default();
         change(&mut account);
+        self.put_account(address, account);
+    }
+
+    /// Writes the record of `address`, journaling the previous one.
+    fn put_account(&mut self, address: Address, account: Account) {
         let previous = self.accounts.insert(address, account);
         self.journal.push(Entry::Account { address, previous });
     }
@@ -222,8 +227,10 @@ impl<'a, S: StateReader + ?Sized> Overlay<'a, S> {
     /// and returns the nonce it had, i.e. the one being used. Saturates at
     /// `u64::MAX`, which no account can reach by sending transactions.
     pub fn bump_nonce(&mut self, address: Address) -> u64 {
-        let used = self.nonce(&address);
-        self.update_account(address, |a| a.nonce = used.saturating_add(1));
+        let mut account = self.account(&address).unwrap_or_default();
+        let used = account.nonce;
+        account.nonce = used.saturating_add(1);
+        self.put_account(address, account);
         used
     }
 
@@ -233,16 +240,18 @@ impl<'a, S: StateReader + ?Sized> Overlay<'a, S> {
         if amount == 0 {
             return Ok(());
         }
-        let balance = self.balance(from);
-        if balance < amount {
-            return Err(TransferError::InsufficientBalance { balance, amount });
+        let mut sender = self.account(from).unwrap_or_default();
+        if sender.balance < amount {
+            return Err(TransferError::InsufficientBalance { balance: sender.balance, amount });
         }
         if from == to {
             return Ok(());
         }
-        let credited = self.balance(to).checked_add(amount).ok_or(TransferError::Overflow)?;
-        self.update_account(*from, |a| a.balance = balance - amount);
-        self.update_account(*to, |a| a.balance = credited);
+        let mut recipient = self.account(to).unwrap_or_default();
+        recipient.balance = recipient.balance.checked_add(amount).ok_or(TransferError::Overflow)?;
+        sender.balance -= amount;
+        self.put_account(*from, sender);
+        self.put_account(*to, recipient);
         Ok(())
     }
 
@@ -392,13 +401,8 @@ fn restore<K: Ord, V>(map: &mut BTreeMap<K, V>, key: K, previous: Option<V>) {
 mod tests {
     use super::*;
     use crate::state::{MemoryState, StateWriter};
+    use crate::testing::{addr, word, Broken};
 
-    fn addr(b: u8) -> Address {
-        Address::new([b; 24])
-    }
-    fn word(b: u8) -> Bytes32 {
-        Bytes32::new([b; 32])
-    }
     fn log(b: u8) -> Log {
         Log { address: addr(b), topics: vec![word(b)], data: vec![b] }
     }
@@ -543,23 +547,6 @@ mod tests {
         assert_eq!(o.bump_nonce(addr(1)), 0);
         assert_eq!(o.bump_nonce(addr(1)), 1);
         assert_eq!(o.nonce(&addr(1)), 2);
-    }
-
-    /// A backend whose reads fail.
-    struct Broken;
-    impl StateReader for Broken {
-        fn account(&self, _: &Address) -> Result<Option<Account>, StateError> {
-            Err(StateError::Backend("disk on fire".into()))
-        }
-        fn storage(&self, _: &Address, _: &Bytes32) -> Result<Bytes32, StateError> {
-            Err(StateError::Backend("second error".into()))
-        }
-        fn program_state(&self, _: &Address) -> Result<Vec<u8>, StateError> {
-            Ok(Vec::new())
-        }
-        fn template_code(&self, _: &Address) -> Result<Option<Arc<[u8]>>, StateError> {
-            Ok(None)
-        }
     }
 
     #[test]

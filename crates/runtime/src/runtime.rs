@@ -280,24 +280,7 @@ impl<S: StateReader + ?Sized> Host for Runtime<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Account;
-
-    /// A backend whose account reads fail.
-    struct Broken;
-    impl StateReader for Broken {
-        fn account(&self, _: &Address) -> Result<Option<Account>, StateError> {
-            Err(StateError::Backend("disk on fire".into()))
-        }
-        fn storage(&self, _: &Address, _: &Bytes32) -> Result<Bytes32, StateError> {
-            Ok(Bytes32::ZERO)
-        }
-        fn program_state(&self, _: &Address) -> Result<Vec<u8>, StateError> {
-            Ok(Vec::new())
-        }
-        fn template_code(&self, _: &Address) -> Result<Option<Arc<[u8]>>, StateError> {
-            Ok(None)
-        }
-    }
+    use crate::testing::Broken;
 
     #[test]
     fn a_backend_fault_is_an_internal_error_and_nothing_is_applied() {

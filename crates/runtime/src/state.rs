@@ -220,13 +220,7 @@ impl StateWriter for MemoryState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn addr(b: u8) -> Address {
-        Address::new([b; 24])
-    }
-    fn word(b: u8) -> Bytes32 {
-        Bytes32::new([b; 32])
-    }
+    use crate::testing::{addr, word};
 
     #[test]
     fn apply_and_read_back() {

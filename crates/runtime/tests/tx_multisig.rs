@@ -15,8 +15,6 @@ use ed25519_dalek::{Signer, SigningKey};
 use parity_scale_codec::Encode;
 use tx_common::*;
 
-const RICH: u64 = 1_000_000_000_000;
-
 /// A chain with the multisig template, and a funded, spawned 2-of-3
 /// account (keys with seeds 1, 2, 3).
 fn with_2_of_3() -> (Chain, Multisig) {

@@ -17,19 +17,8 @@ use parity_scale_codec::Encode;
 use std::sync::Arc;
 use tx_common::*;
 
-const RICH: u64 = 1_000_000_000_000;
-
 fn ineffective(why: Ineffective) -> TxStatus {
     TxStatus::Ineffective(why)
-}
-
-/// A chain with Alice's wallet funded and spawned.
-fn with_alice() -> (Chain, Wallet) {
-    let mut chain = Chain::new();
-    let mut alice = Wallet::new(chain.wallet, 7);
-    chain.fund(alice.address, RICH);
-    alice.spawn(&mut chain);
-    (chain, alice)
 }
 
 /// An unsigned transaction of `principal` (test-auth programs ignore the

@@ -13,7 +13,6 @@ use athena_transaction::program_address;
 use parity_scale_codec::Encode;
 use tx_common::*;
 
-const RICH: u64 = 1_000_000_000_000;
 const PRICE_PER_TOKEN: u64 = 10;
 const CAP: u64 = 1_000;
 

@@ -13,7 +13,6 @@ use athena_transaction::{program_address, UnsignedTransaction};
 use parity_scale_codec::Encode;
 use tx_common::*;
 
-const RICH: u64 = 1_000_000_000_000;
 const TOTAL: u64 = 1_000_000;
 const START: u64 = 100;
 const END: u64 = 200;

@@ -14,17 +14,6 @@ use athena_transaction::{program_address, template_address};
 use parity_scale_codec::Encode;
 use tx_common::*;
 
-const RICH: u64 = 1_000_000_000_000;
-
-/// A chain with Alice's wallet funded and spawned.
-fn with_alice() -> (Chain, Wallet) {
-    let mut chain = Chain::new();
-    let mut alice = Wallet::new(chain.wallet, 7);
-    chain.fund(alice.address, RICH);
-    alice.spawn(&mut chain);
-    (chain, alice)
-}
-
 #[test]
 fn a_funded_wallet_spawns_itself_and_pays_for_it() {
     let mut chain = Chain::new();

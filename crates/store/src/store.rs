@@ -111,6 +111,15 @@ fn last_height<T: ReadTx + ?Sized>(tx: &T) -> Result<Option<u64>, StateError> {
     tx.get(Table::Meta, META_LAST_HEIGHT)?.map(|bytes| encoding::decode_u64(&bytes)).transpose()
 }
 
+/// The last committed block recorded in `tx`, if any.
+fn last_block<T: ReadTx + ?Sized>(tx: &T) -> Result<Option<CommittedBlock>, StateError> {
+    let Some(height) = last_height(tx)? else {
+        return Ok(None);
+    };
+    let block = block_at(tx, height)?.ok_or_else(|| StateError::Corrupt(format!("block {height} has no record")))?;
+    Ok(Some(block))
+}
+
 /// The block record at `height` in `tx`, if committed.
 fn block_at<T: ReadTx + ?Sized>(tx: &T, height: u64) -> Result<Option<CommittedBlock>, StateError> {
     tx.get(Table::Blocks, &encoding::height_key(height))?
@@ -155,14 +164,12 @@ impl<B: Backend> Store<B> {
                 return Ok(store);
             }
         }
-        if let Some(height) = last_height(&tx)? {
-            let block =
-                block_at(&tx, height)?.ok_or_else(|| StateError::Corrupt(format!("block {height} has no record")))?;
-            let tree_root = tree::root_at(&tx, height)?;
+        if let Some(block) = last_block(&tx)? {
+            let tree_root = tree::root_at(&tx, block.height)?;
             if tree_root != Some(block.state_root) {
                 return Err(StateError::Corrupt(format!(
-                    "tree root {tree_root:?} at height {height} differs from the block's {}",
-                    block.state_root
+                    "tree root {tree_root:?} at height {} differs from the block's {}",
+                    block.height, block.state_root
                 )));
             }
         }
@@ -338,13 +345,7 @@ pub struct Snapshot<R> {
 impl<R: ReadTx> Snapshot<R> {
     /// The last block committed when the snapshot was taken.
     pub fn last_committed(&self) -> Result<Option<CommittedBlock>, StateError> {
-        match last_height(&self.tx)? {
-            None => Ok(None),
-            Some(height) => Ok(Some(
-                block_at(&self.tx, height)?
-                    .ok_or_else(|| StateError::Corrupt(format!("block {height} has no record")))?,
-            )),
-        }
+        last_block(&self.tx)
     }
 
     /// The block committed at `height`, if any.

@@ -124,38 +124,27 @@ pub fn apply_transaction<S: StateReader + ?Sized>(
     config: &TxConfig,
 ) -> Result<Receipt, ApplyError> {
     let tx_id = Bytes32::new(*blake3::hash(tx_bytes).as_bytes());
+    // Nothing charged, produced or changed (yet).
+    let receipt = |principal, nonce, status| Receipt {
+        tx_id,
+        principal,
+        nonce,
+        status,
+        gas_used: 0,
+        gas: GasUsage::default(),
+        fee: 0,
+        output: Vec::new(),
+        logs: Vec::new(),
+        changes: ChangeSet::default(),
+    };
     let tx = match decode(tx_bytes) {
         Ok(tx) => tx,
-        Err(e) => {
-            return Ok(Receipt {
-                tx_id,
-                principal: None,
-                nonce: None,
-                status: TxStatus::Ineffective(Ineffective::Undecodable(e)),
-                gas_used: 0,
-                gas: GasUsage::default(),
-                fee: 0,
-                output: Vec::new(),
-                logs: Vec::new(),
-                changes: ChangeSet::default(),
-            });
-        }
+        Err(e) => return Ok(receipt(None, None, TxStatus::Ineffective(Ineffective::Undecodable(e)))),
     };
     let mut exec = Execution {
         runtime: Runtime::new(state, config.engine, block.env(tx.body.principal, tx.body.gas_price))
             .with_revision(config.revision),
-        receipt: Receipt {
-            tx_id,
-            principal: Some(tx.body.principal),
-            nonce: Some(tx.body.nonce),
-            status: TxStatus::Succeeded,
-            gas_used: 0,
-            gas: GasUsage::default(),
-            fee: 0,
-            output: Vec::new(),
-            logs: Vec::new(),
-            changes: ChangeSet::default(),
-        },
+        receipt: receipt(Some(tx.body.principal), Some(tx.body.nonce), TxStatus::Succeeded),
     };
     match exec.run(&tx, tx_bytes.len(), block) {
         Ok(()) => {

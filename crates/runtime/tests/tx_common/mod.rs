@@ -19,6 +19,8 @@ pub const GAS: u64 = 10_000_000;
 pub const PRICE: u64 = 3;
 /// Where fees go.
 pub const COINBASE: Address = Address::new([0xcb; 24]);
+/// A balance no test runs out of.
+pub const RICH: u64 = 1_000_000_000_000;
 
 /// The ELF bytes of guest `name` (an example or a template), built once
 /// per process.
@@ -147,6 +149,15 @@ impl Chain {
         }
         receipt
     }
+}
+
+/// A chain with Alice's wallet funded and spawned.
+pub fn with_alice() -> (Chain, Wallet) {
+    let mut chain = Chain::new();
+    let mut alice = Wallet::new(chain.wallet, 7);
+    chain.fund(alice.address, RICH);
+    alice.spawn(&mut chain);
+    (chain, alice)
 }
 
 /// An ed25519 key and the wallet address it owns.
