@@ -49,15 +49,19 @@ pub fn guest_workspace_dir() -> PathBuf {
     repo_root().join("guest")
 }
 
+/// `$ATHENA_GUEST_TARGET_DIR`, if set and not empty: the target directory
+/// that replaces a build's default one.
+pub fn target_dir_override() -> Option<PathBuf> {
+    std::env::var_os(TARGET_DIR_ENV).filter(|dir| !dir.is_empty()).map(PathBuf::from)
+}
+
 /// Where guest builds go unless told otherwise: `$ATHENA_GUEST_TARGET_DIR`
-/// if set, else `<host workspace>/target/guest`. One shared directory
-/// means every test process and `athena build` reuse the same artifacts
-/// (including the rebuilt `core`/`alloc`), so only the first build is slow.
+/// if set ([`target_dir_override`]), else `<host workspace>/target/guest`.
+/// One shared directory means every test process and `athena build` reuse
+/// the same artifacts (including the rebuilt `core`/`alloc`), so only the
+/// first build is slow.
 pub fn default_target_dir() -> PathBuf {
-    match std::env::var_os(TARGET_DIR_ENV) {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => repo_root().join("target").join("guest"),
-    }
+    target_dir_override().unwrap_or_else(|| repo_root().join("target").join("guest"))
 }
 
 /// The built examples (Rust and assembly) for one target.

@@ -30,8 +30,8 @@ pub use builder::{build, BuildOutput, BuildRequest, GuestBinary};
 pub use env::{is_polluting_var, scrub_env};
 pub use error::{BuildError, ToolchainError};
 pub use examples::{
-    build_examples, default_target_dir, example_elf, guest_workspace_dir, Examples, ASM_EXAMPLES, EXAMPLES,
-    TARGET_DIR_ENV, TEMPLATES,
+    build_examples, default_target_dir, example_elf, guest_workspace_dir, target_dir_override, Examples, ASM_EXAMPLES,
+    EXAMPLES, TARGET_DIR_ENV, TEMPLATES,
 };
 pub use target::{GuestTarget, UnknownTarget};
 pub use toolchain::{

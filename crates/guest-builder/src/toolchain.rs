@@ -104,11 +104,7 @@ impl GuestToolchain {
             }
         };
         if let Some(linker) = non_empty_var(probe, OVERRIDE_LINKER_ENV) {
-            let linker = resolve_program(probe, &linker).ok_or_else(|| ToolchainError::BadOverride {
-                var: OVERRIDE_LINKER_ENV,
-                reason: format!("{} is not a file or a program on PATH", linker.to_string_lossy()),
-            })?;
-            found.linker = Some(linker);
+            found.linker = Some(resolve_override(probe, OVERRIDE_LINKER_ENV, &linker)?);
         }
         Ok(found)
     }
@@ -255,6 +251,15 @@ fn resolve_program(probe: &dyn Probe, program: &OsString) -> Option<PathBuf> {
     find_on_path(probe, program)
 }
 
+/// The program the override variable `var` (set to `value`) names, see
+/// [`resolve_program`].
+fn resolve_override(probe: &dyn Probe, var: &'static str, value: &OsString) -> Result<PathBuf, ToolchainError> {
+    resolve_program(probe, value).ok_or_else(|| ToolchainError::BadOverride {
+        var,
+        reason: format!("{} is not a file or a program on PATH", value.to_string_lossy()),
+    })
+}
+
 /// The first `name` in the directories of `PATH`.
 fn find_on_path(probe: &dyn Probe, name: impl AsRef<Path>) -> Option<PathBuf> {
     let path = probe.var("PATH")?;
@@ -263,19 +268,10 @@ fn find_on_path(probe: &dyn Probe, name: impl AsRef<Path>) -> Option<PathBuf> {
 
 /// Route 1. `Ok(None)` when neither variable is set.
 fn from_override(probe: &dyn Probe) -> Result<Option<GuestToolchain>, ToolchainError> {
-    let cargo_var = non_empty_var(probe, OVERRIDE_CARGO_ENV);
-    let rustc_var = non_empty_var(probe, OVERRIDE_RUSTC_ENV);
-    if cargo_var.is_none() && rustc_var.is_none() {
-        return Ok(None);
-    }
-    let resolve = |var: &'static str, value: &OsString| {
-        resolve_program(probe, value).ok_or_else(|| ToolchainError::BadOverride {
-            var,
-            reason: format!("{} is not a file or a program on PATH", value.to_string_lossy()),
-        })
-    };
-    let cargo = cargo_var.as_ref().map(|v| resolve(OVERRIDE_CARGO_ENV, v)).transpose()?;
-    let rustc = rustc_var.as_ref().map(|v| resolve(OVERRIDE_RUSTC_ENV, v)).transpose()?;
+    let resolve =
+        |var: &'static str| non_empty_var(probe, var).map(|value| resolve_override(probe, var, &value)).transpose();
+    let cargo = resolve(OVERRIDE_CARGO_ENV)?;
+    let rustc = resolve(OVERRIDE_RUSTC_ENV)?;
     let sibling = |of: &Path, of_var: &'static str, tool: &str, tool_var: &str| {
         let candidate = of.with_file_name(tool);
         if probe.is_file(&candidate) {

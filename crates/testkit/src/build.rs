@@ -1,7 +1,7 @@
 //! Building a contract crate for the VM, once per process.
 
 use crate::error::Error;
-use athena_guest_builder::{BuildError, BuildRequest, GuestTarget, TARGET_DIR_ENV};
+use athena_guest_builder::{target_dir_override, BuildError, BuildRequest, GuestTarget};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -42,39 +42,39 @@ pub fn build_contract_binary(crate_dir: impl AsRef<Path>, binary: &str) -> Resul
     build(crate_dir.as_ref(), Some(binary))
 }
 
+/// The testkit's error for a failed build of the crate at `dir`.
+fn build_error(dir: &Path, source: BuildError) -> Error {
+    match source {
+        BuildError::Toolchain(t) => Error::ToolchainMissing(t),
+        source => Error::Build { dir: dir.to_path_buf(), source },
+    }
+}
+
 fn build(crate_dir: &Path, binary: Option<&str>) -> Result<Vec<u8>, Error> {
     let dir = if crate_dir.is_file() { crate_dir.parent().unwrap_or(crate_dir) } else { crate_dir };
     let manifest = dir.join("Cargo.toml");
-    let fail = |source: BuildError| match source {
-        BuildError::Toolchain(t) => Error::ToolchainMissing(t),
-        source => Error::Build { dir: dir.to_path_buf(), source },
-    };
     if !manifest.is_file() {
-        return Err(fail(BuildError::ManifestNotFound(manifest)));
+        return Err(build_error(dir, BuildError::ManifestNotFound(manifest)));
     }
-    let dir = dir.canonicalize().map_err(|source| fail(BuildError::Io { program: dir.to_path_buf(), source }))?;
+    let dir =
+        dir.canonicalize().map_err(|source| build_error(dir, BuildError::Io { program: dir.to_path_buf(), source }))?;
     let key = (dir.clone(), binary.map(str::to_owned));
     // Held for the whole build: parallel tests wait instead of racing cargo.
     let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(code) = built.get(&key) {
         return Ok(code.to_vec());
     }
-    let fail = |source: BuildError| match source {
-        BuildError::Toolchain(t) => Error::ToolchainMissing(t),
-        source => Error::Build { dir: dir.clone(), source },
-    };
-    let target_dir = match std::env::var_os(TARGET_DIR_ENV) {
-        Some(shared) if !shared.is_empty() => PathBuf::from(shared),
-        _ => dir.join(CONTRACT_TARGET_DIR),
-    };
-    let request = BuildRequest::new(dir.join("Cargo.toml")).target(GuestTarget::Rv32em).target_dir(target_dir);
+    let fail = |source| build_error(&dir, source);
+    let manifest = dir.join("Cargo.toml");
+    let target_dir = target_dir_override().unwrap_or_else(|| dir.join(CONTRACT_TARGET_DIR));
+    let request = BuildRequest::new(&manifest).target(GuestTarget::Rv32em).target_dir(target_dir);
     let output = athena_guest_builder::build(&request).map_err(fail)?;
     let path = match binary {
         Some(name) => output.require(name).map_err(fail)?.to_path_buf(),
         None => match output.binaries.as_slice() {
             [only] => only.path.clone(),
             many => {
-                let package = std::fs::read_to_string(dir.join("Cargo.toml")).ok().and_then(|m| package_name(&m));
+                let package = std::fs::read_to_string(&manifest).ok().and_then(|m| package_name(&m));
                 match many.iter().find(|b| Some(&b.name) == package.as_ref()) {
                     Some(named) => named.path.clone(),
                     None => {

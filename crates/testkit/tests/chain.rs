@@ -7,9 +7,9 @@ use athena_testkit::{Address, Bytes32, Chain, Error, StatusCode, DEFAULT_BALANCE
 
 /// The ELF bytes of guest example `name` (built once per process).
 fn example(name: &str) -> Vec<u8> {
-    let path = athena_guest_builder::example_elf(athena_guest_builder::GuestTarget::Rv32em, name)
-        .unwrap_or_else(|e| panic!("building guest examples: {e}"));
-    std::fs::read(path).unwrap()
+    athena_guest_builder::build_examples(athena_guest_builder::GuestTarget::Rv32em)
+        .and_then(|examples| examples.read(name))
+        .unwrap_or_else(|e| panic!("building guest examples: {e}"))
 }
 
 #[test]

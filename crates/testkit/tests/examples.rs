@@ -8,9 +8,9 @@ use athena_testkit::{program_address, selector, Address, Bytes32, Chain, Encode,
 
 /// The ELF of example `name`, built once per process for rv32em.
 fn code(name: &str) -> Vec<u8> {
-    let path = athena_guest_builder::example_elf(athena_guest_builder::GuestTarget::Rv32em, name)
-        .unwrap_or_else(|e| panic!("building the guest examples: {e}"));
-    std::fs::read(path).unwrap()
+    athena_guest_builder::build_examples(athena_guest_builder::GuestTarget::Rv32em)
+        .and_then(|examples| examples.read(name))
+        .unwrap_or_else(|e| panic!("building the guest examples: {e}"))
 }
 
 /// Deploys example `name` and spawns one program from `state`.

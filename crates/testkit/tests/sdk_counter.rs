@@ -8,9 +8,9 @@
 use athena_testkit::{Address, Bytes32, Chain, Encode, StatusCode};
 
 fn counter_code() -> Vec<u8> {
-    let path = athena_guest_builder::example_elf(athena_guest_builder::GuestTarget::Rv32em, "counter")
-        .unwrap_or_else(|e| panic!("building guest examples: {e}"));
-    std::fs::read(path).unwrap()
+    athena_guest_builder::build_examples(athena_guest_builder::GuestTarget::Rv32em)
+        .and_then(|examples| examples.read("counter"))
+        .unwrap_or_else(|e| panic!("building guest examples: {e}"))
 }
 
 #[test]

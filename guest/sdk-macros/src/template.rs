@@ -199,9 +199,8 @@ fn selector_tokens(selector: [u8; 4]) -> TokenStream {
     quote!([#a, #b, #c, #d])
 }
 
-/// The dispatcher's match arm for one method.
-fn dispatch_arm(method: &Callable) -> TokenStream {
-    let pattern = selector_tokens(selector_of(&method.name));
+/// The dispatcher's match arm for one method, whose selector is `pattern`.
+fn dispatch_arm(method: &Callable, pattern: &TokenStream) -> TokenStream {
     let name = &method.name;
     let ident = &method.ident;
     let private = quote!(::athena_sdk::__private);
@@ -286,16 +285,17 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream> {
         seen.push((selector, &method.name));
         let (name, signature, sel) = (&method.name, &method.signature, selector_tokens(selector));
         table.push(quote!(::athena_sdk::Method { name: #name, selector: #sel, signature: #signature }));
-        arms.extend(dispatch_arm(method));
+        arms.extend(dispatch_arm(method, &sel));
     }
     if !methods.iter().any(|m| m.name == "spawn") {
-        if let Some((_, other)) = seen.iter().find(|(s, _)| *s == selector_of("spawn")) {
+        let spawn = selector_of("spawn");
+        if let Some((_, other)) = seen.iter().find(|(s, _)| *s == spawn) {
             return Err(Error::new(
                 Span::call_site(),
                 format!("the selector of `{other}` collides with the generated `spawn`; rename it"),
             ));
         }
-        let sel = selector_tokens(selector_of("spawn"));
+        let sel = selector_tokens(spawn);
         table.push(quote!(::athena_sdk::Method { name: "spawn", selector: #sel, signature: "(&self) [generated]" }));
         arms.extend(quote! {
             #sel => {
