@@ -65,6 +65,7 @@
 
 pub mod overlay;
 mod runtime;
+pub mod sdk_storage;
 pub mod state;
 pub mod tx;
 

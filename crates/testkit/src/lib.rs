@@ -42,7 +42,9 @@ mod build;
 mod chain;
 mod error;
 mod receipt;
-pub mod storage;
+/// The SDK's storage layout on the host (it lives in `athena-runtime`, so
+/// non-test tools share it).
+pub use athena_runtime::sdk_storage as storage;
 
 pub use build::{build_contract, build_contract_binary, CONTRACT_TARGET_DIR};
 pub use chain::{CallBuilder, Chain, SpawnBuilder, DEFAULT_BALANCE, DEFAULT_GAS};

@@ -198,6 +198,14 @@ pub fn parse_template_any(text: &str) -> Result<(String, Address), WalletError> 
     Ok((hrp, address))
 }
 
+/// Whether a genesis template `name` (a key of `GET /v1/status`'s
+/// `templates`, or a genesis file's template path) is the wallet template:
+/// named `wallet`, or with file stem `wallet` (e.g. `templates/wallet.elf`).
+pub fn names_wallet_template(name: &str) -> bool {
+    let stem = std::path::Path::new(name).file_stem().and_then(|s| s.to_str());
+    name == "wallet" || stem == Some("wallet")
+}
+
 fn require_template(text: &str, address: &Address) -> Result<(), WalletError> {
     if address_kind(address) != AddressKind::Template {
         return Err(WalletError::BadAddress {
@@ -256,8 +264,7 @@ impl Session {
     }
 
     /// The wallet template: `explicit` (a flag) if given, else the node's
-    /// `templates.wallet` (a key named `wallet`, or whose file stem is
-    /// `wallet`, e.g. `wallet.elf`).
+    /// `templates.wallet` (see [`names_wallet_template`]).
     pub fn wallet_template(&self, explicit: Option<&str>) -> Result<Address, WalletError> {
         let text = match explicit {
             Some(text) => text.to_owned(),
@@ -265,10 +272,7 @@ impl Session {
                 .status
                 .templates
                 .iter()
-                .find(|(name, _)| {
-                    let stem = std::path::Path::new(name.as_str()).file_stem().and_then(|s| s.to_str());
-                    name.as_str() == "wallet" || stem == Some("wallet")
-                })
+                .find(|(name, _)| names_wallet_template(name))
                 .map(|(_, address)| address.clone())
                 .ok_or(WalletError::NoWalletTemplate)?,
         };

@@ -13,6 +13,7 @@ use athena_node::genesis::{load_genesis, LoadedGenesis};
 use athena_node::types::{Genesis, GenesisProgram};
 use athena_transaction::program_address;
 use athena_wallet::key::Key;
+use athena_wallet::session::names_wallet_template;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -135,12 +136,12 @@ pub fn prepare(layout: &Layout, options: &SetupOptions) -> Result<Prepared, Stri
 }
 
 /// The wallet template of a loaded genesis: the entry whose file stem is
-/// `wallet` (the same rule the wallet applies to `GET /v1/status`).
+/// `wallet` (the rule the wallet applies to `GET /v1/status`).
 pub fn wallet_template(genesis: &LoadedGenesis) -> Result<Address, String> {
     genesis
         .templates
         .iter()
-        .find(|(name, _)| Path::new(name).file_stem().and_then(|s| s.to_str()) == Some("wallet"))
+        .find(|(name, _)| names_wallet_template(name))
         .map(|(_, address)| *address)
         .ok_or_else(|| "the devnet's genesis deploys no wallet template (templates/wallet.elf)".to_owned())
 }

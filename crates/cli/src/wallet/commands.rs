@@ -7,6 +7,7 @@ use super::{
     StorageArgs, TxArgs, TxOpts, WalletCommand, WalletSub,
 };
 use athena_interface::Address;
+use athena_runtime::sdk_storage::{item_key, FIRST_CHUNK};
 use athena_transaction::{selector, Network};
 use athena_wallet::args::{decode_value, encode_args, ArgType};
 use athena_wallet::client::{Receipt, TxLookup};
@@ -444,7 +445,7 @@ fn storage(a: StorageArgs) -> CmdResult {
     let key = match item {
         Some(name) => {
             let map_key = encode_args(&a.map_key, Some(session.network())).map_err(|e| format!("map key: {e}"))?;
-            item_key(name, &map_key)
+            item_key(name, &map_key).into_bytes()
         }
         None if !a.map_key.is_empty() => return Err("a map key needs KEY = item:NAME".into()),
         None => parse_hex32(&a.key).map_err(|e| format!("storage key {:?}: {e} (or item:NAME)", a.key))?,
@@ -472,18 +473,6 @@ fn storage(a: StorageArgs) -> CmdResult {
     Ok(code)
 }
 
-/// The first slot of the SDK's typed storage item `name` (map entries:
-/// `map_key` = SCALE of the map key): `blake3("athena/storage/" ‖
-/// u32_le(len(name)) ‖ name ‖ map_key)` (docs/sdk.md).
-fn item_key(name: &str, map_key: &[u8]) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"athena/storage/");
-    hasher.update(&u32::try_from(name.len()).unwrap_or(u32::MAX).to_le_bytes());
-    hasher.update(name.as_bytes());
-    hasher.update(map_key);
-    *hasher.finalize().as_bytes()
-}
-
 /// The SCALE encoding an item's first slot holds when it fits there
 /// (`u32_le(len + 1)` then up to 28 bytes); `None` for an absent item or
 /// one that continues in further slots.
@@ -491,7 +480,7 @@ fn item_value(slot_hex: &str) -> Option<Vec<u8>> {
     let slot = hex::decode(slot_hex).ok()?;
     let prefix: [u8; 4] = slot.get(..4)?.try_into().ok()?;
     let len = usize::try_from(u32::from_le_bytes(prefix).checked_sub(1)?).ok()?;
-    slot.get(4..4 + len).filter(|_| len <= 28).map(<[u8]>::to_vec)
+    slot.get(4..4 + len).filter(|_| len <= FIRST_CHUNK).map(<[u8]>::to_vec)
 }
 
 #[cfg(test)]
@@ -503,9 +492,9 @@ mod tests {
         let mut expected = b"athena/storage/".to_vec();
         expected.extend_from_slice(&5u32.to_le_bytes());
         expected.extend_from_slice(b"count");
-        assert_eq!(item_key("count", &[]), *blake3::hash(&expected).as_bytes());
+        assert_eq!(item_key("count", &[]).into_bytes(), *blake3::hash(&expected).as_bytes());
         expected.push(7);
-        assert_eq!(item_key("count", &[7]), *blake3::hash(&expected).as_bytes());
+        assert_eq!(item_key("count", &[7]).into_bytes(), *blake3::hash(&expected).as_bytes());
         let slot = format!("09000000{}{}", "0600000000000000", "00".repeat(20));
         assert_eq!(item_value(&slot), Some(vec![6, 0, 0, 0, 0, 0, 0, 0]));
         assert_eq!(item_value(&"00".repeat(32)), None);

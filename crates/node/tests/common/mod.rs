@@ -93,11 +93,7 @@ pub fn counter_address() -> Address {
 
 /// Storage key of the counter's `count` (docs/sdk.md typed storage).
 pub fn count_key() -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"athena/storage/");
-    hasher.update(&5u32.to_le_bytes());
-    hasher.update(b"count");
-    *hasher.finalize().as_bytes()
+    athena_runtime::sdk_storage::item_key("count", &[]).into_bytes()
 }
 
 /// The slot value of `count = n`.

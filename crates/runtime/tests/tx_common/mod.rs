@@ -343,11 +343,7 @@ impl Multisig {
 /// Base storage key of item `name` (docs/sdk.md, "Storage layout"):
 /// `blake3("athena/storage/" ‖ u32_le(len(name)) ‖ name ‖ key_bytes)`.
 pub fn storage_key(name: &str, key_bytes: &[u8]) -> Bytes32 {
-    let mut preimage = b"athena/storage/".to_vec();
-    preimage.extend_from_slice(&(name.len() as u32).to_le_bytes());
-    preimage.extend_from_slice(name.as_bytes());
-    preimage.extend_from_slice(key_bytes);
-    Bytes32::new(*blake3::hash(&preimage).as_bytes())
+    athena_runtime::sdk_storage::item_key(name, key_bytes)
 }
 
 impl Chain {

@@ -1,5 +1,6 @@
-//! The typed-storage layout the SDK writes (docs/sdk.md, "Storage"),
-//! decoded on the host so tests can read a program's storage items by name.
+//! The typed-storage layout the SDK writes (docs/sdk.md, "Storage"), on the
+//! host: the one implementation that the test framework (to read items by
+//! name), the CLI wallet (`athena storage ADDR item:NAME`) and tests use.
 //!
 //! * The base key of an item is
 //!   `K(name, key_bytes) = blake3("athena/storage/" ‖ u32_le(len(name)) ‖ name ‖ key_bytes)`:
