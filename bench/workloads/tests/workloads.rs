@@ -38,3 +38,12 @@ fn ids_round_trip_and_unknown_id_is_max() {
     }
     assert_eq!(bench_workloads::run(0), u64::MAX);
 }
+
+#[test]
+fn load_program_runs_exactly_its_workloads() {
+    for w in Workload::ALL {
+        let expected = if bench_workloads::LOAD_PROGRAM.contains(&w) { w.run() } else { u64::MAX };
+        assert_eq!(bench_workloads::run_load_program(w as u32), expected, "{}", w.name());
+    }
+    assert_eq!(bench_workloads::run_load_program(0), u64::MAX);
+}
