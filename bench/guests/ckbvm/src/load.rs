@@ -1,0 +1,7 @@
+//! The CKB-VM `load` program: only `bench_workloads::LOAD_PROGRAM`'s
+//! workloads (see `lib.rs` for the ABI).
+
+#![no_std]
+#![no_main]
+
+bench_guest_ckbvm::guest!(bench_guest_ckbvm::bench_workloads::run_load_program);
