@@ -25,7 +25,24 @@ usage:
   athena-bench list
   athena-bench polkavm-target-json OUT.json
   athena-bench polkavm-link IN.elf OUT.polkavm
-tasks: sieve sha256 keccak256 ed25519 transfers load cold";
+tasks: sieve sha256 keccak256 ed25519 transfers   instantiate + run, on the full guest
+       load cold                                   load (+ instantiate) the ~50 KiB load program
+       load-full cold-full                         the same for the full guest";
+
+/// [`USAGE`] plus the guest artifacts each engine reads from `--guests`.
+fn help() -> String {
+    let mut s = format!(
+        "{USAGE}\nguest artifacts (--guests DIR, default bench/target/guest-artifacts, built by scripts/bench.sh),\n\
+         full guest / load program ({}):\n",
+        bench_workloads::LOAD_PROGRAM.iter().map(|w| w.name()).collect::<Vec<_>>().join(", ")
+    );
+    for spec in engines::specs() {
+        if let (Some(full), Some(load)) = (spec.artifact, spec.load_artifact) {
+            s.push_str(&format!("  {:<17} {full} / {load}\n", spec.name));
+        }
+    }
+    s
+}
 
 /// Parsed command-line options.
 struct Options {
@@ -96,7 +113,7 @@ fn main() {
         Some("polkavm-target-json") if args.len() == 2 => tools::polkavm_target_json(args[1].as_ref()),
         Some("polkavm-link") if args.len() == 3 => tools::polkavm_link(args[1].as_ref(), args[2].as_ref()),
         Some("-h" | "--help") => {
-            println!("{USAGE}");
+            print!("{}", help());
             Ok(())
         }
         _ => parent(&args),

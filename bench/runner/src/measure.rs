@@ -7,33 +7,35 @@ use std::time::{Duration, Instant};
 
 use bench_workloads::Workload;
 
-use crate::engines;
+use crate::engines::{self, Engine, Guest};
 
-/// What is timed: loading the program, or running one workload.
+/// What is timed: loading a guest program, or running one workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Task {
     /// Parse + validate + prepare the guest program.
-    Load,
+    Load(Guest),
     /// Cold start: [`Task::Load`] + instantiate, ready to run (no run).
-    Cold,
-    /// Instantiate + run one workload.
+    Cold(Guest),
+    /// Instantiate + run one workload (on the full guest).
     Run(Workload),
 }
 
 impl Task {
-    /// Every task, in report order (workloads first, then load).
+    /// Every task, in report order: workloads, then `load`/`cold` of the
+    /// load program, then of the full guest.
     pub fn all() -> Vec<Task> {
         let mut v: Vec<Task> = Workload::ALL.iter().map(|w| Task::Run(*w)).collect();
-        v.push(Task::Load);
-        v.push(Task::Cold);
+        v.extend([Task::Load(Guest::Load), Task::Cold(Guest::Load), Task::Load(Guest::Full), Task::Cold(Guest::Full)]);
         v
     }
 
     /// Name on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
-            Task::Load => "load",
-            Task::Cold => "cold",
+            Task::Load(Guest::Load) => "load",
+            Task::Cold(Guest::Load) => "cold",
+            Task::Load(Guest::Full) => "load-full",
+            Task::Cold(Guest::Full) => "cold-full",
             Task::Run(w) => w.name(),
         }
     }
@@ -41,6 +43,14 @@ impl Task {
     /// The task called `name`.
     pub fn parse(name: &str) -> Option<Task> {
         Task::all().into_iter().find(|t| t.name() == name)
+    }
+
+    /// The guest program the task needs.
+    pub fn guest(self) -> Guest {
+        match self {
+            Task::Load(g) | Task::Cold(g) => g,
+            Task::Run(_) => Guest::Full,
+        }
     }
 }
 
@@ -144,7 +154,7 @@ fn measure_inner(
     repeat: Repeat,
     rss: &mut Option<u64>,
 ) -> Result<Measurement, String> {
-    let mut engine = engines::create(engine, guests)?;
+    let mut engine = engines::create(engine, guests, task.guest())?;
     let mut times = Vec::new();
     let mut m = Measurement::default();
     let started = Instant::now();
@@ -159,11 +169,11 @@ fn measure_inner(
         }
         let t = Instant::now();
         match task {
-            Task::Load | Task::Cold => {
+            Task::Load(_) | Task::Cold(_) => {
                 if !engine.load()? {
                     return Ok(Measurement { error: Some("n/a".into()), ..m });
                 }
-                if task == Task::Cold {
+                if let Task::Cold(_) = task {
                     engine.instantiate()?;
                 }
             }
@@ -191,11 +201,38 @@ fn measure_inner(
             rss.get_or_insert_with(|| crate::sys::max_rss_kb().unwrap_or(0));
         }
     }
+    // After the timing (and the peak-RSS sample): the program just loaded
+    // must be one the engine runs, and the right one.
+    if task == Task::Load(Guest::Load) || task == Task::Cold(Guest::Load) {
+        check_load_program(engine.as_mut())?;
+    }
     times.sort();
     m.iters = times.len() as u32;
     m.median_ns = Some(times[times.len() / 2].as_nanos() as u64);
     m.min_ns = Some(times[0].as_nanos() as u64);
     Ok(m)
+}
+
+/// Workload run to check a loaded `load` program: in
+/// [`bench_workloads::LOAD_PROGRAM`] and the cheapest of those on every
+/// engine.
+pub const LOAD_CHECK: Workload = Workload::Sieve;
+/// Workload the `load` program must leave out (answering `u64::MAX`, as
+/// for an unknown id): proves the artifact is not the full guest.
+pub const LOAD_ABSENT: Workload = Workload::Ed25519Verify;
+
+/// Runs [`LOAD_CHECK`] on the loaded `load` program and compares it with
+/// native's checksum, then checks that [`LOAD_ABSENT`] is left out.
+fn check_load_program(engine: &mut dyn Engine) -> Result<(), String> {
+    let (got, want) = (engine.run(LOAD_CHECK)?.checksum, LOAD_CHECK.run());
+    if got != want {
+        return Err(format!("load program check: {} returned {got:#x}, native {want:#x}", LOAD_CHECK.name()));
+    }
+    let absent = engine.run(LOAD_ABSENT)?.checksum;
+    if absent != u64::MAX {
+        return Err(format!("load program check: {} returned {absent:#x}: the full guest?", LOAD_ABSENT.name()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -229,6 +266,14 @@ mod tests {
         for t in Task::all() {
             assert_eq!(Task::parse(t.name()), Some(t));
         }
+        assert_eq!(Task::parse("load"), Some(Task::Load(Guest::Load)));
+        assert_eq!(Task::parse("cold-full"), Some(Task::Cold(Guest::Full)));
+    }
+
+    #[test]
+    fn load_check_workloads_are_in_and_out_of_the_load_program() {
+        assert!(bench_workloads::LOAD_PROGRAM.contains(&LOAD_CHECK));
+        assert!(!bench_workloads::LOAD_PROGRAM.contains(&LOAD_ABSENT));
     }
 
     #[test]
@@ -236,7 +281,7 @@ mod tests {
         let repeat = Repeat { min_iters: 1, min_time: Duration::ZERO, max_iters: 1 };
         let m = measure("native", Task::Run(Workload::Ed25519Verify), Path::new("."), repeat);
         assert_eq!((m.checksum, m.iters, m.error), (Some(1), 1, None));
-        let m = measure("native", Task::Load, Path::new("."), repeat);
+        let m = measure("native", Task::Load(Guest::Load), Path::new("."), repeat);
         assert_eq!(m.error.as_deref(), Some("n/a"));
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::engines::EngineSpec;
+use crate::engines::{EngineSpec, Guest};
 use crate::measure::{Measurement, Repeat, Task};
 
 /// Everything a report shows.
@@ -70,8 +70,10 @@ impl Results {
             s,
             "Host: {} ({} logical CPUs). Each cell: median wall time of one iteration after one warm-up, \
              at least {} iterations and {:.1} s (at most {}). A run iteration = instantiate a fresh \
-             instance from the prepared program + execute to completion; `load` = parse + validate + \
-             prepare the whole guest program. `×N` = time relative to **{}** (higher is slower). \
+             instance from the prepared program + execute to completion, on the full guest (every \
+             workload); `load` = parse + validate + prepare the smaller load program (~50 KiB for \
+             Athena: sizes in the last table; checked afterwards by running `{}` against native), \
+             `load-full` = the same for the full guest. `×N` = time relative to **{}** (higher is slower). \
              Guests: `{}`. Load average {} before, {} after (2 cores: values above ~1 mean other \
              work competed for the CPU and times are inflated).\n",
             crate::sys::cpu_model(),
@@ -79,6 +81,7 @@ impl Results {
             self.repeat.min_iters,
             self.repeat.min_time.as_secs_f64(),
             self.repeat.max_iters,
+            crate::measure::LOAD_CHECK.name(),
             self.baseline_name(),
             self.guests.display(),
             fmt_load(self.load_average.0),
@@ -224,24 +227,34 @@ impl Results {
     fn engine_table(&self, s: &mut String) {
         let _ = writeln!(
             s,
-            "## Engines and guest artifacts\n\nThe guests differ in size (ISA, compressed instructions, \
-             wasm's compactness), so `load`/`cold` are also given per KiB of artifact.\n\n\
-             | engine | artifact | size | load per KiB | cold per KiB | configuration |\n|---|---|---:|---:|---:|---|"
+            "## Engines and guest artifacts\n\nEvery engine loads its own build of the same load program \
+             ({}) and of the full guest, from the same sources and profile, symbols stripped. The \
+             artifacts differ in size (ISA, compressed instructions, wasm's compactness), so `load`/`cold` \
+             are also given per KiB of artifact.\n\n\
+             | engine | load program | size | load per KiB | cold per KiB | full guest | size | load-full per KiB | \
+             cold-full per KiB | configuration |\n|---|---|---:|---:|---:|---|---:|---:|---:|---|",
+            load_program_names(),
         );
         for e in &self.engines {
-            let bytes = e.artifact.and_then(|f| std::fs::metadata(self.guests.join(f)).ok()).map(|m| m.len());
-            let size = match (e.artifact, bytes) {
-                (None, _) => "-".to_string(),
-                (Some(_), None) => "missing".to_string(),
-                (Some(_), Some(b)) => format!("{:.1} KiB", b as f64 / 1024.0),
-            };
-            let per_kib = |task: Task| match (bytes, self.cell(e.name, task).and_then(|m| m.median_ns)) {
-                (Some(b), Some(ns)) if b > 0 => fmt_ns((ns as f64 * 1024.0 / b as f64) as u64),
-                _ => "-".to_string(),
-            };
-            let (load, cold) = (per_kib(Task::Load), per_kib(Task::Cold));
-            let _ =
-                writeln!(s, "| {} | {} | {size} | {load} | {cold} | {} |", e.name, e.artifact.unwrap_or("-"), e.note);
+            let mut row = format!("| {} |", e.name);
+            for (guest, load, cold) in [
+                (Guest::Load, Task::Load(Guest::Load), Task::Cold(Guest::Load)),
+                (Guest::Full, Task::Load(Guest::Full), Task::Cold(Guest::Full)),
+            ] {
+                let file = e.artifact_for(guest);
+                let bytes = file.and_then(|f| std::fs::metadata(self.guests.join(f)).ok()).map(|m| m.len());
+                let size = match (file, bytes) {
+                    (None, _) => "-".to_string(),
+                    (Some(_), None) => "missing".to_string(),
+                    (Some(_), Some(b)) => format!("{:.1} KiB", b as f64 / 1024.0),
+                };
+                let per_kib = |task: Task| match (bytes, self.good_time(e.name, task)) {
+                    (Some(b), Some(ns)) if b > 0 => fmt_ns((ns as f64 * 1024.0 / b as f64) as u64),
+                    _ => "-".to_string(),
+                };
+                let _ = write!(row, " {} | {size} | {} | {} |", file.unwrap_or("-"), per_kib(load), per_kib(cold));
+            }
+            let _ = writeln!(s, "{row} {} |", e.note);
         }
         s.push('\n');
     }
@@ -263,10 +276,17 @@ impl Results {
 
 fn describe(task: Task) -> String {
     match task {
-        Task::Load => "load: parse+validate+prepare the guest".into(),
-        Task::Cold => "cold: load + instantiate (ready to run)".into(),
+        Task::Load(Guest::Load) => "load: parse+validate+prepare the ~50 KiB load program".into(),
+        Task::Cold(Guest::Load) => "cold: load + instantiate (ready to run)".into(),
+        Task::Load(Guest::Full) => "load-full: `load` for the full guest (every workload)".into(),
+        Task::Cold(Guest::Full) => "cold-full: `cold` for the full guest".into(),
         Task::Run(w) => format!("{}: {}", w.name(), w.describe()),
     }
+}
+
+/// The load program's workloads, e.g. `sieve, sha256`.
+fn load_program_names() -> String {
+    bench_workloads::LOAD_PROGRAM.iter().map(|w| w.name()).collect::<Vec<_>>().join(", ")
 }
 
 fn fmt_load(l: Option<f64>) -> String {

@@ -18,18 +18,21 @@ pub const SPECS: [EngineSpec; 3] = [
     EngineSpec {
         name: "athena",
         artifact: Some("athena.elf"),
+        load_artifact: Some("athena-load.elf"),
         work_unit: "instr",
         note: "athena-vm default engine (Engine::Fast), gas metered, riscv32em guest",
     },
     EngineSpec {
         name: "athena-ref",
         artifact: Some("athena.elf"),
+        load_artifact: Some("athena-load.elf"),
         work_unit: "instr",
         note: "athena-vm reference interpreter (Engine::Reference), gas metered, riscv32em guest",
     },
     EngineSpec {
         name: "athena-jit",
         artifact: Some("athena.elf"),
+        load_artifact: Some("athena-load.elf"),
         work_unit: "instr",
         note: "athena-jit x86-64 recompiler (compiled in load), gas metered, riscv32em guest",
     },

@@ -20,6 +20,7 @@ use super::{Engine, EngineSpec, RunOutput, BUDGET};
 pub const SPEC_INTERP: EngineSpec = EngineSpec {
     name: "ckb-vm-interp",
     artifact: Some("ckbvm.elf"),
+    load_artifact: Some("ckbvm-load.elf"),
     work_unit: "cycles",
     note: "ckb-vm 0.24 TraceMachine over WXorX<SparseMemory>, riscv64imac guest, 1 cycle per decoded op (MOP-fused pairs count once)",
 };
@@ -28,6 +29,7 @@ pub const SPEC_INTERP: EngineSpec = EngineSpec {
 pub const SPEC_ASM: EngineSpec = EngineSpec {
     name: "ckb-vm-asm",
     artifact: Some("ckbvm.elf"),
+    load_artifact: Some("ckbvm-load.elf"),
     work_unit: "cycles",
     note: "ckb-vm 0.24 AsmMachine (x86-64 assembly interpreter), riscv64imac guest, 1 cycle per decoded op (MOP-fused pairs count once)",
 };

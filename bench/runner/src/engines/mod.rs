@@ -1,12 +1,13 @@
 //! The engines the bench compares, behind one small trait.
 //!
-//! Each engine owns its guest artifact (read from the guests directory, not
-//! timed), prepares it in [`Engine::load`] (timed as the `load` workload)
-//! and runs a workload in [`Engine::run`] (timed: instantiate a fresh
-//! instance from the prepared program, then execute to completion). The
-//! `cold` task times [`Engine::load`] + [`Engine::instantiate`]: bytes to a
-//! ready-to-run instance, comparable across engines that split the work
-//! between the two steps differently.
+//! Each engine owns one guest artifact (read from the guests directory, not
+//! timed): the full guest ([`Guest::Full`], every workload) or the smaller
+//! `load` program ([`Guest::Load`]). It prepares it in [`Engine::load`]
+//! (timed as the `load` task) and runs a workload in [`Engine::run`]
+//! (timed: instantiate a fresh instance from the prepared program, then
+//! execute to completion). The `cold` task times [`Engine::load`] +
+//! [`Engine::instantiate`]: bytes to a ready-to-run instance, comparable
+//! across engines that split the work between the two steps differently.
 
 use std::path::Path;
 
@@ -32,6 +33,17 @@ pub struct RunOutput {
     pub work: Option<u64>,
 }
 
+/// Which of an engine's two guest programs, built from the same sources
+/// (`bench/guests`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guest {
+    /// Every workload: what the run tasks execute (`load-full`/`cold-full`).
+    Full,
+    /// The `load` program, only [`bench_workloads::LOAD_PROGRAM`]'s
+    /// workloads, about 50 KiB as Athena's riscv32em ELF (`load`/`cold`).
+    Load,
+}
+
 /// A benchmarkable engine holding one guest program.
 pub trait Engine {
     /// Parses, validates and prepares the program (replacing any prepared
@@ -50,12 +62,24 @@ pub trait Engine {
 pub struct EngineSpec {
     /// Name used on the command line and in reports.
     pub name: &'static str,
-    /// Guest artifact file name inside the guests directory (none: native).
+    /// The full guest's file name inside the guests directory (none: native).
     pub artifact: Option<&'static str>,
+    /// The `load` program's file name inside the guests directory.
+    pub load_artifact: Option<&'static str>,
     /// What [`RunOutput::work`] counts.
     pub work_unit: &'static str,
     /// One-line configuration note for the report.
     pub note: &'static str,
+}
+
+impl EngineSpec {
+    /// File name of `guest` inside the guests directory (none: native).
+    pub fn artifact_for(&self, guest: Guest) -> Option<&'static str> {
+        match guest {
+            Guest::Full => self.artifact,
+            Guest::Load => self.load_artifact,
+        }
+    }
 }
 
 /// Every engine this build knows, in report order.
@@ -74,14 +98,15 @@ pub fn specs() -> Vec<EngineSpec> {
 pub const ATHENA_SLOT: EngineSpec = EngineSpec {
     name: "athena",
     artifact: Some("athena.elf"),
+    load_artifact: Some("athena-load.elf"),
     work_unit: "instr",
     note: "not built in: rebuild the runner with `--features athena`",
 };
 
-/// Creates engine `name` with its artifact from `guests`.
-pub fn create(name: &str, guests: &Path) -> Result<Box<dyn Engine>, String> {
+/// Creates engine `name` holding its `guest` artifact from `guests`.
+pub fn create(name: &str, guests: &Path, guest: Guest) -> Result<Box<dyn Engine>, String> {
     let spec = specs().into_iter().find(|s| s.name == name).ok_or_else(|| format!("unknown engine `{name}`"))?;
-    let bytes = match spec.artifact {
+    let bytes = match spec.artifact_for(guest) {
         Some(file) => {
             let path = guests.join(file);
             std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?

@@ -8,6 +8,7 @@ use super::{Engine, EngineSpec, RunOutput};
 pub const SPEC: EngineSpec = EngineSpec {
     name: "native",
     artifact: None,
+    load_artifact: None,
     work_unit: "-",
     note: "workload functions called directly in the runner (x86-64, portable code paths)",
 };

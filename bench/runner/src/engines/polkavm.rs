@@ -11,6 +11,7 @@ use super::{Engine, EngineSpec, RunOutput, BUDGET};
 pub const SPEC_INTERP: EngineSpec = EngineSpec {
     name: "polkavm-interp",
     artifact: Some("guest.polkavm"),
+    load_artifact: Some("load.polkavm"),
     work_unit: "gas",
     note: "polkavm 0.37 interpreter, sync gas metering, default cost model",
 };
@@ -19,6 +20,7 @@ pub const SPEC_INTERP: EngineSpec = EngineSpec {
 pub const SPEC_COMPILER: EngineSpec = EngineSpec {
     name: "polkavm-compiler",
     artifact: Some("guest.polkavm"),
+    load_artifact: Some("load.polkavm"),
     work_unit: "gas",
     note: "polkavm 0.37 x86-64 compiler in its Linux sandbox, sync gas metering, default cost model",
 };

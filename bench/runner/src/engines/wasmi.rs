@@ -9,6 +9,7 @@ use super::{Engine, EngineSpec, RunOutput, BUDGET};
 pub const SPEC: EngineSpec = EngineSpec {
     name: "wasmi",
     artifact: Some("guest.wasm"),
+    load_artifact: Some("load.wasm"),
     work_unit: "fuel",
     note: "wasmi 2, fuel metering on, eager compilation (load = validate + translate)",
 };
