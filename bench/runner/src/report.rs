@@ -89,9 +89,11 @@ impl Results {
         );
         self.time_table(&mut s, "Time per run (median)", |m| m.median_ns);
         self.time_table(&mut s, "Fastest iteration (min; least disturbed by other load)", |m| m.min_ns);
-        self.work_table(&mut s);
-        self.throughput_table(&mut s);
-        self.native_ratio_table(&mut s);
+        if self.tasks.iter().any(|t| matches!(t, Task::Run(_))) {
+            self.work_table(&mut s);
+            self.throughput_table(&mut s);
+            self.native_ratio_table(&mut s);
+        }
         self.rss_table(&mut s);
         self.engine_table(&mut s);
         self.problems(&mut s);
@@ -353,5 +355,23 @@ mod tests {
         assert_eq!(fmt_ns(999_960), "1.00 ms");
         assert_eq!(fmt_ns(999_999_999), "1.00 s");
         assert_eq!(fmt_count(12_345_678), "12.35M");
+    }
+
+    #[test]
+    fn load_only_report_names_the_load_program_and_skips_run_tables() {
+        let engines: Vec<_> = crate::engines::specs().into_iter().filter(|e| e.name == "wasmi").collect();
+        let m = Measurement { median_ns: Some(2048), min_ns: Some(1024), iters: 5, ..Default::default() };
+        let results = Results {
+            engines,
+            tasks: vec![Task::Load(Guest::Load), Task::Cold(Guest::Load)],
+            cells: [(("wasmi".to_string(), "load".to_string()), m)].into_iter().collect(),
+            repeat: Repeat { min_iters: 5, min_time: std::time::Duration::ZERO, max_iters: 5 },
+            guests: "/nonexistent".into(),
+            load_average: (None, None),
+        };
+        let md = results.to_markdown();
+        assert!(md.contains("| load: parse+validate+prepare the ~50 KiB load program |"), "{md}");
+        assert!(md.contains("| wasmi | load.wasm | missing | - | - | guest.wasm | missing |"), "{md}");
+        assert!(!md.contains("Guest work per run"), "{md}");
     }
 }
