@@ -66,7 +66,8 @@ fn main() {
             for _ in 0..runs {
                 let start = Instant::now();
                 let jit = JitProgram::compile(&program).expect("compile");
-                println!("compile {:.2} ms", start.elapsed().as_secs_f64() * 1e3);
+                let t = start.elapsed();
+                println!("compile {:.2} ms, {} bytes of code", t.as_secs_f64() * 1e3, jit.code_bytes());
                 drop(jit);
             }
         }

@@ -70,6 +70,19 @@ impl JitProgram {
         }
     }
 
+    /// Bytes of native code this program compiled to (its per-slot entry
+    /// tables take another 16 bytes per instruction slot).
+    pub fn code_bytes(&self) -> usize {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        {
+            self.inner.code_bytes()
+        }
+        #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+        {
+            unreachable!("JitProgram cannot be constructed on this host")
+        }
+    }
+
     /// Runs `machine` until the guest halts, traps or runs out of gas.
     /// Bit-identical to `Machine::run`.
     ///

@@ -15,6 +15,11 @@ pub(super) const PAGE_SHIFT: i8 = 12;
 /// the inline checks test `addr ^ tag` (with `addr` zero-extended) against a
 /// mask covering bits 12..64, which bit 32 of this tag always survives.
 pub(super) const NO_TAG: u64 = 1 << 32;
+/// Frame offset of the *value slot*: x0's slot in the register array,
+/// which native code never reads as a register (x0 is an immediate 0). A
+/// compact or missed store passes its value there to the store routine (and
+/// a stack refill its span); `Compiled::run` never copies it back.
+pub(super) const VALUE: i32 = 0;
 /// Number of read/write cache entries; an access with base register `r`
 /// uses entry `r % ENTRIES`.
 pub(super) const ENTRIES: usize = 16;
@@ -81,6 +86,9 @@ pub(super) struct Ctx {
     pub meter: Meter,
     pub pc: u32,
     _pad: u32,
+    /// At an `EXIT_SITE` exit: the native return address of the trap
+    /// site's `call` (it names the slot, see `Compiled::sites`).
+    pub site: usize,
 }
 
 /// One page-cache entry: `rtag` = `page << 12` if the page may be read
@@ -115,7 +123,6 @@ pub(super) struct Frame {
     pub stack_tag: u64,
     pub stack_base: usize,
     pub stack_ptr: usize,
-    _pad: u64,
     pub recent: [Entry; 2],
     pub entries: [Entry; ENTRIES],
 }
@@ -129,9 +136,10 @@ impl Frame {
 pub(super) const CTX_ORIGIN: i32 = 136;
 pub(super) const CTX_METER: i32 = 144;
 pub(super) const CTX_PC: i32 = 152;
-const STACK_TAG: i32 = 160;
-pub(super) const STACK_BASE: i32 = 168;
-pub(super) const STACK_PTR: i32 = 176;
+pub(super) const CTX_SITE: i32 = 160;
+const STACK_TAG: i32 = 168;
+pub(super) const STACK_BASE: i32 = 176;
+pub(super) const STACK_PTR: i32 = 184;
 const RECENT: i32 = 192;
 const ENTRY_TABLE: i32 = 240;
 /// Quadwords of the `Ctx` part (copied in and out with `rep movsq`).
@@ -167,6 +175,7 @@ const _: () = {
     assert!(offset_of!(Ctx, origin) == CTX_ORIGIN as usize);
     assert!(offset_of!(Ctx, meter) == CTX_METER as usize);
     assert!(offset_of!(Ctx, pc) == CTX_PC as usize);
+    assert!(offset_of!(Ctx, site) == CTX_SITE as usize);
     assert!(size_of::<Ctx>() % 8 == 0);
     assert!(offset_of!(Frame, ctx) == 0);
     assert!(offset_of!(Frame, stack_tag) == STACK_TAG as usize);
@@ -184,7 +193,7 @@ const _: () = {
 impl Ctx {
     /// A block for one native call; `origin` is set by [`Ctx::pin`].
     pub fn new(regs: [u32; 32], memory: *mut Memory, meter: Meter, pc: u32) -> Self {
-        Ctx { regs, memory, origin: std::ptr::null_mut(), meter, pc, _pad: 0 }
+        Ctx { regs, memory, origin: std::ptr::null_mut(), meter, pc, _pad: 0, site: 0 }
     }
 
     /// Records where the block lives, for the trampoline's copy back.

@@ -1,165 +1,404 @@
-//! Code generation for one region: slot entries and gas checks, the
-//! instruction bodies (memory accesses and control flow here, ALU ops in
-//! `alu.rs`), the checked copies of stack-window segments and the
-//! out-of-line stubs. See docs/jit.md.
+//! Code generation for one region: run gas checks, the instruction bodies
+//! (memory accesses and control flow here, ALU ops in `alu.rs`), the
+//! checked copies of stack-window segments and the out-of-line stubs; and
+//! the routines shared by the whole program (access misses, trap exits,
+//! stack refills). See docs/jit.md.
 //!
 //! Exits leave the guest pc in the frame (`CTX_PC`) and the exit kind in
 //! `eax`, then jump to the shared exit, which writes the guest registers
-//! held in host registers back to the frame.
+//! held in host registers back to the frame. A *trap site* instead calls
+//! the shared `trap` routine, which leaves its return address in the frame
+//! (`CTX_SITE`): `Compiled` maps it back to the slot, refunds the rest of
+//! the slot's run and steps the slot with the reference stepper.
 
 // `dynasm!`'s dynamic-register operands (`Rd(n)`) expand to `n.into()`.
 #![allow(clippy::useless_conversion)]
 
-use super::alu::{self, compare, get, jcc, put, put_imm, Asm, Cond, Rhs};
+use super::alu::{self, compare, jcc, put, put_imm, Asm, Cond, Rhs};
 use super::ctx::{
-    entry_at, load_miss, recent_at, stack_refill, store_miss, EntryAt, Meter, CTX_PC, ENTRY_SHIFT, SIGNED, STACK_BASE,
-    STACK_PTR,
+    entry_at, load_miss, recent_at, stack_refill, store_miss, EntryAt, Meter, CTX_PC, CTX_SITE, ENTRIES, ENTRY_SHIFT,
+    SIGNED, STACK_BASE, STACK_PTR, VALUE,
 };
-use super::plan::{callee_saved, slot, Class, Loc, Plan, RegMap, RAX, RCX, SP};
-use super::{EXIT_DISPATCH, EXIT_ECALL, EXIT_STEP};
+use super::plan::{slot, Class, Loc, Plan, RegMap, RAX, RCX, SP};
+use super::{EXIT_DISPATCH, EXIT_ECALL, EXIT_SITE, EXIT_STEP};
 use athena_vm::isa::{BranchOp, Instruction, LoadOp, StoreOp};
 use athena_vm::memory::{GUARD_END, PAGE_SIZE};
 use athena_vm::program::CodeRegion;
 use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-/// An access that missed its cache entry (`rax` = address ^ entry tag).
-struct Miss {
-    label: DynamicLabel,
-    /// Redo the access from the entry (`rax` = offset in the page).
-    retry: DynamicLabel,
-    /// After the access.
-    back: DynamicLabel,
-    /// Refund the run and step the slot (guard, misalignment, refusal).
-    refund: DynamicLabel,
-    /// Cache entry, size, sign (see `ctx::SIGNED`).
-    code: i32,
+/// Meter charge of a slow slot (or any slot native code must not enter):
+/// larger than any meter, so the charge always borrows.
+pub(super) const NEVER: u64 = 1 << 63;
+
+/// Inside a shared routine (one `call` deep) the frame is at `rsp + F`.
+const F: i32 = 8;
+
+/// The two entry points of an access routine: `full` takes the guest
+/// address in `eax` and does the whole checked access; `miss` takes
+/// `rax` = address ^ the entry's tag (an inline check that failed).
+#[derive(Clone, Copy)]
+struct Routine {
+    full: DynamicLabel,
+    miss: DynamicLabel,
+}
+
+/// What the whole program shares: the exit and trap routines, the access
+/// routines (one per cache entry and access kind, emitted after the last
+/// region if used), and the trap sites recorded so far.
+pub(super) struct Shared {
+    pub map: RegMap,
+    pub exit: DynamicLabel,
+    trap: DynamicLabel,
+    refill: DynamicLabel,
+    loads: [[Option<Routine>; 5]; ENTRIES],
+    stores: [[Option<Routine>; 3]; ENTRIES],
+    /// `(offset after the call, guest pc)` of every trap site, ascending.
+    pub sites: Vec<(AssemblyOffset, u32)>,
+}
+
+impl Shared {
+    pub fn new(ops: &mut Asm, map: RegMap) -> Self {
+        Shared {
+            map,
+            exit: ops.new_dynamic_label(),
+            trap: ops.new_dynamic_label(),
+            refill: ops.new_dynamic_label(),
+            loads: [[None; 5]; ENTRIES],
+            stores: [[None; 3]; ENTRIES],
+            sites: Vec::new(),
+        }
+    }
+
+    /// Records that the code just emitted ends with the `call` of trap site
+    /// `pc`.
+    fn site(&mut self, ops: &Asm, pc: u32) {
+        self.sites.push((ops.offset(), pc));
+    }
+
+    fn load_routine(&mut self, ops: &mut Asm, e: usize, op: LoadOp) -> Routine {
+        let k = load_index(op);
+        *self.loads[e % ENTRIES][k]
+            .get_or_insert_with(|| Routine { full: ops.new_dynamic_label(), miss: ops.new_dynamic_label() })
+    }
+
+    fn store_routine(&mut self, ops: &mut Asm, e: usize, op: StoreOp) -> Routine {
+        let k = store_index(op);
+        *self.stores[e % ENTRIES][k]
+            .get_or_insert_with(|| Routine { full: ops.new_dynamic_label(), miss: ops.new_dynamic_label() })
+    }
+
+    /// Emits the trap and stack-refill routines and every access routine
+    /// used; after the last region.
+    pub fn finish(&self, ops: &mut Asm) {
+        let (trap, exit, refill) = (self.trap, self.exit, self.refill);
+        // A trap site's `call` left its return address on the stack: it goes
+        // to the frame, which is on top again.
+        dynasm!(ops
+            ; .arch x64
+            ; =>trap
+            ; pop QWORD [rsp + CTX_SITE]
+            ; mov eax, EXIT_SITE
+            ; jmp =>exit
+        );
+        // `rax` = the range's low end (64 bits), span in the value slot:
+        // `stack_refill`, then `rbx` recomputed; `eax` = its result.
+        let (sp_at, value) = (i32::from(slot(SP)), VALUE);
+        dynasm!(ops ; .arch x64 ; =>refill);
+        self.call_helper(ops, stack_refill as *const () as usize, |ops| {
+            dynasm!(ops ; .arch x64 ; mov rsi, rax ; mov edx, DWORD [rsp + F + value]);
+        });
+        dynasm!(ops
+            ; .arch x64
+            ; mov ebx, DWORD [rsp + F + sp_at]
+            ; add rbx, QWORD [rsp + F + STACK_BASE]
+            ; ret
+        );
+        for e in 0..ENTRIES {
+            for (k, op) in LOADS.into_iter().enumerate() {
+                if let Some(r) = self.loads[e][k] {
+                    self.load_routine_code(ops, r, e, op);
+                }
+            }
+            for (k, op) in STORES.into_iter().enumerate() {
+                if let Some(r) = self.stores[e][k] {
+                    self.store_routine_code(ops, r, e, op);
+                }
+            }
+        }
+    }
+
+    /// Calls helper `f` from a routine, with `rdi` = the frame (other
+    /// arguments set by `args`, after the spill): guest registers in
+    /// caller-saved host registers are written to the frame first and
+    /// reloaded after (helpers never touch the register array); the result
+    /// stays in `eax`.
+    fn call_helper(&self, ops: &mut Asm, f: usize, args: impl FnOnce(&mut Asm)) {
+        for (d, h) in self.map.clobbered() {
+            let d = i32::from(d) + F;
+            dynasm!(ops ; .arch x64 ; mov DWORD [rsp + d], Rd(h));
+        }
+        args(ops);
+        let f = f as i64;
+        // One `call` deep, `rsp` is 8 off the 16-byte alignment.
+        dynasm!(ops
+            ; .arch x64
+            ; lea rdi, [rsp + F]
+            ; sub rsp, 8
+            ; mov rax, QWORD f
+            ; call rax
+            ; add rsp, 8
+        );
+        for (d, h) in self.map.clobbered() {
+            let d = i32::from(d) + F;
+            dynasm!(ops ; .arch x64 ; mov Rd(h), DWORD [rsp + d]);
+        }
+    }
+
+    /// Miss path shared by loads and stores: `rax` = address ^ the entry's
+    /// `tag`. Recovers the address; if one of the two recently refilled
+    /// pages matches (its read tag for a load, write tag for a store),
+    /// copies it into the entry (memory to memory through the stack) and
+    /// goes to `hit` with `rax` = the offset in the page; else checks the
+    /// guard region and alignment (the trap routine: the reference stepper
+    /// raises them) and falls through with the address in `eax`.
+    fn try_recent(&self, ops: &mut Asm, at: EntryAt, size: i32, write: bool, hit: DynamicLabel) {
+        let tag_of = |e: EntryAt| F + if write { e.wtag } else { e.rtag };
+        let mask = mask(size);
+        let own = tag_of(at);
+        dynasm!(ops ; .arch x64 ; xor rax, QWORD [rsp + own]);
+        let mut hits = Vec::new();
+        for r in 0..2 {
+            let (label, tag) = (ops.new_dynamic_label(), tag_of(recent_at(r)));
+            dynasm!(ops
+                ; .arch x64
+                ; xor rax, QWORD [rsp + tag]
+                ; test rax, mask
+                ; jz =>label
+                ; xor rax, QWORD [rsp + tag]
+            );
+            hits.push((label, recent_at(r)));
+        }
+        let (done, trap) = (ops.new_dynamic_label(), self.trap);
+        dynasm!(ops ; .arch x64 ; jmp =>done);
+        for (label, from) in hits {
+            dynasm!(ops ; .arch x64 ; =>label);
+            for (src, dst) in [(from.rtag, at.rtag), (from.wtag, at.wtag), (from.ptr, at.ptr)] {
+                let (src, dst) = (src + F, dst + F);
+                dynasm!(ops ; .arch x64 ; push QWORD [rsp + src] ; pop QWORD [rsp + dst]);
+            }
+            dynasm!(ops ; .arch x64 ; jmp =>hit);
+        }
+        let guard = GUARD_END as i32;
+        dynasm!(ops ; .arch x64 ; =>done ; cmp eax, guard ; jb =>trap);
+        if size > 1 {
+            let m = (size - 1) as i8;
+            dynasm!(ops ; .arch x64 ; test al, m ; jnz =>trap);
+        }
+    }
+
+    /// Load routine for cache entry `e`: returns the value in `eax`.
+    fn load_routine_code(&self, ops: &mut Asm, r: Routine, e: usize, op: LoadOp) {
+        let at = entry_at(e);
+        let size = op.size() as i32;
+        let (mask, rtag, ptr) = (mask(size), at.rtag + F, at.ptr + F);
+        let hit = ops.new_dynamic_label();
+        dynasm!(ops
+            ; .arch x64
+            ; =>r.full
+            ; xor rax, QWORD [rsp + rtag]
+            ; test rax, mask
+            ; jnz =>r.miss
+            ; =>hit
+            ; add rax, QWORD [rsp + ptr]
+        );
+        load_from_rax(ops, op);
+        dynasm!(ops ; .arch x64 ; ret ; =>r.miss);
+        self.try_recent(ops, at, size, false, hit);
+        let signed = matches!(op, LoadOp::Lb | LoadOp::Lh);
+        let code = size | if signed { SIGNED } else { 0 } | (e as i32) << ENTRY_SHIFT;
+        self.call_helper(ops, load_miss as *const () as usize, |ops| {
+            dynasm!(ops ; .arch x64 ; mov esi, eax ; mov edx, code);
+        });
+        dynasm!(ops ; .arch x64 ; ret);
+    }
+
+    /// Store routine for cache entry `e`: stores the value slot's low bytes
+    /// (`ctx::VALUE`), or leaves through the trap routine when the helper
+    /// refuses (the reference stepper allocates, charges or faults).
+    fn store_routine_code(&self, ops: &mut Asm, r: Routine, e: usize, op: StoreOp) {
+        let at = entry_at(e);
+        let size = op.size() as i32;
+        let (mask, wtag, ptr, trap) = (mask(size), at.wtag + F, at.ptr + F, self.trap);
+        let hit = ops.new_dynamic_label();
+        // `rcx` is pushed around the store: the value is then at `rsp + F + 8`.
+        let pushed = F + 8 + VALUE;
+        dynasm!(ops
+            ; .arch x64
+            ; =>r.full
+            ; xor rax, QWORD [rsp + wtag]
+            ; test rax, mask
+            ; jnz =>r.miss
+            ; =>hit
+            ; add rax, QWORD [rsp + ptr]
+            ; push rcx
+            ; mov ecx, DWORD [rsp + pushed]
+        );
+        match op {
+            StoreOp::Sb => dynasm!(ops ; .arch x64 ; mov BYTE [rax], cl),
+            StoreOp::Sh => dynasm!(ops ; .arch x64 ; mov WORD [rax], cx),
+            StoreOp::Sw => dynasm!(ops ; .arch x64 ; mov DWORD [rax], ecx),
+        }
+        dynasm!(ops ; .arch x64 ; pop rcx ; ret ; =>r.miss);
+        self.try_recent(ops, at, size, true, hit);
+        let code = size | (e as i32) << ENTRY_SHIFT;
+        let value = F + VALUE;
+        self.call_helper(ops, store_miss as *const () as usize, |ops| {
+            dynasm!(ops ; .arch x64 ; mov esi, eax ; mov edx, DWORD [rsp + value] ; mov ecx, code);
+        });
+        dynasm!(ops ; .arch x64 ; test eax, eax ; jz =>trap ; ret);
+    }
+}
+
+const LOADS: [LoadOp; 5] = [LoadOp::Lb, LoadOp::Lh, LoadOp::Lw, LoadOp::Lbu, LoadOp::Lhu];
+const STORES: [StoreOp; 3] = [StoreOp::Sb, StoreOp::Sh, StoreOp::Sw];
+
+fn load_index(op: LoadOp) -> usize {
+    LOADS.iter().position(|&o| o == op).unwrap_or(0)
+}
+
+fn store_index(op: StoreOp) -> usize {
+    STORES.iter().position(|&o| o == op).unwrap_or(0)
+}
+
+/// `eax = [rax]`, sign- or zero-extended.
+fn load_from_rax(ops: &mut Asm, op: LoadOp) {
+    match op {
+        LoadOp::Lb => dynasm!(ops ; .arch x64 ; movsx eax, BYTE [rax]),
+        LoadOp::Lbu => dynasm!(ops ; .arch x64 ; movzx eax, BYTE [rax]),
+        LoadOp::Lh => dynasm!(ops ; .arch x64 ; movsx eax, WORD [rax]),
+        LoadOp::Lhu => dynasm!(ops ; .arch x64 ; movzx eax, WORD [rax]),
+        LoadOp::Lw => dynasm!(ops ; .arch x64 ; mov eax, DWORD [rax]),
+    }
+}
+
+/// `addr & mask`: the page bits and the alignment bits of an access.
+fn mask(size: i32) -> i32 {
+    (0xffff_f000u32 | (size as u32 - 1)) as i32
 }
 
 /// Out-of-line code emitted after a region's bodies.
 enum Stub {
-    /// Gas check and count for a run entered by a jump, then the body.
-    Entry {
-        entry: DynamicLabel,
-        body: DynamicLabel,
-        cost: i32,
-        len: i32,
-        unaffordable: DynamicLabel,
-    },
-    /// Refund the rest of the run (the slot at `pc` included), then step.
-    /// Also where an unaffordable run goes: refunding undoes its charge
-    /// (the reference stepper raises the exact out-of-gas, or executes the
-    /// slot when only the call's budget ran out).
-    Refund {
-        label: DynamicLabel,
-        cost: i32,
-        len: i32,
-        pc: i32,
-    },
+    /// A trap site: `call trap` (its return address names slot `pc`).
+    Site { label: DynamicLabel, pc: u32 },
     /// Leave the region for `target` (the Rust loop finds where it goes).
-    Dispatch {
-        label: DynamicLabel,
-        target: i32,
-    },
-    Load {
-        miss: Miss,
-        rd: Loc,
-    },
-    /// `value` is the guest register stored.
-    Store {
-        miss: Miss,
-        value: u8,
-    },
+    Dispatch { label: DynamicLabel, target: u32 },
+    /// A checked load missed its entry: the routine's miss path, then the
+    /// value to `rd`.
+    Load { label: DynamicLabel, back: DynamicLabel, routine: DynamicLabel, rd: Loc, pc: u32 },
+    /// A checked store missed: the value to the value slot, then the
+    /// routine's miss path.
+    Store { label: DynamicLabel, back: DynamicLabel, routine: DynamicLabel, value: Loc, pc: u32 },
     /// The segment's range `[sp + min, sp + min + span]` is not in the
     /// stack entry's page (`rax` = its low end - the page's address, as in
     /// the check): refill the entry or run the checked copy.
-    StackRefill {
-        label: DynamicLabel,
-        back: DynamicLabel,
-        slow: DynamicLabel,
-        min: i32,
-        span: i32,
-    },
+    StackRefill { label: DynamicLabel, back: DynamicLabel, slow: DynamicLabel, min: i32, span: i32 },
+}
+
+/// How memory accesses are emitted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The main code: window accesses for hoisted slots, checked accesses
+    /// inline with an out-of-line miss stub.
+    Main,
+    /// A segment's checked copy (a slow path): every access a call of the
+    /// access routine's `full` entry.
+    Copy,
+}
+
+/// A compiled region's per-slot entry data: the meter charge of the run
+/// entered at the slot ([`NEVER`] for slow slots) and where its body starts
+/// (past the run's inline check; in the checked copy for a slot inside a
+/// segment).
+pub(super) struct Entry {
+    pub charge: u64,
+    pub body: AssemblyOffset,
 }
 
 /// Per-region code generation state.
 struct Gen<'a> {
     map: &'a RegMap,
     plan: &'a Plan,
+    shared: &'a mut Shared,
     start: u32,
-    exit: DynamicLabel,
     /// Where the address of the region's entry table is stored (for `JALR`).
     table: DynamicLabel,
+    /// `JALR` leaving the region (`eax` = target - start), and `JALR` to a
+    /// run it cannot afford (`rax` = the table entry).
+    jalr_out: DynamicLabel,
+    jalr_short: DynamicLabel,
     region_bytes: i32,
-    /// Slot entries (gas check of the run entered there).
-    entry: Vec<DynamicLabel>,
-    /// Slot bodies in the main code, and in the checked copies.
-    body: Vec<DynamicLabel>,
-    slow_body: Vec<DynamicLabel>,
+    /// Entry labels of static jump targets.
+    target: Vec<Option<DynamicLabel>>,
     /// Per segment: its checked copy, and where both versions rejoin.
     seg_slow: Vec<DynamicLabel>,
     seg_join: Vec<DynamicLabel>,
-    refund: Vec<Option<DynamicLabel>>,
+    /// The last trap-site label made, and its slot (sites are shared
+    /// within a slot).
+    last_site: Option<(usize, DynamicLabel)>,
     stubs: Vec<Stub>,
 }
 
-/// Emits one region; returns the assembly offset of each slot's entry.
-pub(super) fn region(
-    ops: &mut Asm,
-    region: &CodeRegion,
-    exit: DynamicLabel,
-    table: i64,
-    map: &RegMap,
-) -> Vec<AssemblyOffset> {
+/// Emits one region; `table` is the address of its entry table (filled
+/// by the caller from the returned entries once the code is placed).
+pub(super) fn region(ops: &mut Asm, shared: &mut Shared, region: &CodeRegion, table: i64) -> Vec<Entry> {
     let insns = region.instructions();
     let n = insns.len();
     let plan = Plan::new(region.start(), insns);
-    let mut labels = |k: usize| -> Vec<DynamicLabel> { (0..k).map(|_| ops.new_dynamic_label()).collect() };
-    let entry = labels(n);
-    let body = labels(n);
-    let slow_body = labels(n);
-    let seg_slow = labels(plan.segments.len());
-    let seg_join = labels(plan.segments.len());
+    let map = shared.map.clone();
+    let target = plan.targets.iter().map(|&t| t.then(|| ops.new_dynamic_label())).collect();
+    let seg_slow = (0..plan.segments.len()).map(|_| ops.new_dynamic_label()).collect();
+    let seg_join = (0..plan.segments.len()).map(|_| ops.new_dynamic_label()).collect();
     let mut g = Gen {
-        map,
+        map: &map,
         plan: &plan,
+        shared,
         start: region.start(),
-        exit,
         table: ops.new_dynamic_label(),
+        jalr_out: ops.new_dynamic_label(),
+        jalr_short: ops.new_dynamic_label(),
         region_bytes: (n as i32).wrapping_mul(4),
-        entry,
-        body,
-        slow_body,
+        target,
         seg_slow,
         seg_join,
-        refund: vec![None; n],
+        last_site: None,
         stubs: Vec::new(),
     };
+    let mut entries: Vec<Entry> = Vec::with_capacity(n);
 
     for (i, &insn) in insns.iter().enumerate() {
-        let pc = g.pc(i) as i32;
-        let entry = g.entry[i];
+        let pc = g.pc(i);
+        if let Some(label) = g.target[i] {
+            dynasm!(ops ; .arch x64 ; =>label);
+        }
         if plan.classes[i] == Class::Slow {
-            dynasm!(ops ; .arch x64 ; =>entry);
+            entries.push(Entry { charge: NEVER, body: ops.offset() });
             g.exit_to(ops, EXIT_STEP, pc);
             continue;
         }
-        let (cost, len) = (plan.cost[i] as i32, plan.len[i] as i32);
-        let unaffordable = g.refund_label(ops, i);
+        let charge = Meter::run(plan.cost[i], plan.len[i]) as u64;
         if plan.run_start[i] {
-            dynasm!(ops ; .arch x64 ; =>entry);
-            charge(ops, cost, len, unaffordable);
-        } else {
-            // Entered by a jump into the middle of a run: inside a segment
-            // that skips the segment check, so the checked copy runs.
-            let body = if plan.inside[i].is_some() { g.slow_body[i] } else { g.body[i] };
-            g.stubs.push(Stub::Entry { entry, body, cost, len, unaffordable });
+            let site = g.site(ops, i);
+            meter_sub(ops, charge as i64);
+            dynasm!(ops ; .arch x64 ; jb =>site);
         }
-        let body = g.body[i];
-        dynasm!(ops ; .arch x64 ; =>body);
+        // A slot inside a segment is entered (by `JALR` or the Rust loop)
+        // in the checked copy, since that skips the segment check; set
+        // when the copy is emitted.
+        entries.push(Entry { charge, body: ops.offset() });
         if let Some(k) = plan.seg_first[i] {
             g.segment_check(ops, k);
         }
-        g.insn(ops, i, insn, true);
+        g.insn(ops, i, insn, Mode::Main);
         if let Some(k) = plan.seg_last[i] {
             let join = g.seg_join[k];
             dynasm!(ops ; .arch x64 ; =>join);
@@ -170,16 +409,17 @@ pub(super) fn region(
         && plan.classes[n - 1] != Class::Slow
         && !matches!(insns[n - 1], Instruction::Jal { .. } | Instruction::Jalr { .. } | Instruction::Ecall)
     {
-        g.exit_to(ops, EXIT_DISPATCH, g.pc(n) as i32);
+        g.exit_to(ops, EXIT_DISPATCH, g.pc(n));
     }
-    // Checked copies of the segments: every access through the page cache.
+    // Checked copies of the segments: every access through the routines.
     for (k, seg) in plan.segments.iter().enumerate() {
         let (slow, join) = (g.seg_slow[k], g.seg_join[k]);
         dynasm!(ops ; .arch x64 ; =>slow);
         for (i, &insn) in insns.iter().enumerate().take(seg.last + 1).skip(seg.first) {
-            let label = g.slow_body[i];
-            dynasm!(ops ; .arch x64 ; =>label);
-            g.insn(ops, i, insn, false);
+            if i > seg.first {
+                entries[i].body = ops.offset();
+            }
+            g.insn(ops, i, insn, Mode::Copy);
         }
         dynasm!(ops ; .arch x64 ; jmp =>join);
     }
@@ -187,26 +427,36 @@ pub(super) fn region(
     for stub in stubs {
         g.stub(ops, stub);
     }
-    let table_at = g.table;
-    dynasm!(ops ; .arch x64 ; .align 8 ; =>table_at ; .i64 table);
-    g.entry.iter().map(|&l| ops.labels().resolve_dynamic(l).expect("every slot entry is defined")).collect()
+    let (start, table_at, exit) = (g.start as i32, g.table, g.shared.exit);
+    let (out, short) = (g.jalr_out, g.jalr_short);
+    dynasm!(ops
+        ; .arch x64
+        ; =>out
+        ; add eax, start
+        ; mov DWORD [rsp + CTX_PC], eax
+        ; mov eax, EXIT_DISPATCH
+        ; jmp =>exit
+        ; =>short
+        ; add r13, QWORD [rax]
+        ; sub rax, QWORD [=>table_at]
+        ; shr rax, 2
+        ; add eax, start
+        ; mov DWORD [rsp + CTX_PC], eax
+        ; mov eax, EXIT_DISPATCH
+        ; jmp =>exit
+        ; .align 8
+        ; =>table_at
+        ; .i64 table
+    );
+    entries
 }
 
-/// Charges a run of `len` instructions costing `cost` gas against the
-/// meter in `r13` (`ctx::Meter`): one subtraction, which borrows exactly
-/// when the budget left is below `cost` (then to `unaffordable`).
-fn charge(ops: &mut Asm, cost: i32, len: i32, unaffordable: DynamicLabel) {
-    meter_op(ops, Meter::run(cost as u32, len as u32), false);
-    dynasm!(ops ; .arch x64 ; jb =>unaffordable);
-}
-
-/// `r13 -= k` (or `+=` when `refund`).
-fn meter_op(ops: &mut Asm, k: i64, refund: bool) {
-    match (i32::try_from(k), refund) {
-        (Ok(w), false) => dynasm!(ops ; .arch x64 ; sub r13, w),
-        (Ok(w), true) => dynasm!(ops ; .arch x64 ; add r13, w),
-        (Err(_), false) => dynasm!(ops ; .arch x64 ; mov rax, QWORD k ; sub r13, rax),
-        (Err(_), true) => dynasm!(ops ; .arch x64 ; mov rax, QWORD k ; add r13, rax),
+/// `r13 -= k`: charges a run against the meter (`ctx::Meter`); borrows
+/// exactly when the budget left is below the run's gas.
+fn meter_sub(ops: &mut Asm, k: i64) {
+    match i32::try_from(k) {
+        Ok(w) => dynasm!(ops ; .arch x64 ; sub r13, w),
+        Err(_) => dynasm!(ops ; .arch x64 ; mov rax, QWORD k ; sub r13, rax),
     }
 }
 
@@ -216,8 +466,8 @@ impl Gen<'_> {
     }
 
     /// Leaves native code with exit `kind` at guest `pc`.
-    fn exit_to(&self, ops: &mut Asm, kind: i32, pc: i32) {
-        let exit = self.exit;
+    fn exit_to(&self, ops: &mut Asm, kind: i32, pc: u32) {
+        let (exit, pc) = (self.shared.exit, pc as i32);
         dynasm!(ops
             ; .arch x64
             ; mov DWORD [rsp + CTX_PC], pc
@@ -226,15 +476,18 @@ impl Gen<'_> {
         );
     }
 
-    /// Label that refunds the run from slot `i` on and steps slot `i`.
-    fn refund_label(&mut self, ops: &mut Asm, i: usize) -> DynamicLabel {
-        if let Some(l) = self.refund[i] {
-            return l;
+    /// A trap site for slot `i`: jumping there refunds the rest of the run
+    /// from slot `i` on and steps slot `i` (Rust does both, from the site's
+    /// return address).
+    fn site(&mut self, ops: &mut Asm, i: usize) -> DynamicLabel {
+        if let Some((j, label)) = self.last_site {
+            if j == i {
+                return label;
+            }
         }
         let label = ops.new_dynamic_label();
-        self.refund[i] = Some(label);
-        let (cost, len, pc) = (self.plan.cost[i] as i32, self.plan.len[i] as i32, self.pc(i) as i32);
-        self.stubs.push(Stub::Refund { label, cost, len, pc });
+        self.last_site = Some((i, label));
+        self.stubs.push(Stub::Site { label, pc: self.pc(i) });
         label
     }
 
@@ -243,11 +496,13 @@ impl Gen<'_> {
     fn target_label(&mut self, ops: &mut Asm, target: u32) -> DynamicLabel {
         let offset = target.wrapping_sub(self.start);
         let slot = (offset >> 2) as usize;
-        if offset & 3 == 0 && slot < self.entry.len() {
-            return self.entry[slot];
+        if offset & 3 == 0 && slot < self.target.len() {
+            if let Some(label) = self.target[slot] {
+                return label;
+            }
         }
         let label = ops.new_dynamic_label();
-        self.stubs.push(Stub::Dispatch { label, target: target as i32 });
+        self.stubs.push(Stub::Dispatch { label, target });
         label
     }
 
@@ -293,9 +548,8 @@ impl Gen<'_> {
         );
     }
 
-    /// Emits the body of slot `i`; `window` selects the unchecked stack
-    /// window for the slot's access if the plan hoisted it.
-    fn insn(&mut self, ops: &mut Asm, i: usize, insn: Instruction, window: bool) {
+    /// Emits the body of slot `i`.
+    fn insn(&mut self, ops: &mut Asm, i: usize, insn: Instruction, mode: Mode) {
         let writes_sp = match insn {
             Instruction::Lui { rd, .. }
             | Instruction::Auipc { rd, .. }
@@ -304,15 +558,16 @@ impl Gen<'_> {
             | Instruction::Load { rd, .. } => rd & 31 == SP,
             _ => false,
         };
-        self.insn_body(ops, i, insn, window);
+        self.insn_body(ops, i, insn, mode);
         if writes_sp {
             Self::resync_sp(ops);
         }
     }
 
-    fn insn_body(&mut self, ops: &mut Asm, i: usize, insn: Instruction, window: bool) {
+    fn insn_body(&mut self, ops: &mut Asm, i: usize, insn: Instruction, mode: Mode) {
         let pc = self.pc(i);
         let map = self.map;
+        let window = mode == Mode::Main && self.plan.hoisted[i];
         match insn {
             Instruction::Lui { rd, imm } | Instruction::Auipc { rd, imm } => {
                 let value = if matches!(insn, Instruction::Auipc { .. }) { pc.wrapping_add(imm) } else { imm };
@@ -322,15 +577,20 @@ impl Gen<'_> {
             Instruction::AluImm { op, rd, rs1, imm } => alu::alu_imm(ops, map, op, rd, rs1, imm),
             Instruction::Alu { op, rd, rs1, rs2 } => alu::alu(ops, map, op, rd, rs1, rs2),
             Instruction::Load { op, rd, rs1, offset } => {
-                if window && self.plan.hoisted[i] {
-                    self.window_load(ops, op, map.loc(rd), offset);
+                if window {
+                    Self::window_load(ops, op, map.loc(rd), offset);
+                } else if mode == Mode::Copy || rd & 31 == 0 {
+                    // A load to x0 has no effect unless it traps.
+                    self.call_load(ops, i, op, map.loc(rd), rs1, offset);
                 } else {
                     self.load(ops, i, op, map.loc(rd), rs1, offset);
                 }
             }
             Instruction::Store { op, rs1, rs2, offset } => {
-                if window && self.plan.hoisted[i] {
-                    self.window_store(ops, op, map.loc(rs2), offset);
+                if window {
+                    Self::window_store(ops, op, map.loc(rs2), offset);
+                } else if mode == Mode::Copy {
+                    self.call_store(ops, i, op, rs1, rs2, offset);
                 } else {
                     self.store(ops, i, op, rs1, rs2, offset);
                 }
@@ -338,7 +598,7 @@ impl Gen<'_> {
             Instruction::Jal { rd, offset } => {
                 let target = pc.wrapping_add(offset as u32);
                 if target & 3 != 0 {
-                    let slow = self.refund_label(ops, i);
+                    let slow = self.site(ops, i);
                     dynasm!(ops ; .arch x64 ; jmp =>slow);
                     return;
                 }
@@ -352,7 +612,7 @@ impl Gen<'_> {
             Instruction::Jalr { rd, rs1, offset } => self.jalr(ops, i, rd, rs1, offset),
             Instruction::Branch { op, rs1, rs2, offset } => {
                 let target = pc.wrapping_add(offset as u32);
-                let taken = if target & 3 != 0 { self.refund_label(ops, i) } else { self.target_label(ops, target) };
+                let taken = if target & 3 != 0 { self.site(ops, i) } else { self.target_label(ops, target) };
                 let cond = match op {
                     BranchOp::Eq => Cond::Eq,
                     BranchOp::Ne => Cond::Ne,
@@ -365,7 +625,7 @@ impl Gen<'_> {
                 jcc(ops, cond, taken);
                 // Not taken: fall through into the next slot's inline gas check.
             }
-            Instruction::Ecall => self.exit_to(ops, EXIT_ECALL, pc as i32),
+            Instruction::Ecall => self.exit_to(ops, EXIT_ECALL, pc),
             Instruction::Ebreak | Instruction::Illegal { .. } => unreachable!("slow slots have no body"),
         }
     }
@@ -382,9 +642,13 @@ impl Gen<'_> {
         }
     }
 
+    /// `JALR`: through the region's entry table, which holds each slot's
+    /// run charge and body: charged here (an unaffordable run exits to the
+    /// Rust loop, which steps it), so any slot can be a target.
     fn jalr(&mut self, ops: &mut Asm, i: usize, rd: u8, rs1: u8, offset: i32) {
-        let slow = self.refund_label(ops, i);
-        let (start, region_bytes, table, exit) = (self.start as i32, self.region_bytes, self.table, self.exit);
+        let slow = self.site(ops, i);
+        let (start, region_bytes, table) = (self.start as i32, self.region_bytes, self.table);
+        let (out, short) = (self.jalr_out, self.jalr_short);
         Self::address(ops, self.map.loc(rs1), offset);
         dynasm!(ops
             ; .arch x64
@@ -396,26 +660,23 @@ impl Gen<'_> {
         if rd & 31 == SP {
             Self::resync_sp(ops);
         }
-        // Offset in the region (slot * 4) in rax, doubled: the table holds
-        // 8-byte addresses.
+        // Offset in the region (slot * 4) in rax, times 4: the table holds
+        // 16-byte entries.
         dynasm!(ops
             ; .arch x64
             ; sub eax, start
             ; cmp eax, region_bytes
-            ; jae >out
-            ; add rax, rax
+            ; jae =>out
+            ; shl rax, 2
             ; add rax, QWORD [=>table]
-            ; jmp QWORD [rax]
-            ; out:
-            ; add eax, start
-            ; mov DWORD [rsp + CTX_PC], eax
-            ; mov eax, EXIT_DISPATCH
-            ; jmp =>exit
+            ; sub r13, QWORD [rax]
+            ; jb =>short
+            ; jmp QWORD [rax + 8]
         );
     }
 
     /// An unchecked load through the stack window: `[rbx + offset]`.
-    fn window_load(&mut self, ops: &mut Asm, op: LoadOp, d: Loc, offset: i32) {
+    fn window_load(ops: &mut Asm, op: LoadOp, d: Loc, offset: i32) {
         let t = match d {
             // A load to x0 has no effect once the segment check passed.
             Loc::Zero => return,
@@ -443,7 +704,7 @@ impl Gen<'_> {
     }
 
     /// An unchecked store through the stack window.
-    fn window_store(&mut self, ops: &mut Asm, op: StoreOp, value: Loc, offset: i32) {
+    fn window_store(ops: &mut Asm, op: StoreOp, value: Loc, offset: i32) {
         let v = match value {
             Loc::Zero => None,
             Loc::Host(h) => Some(h),
@@ -468,34 +729,23 @@ impl Gen<'_> {
         }
     }
 
-    /// `addr & mask`: the page bits and the alignment bits of an access.
-    fn mask(size: i32) -> i32 {
-        (0xffff_f000u32 | (size as u32 - 1)) as i32
-    }
-
     /// A checked load: `(addr ^ tag)` of the base register's cache entry
     /// has no bits in `0xffff_ffff_ffff_f000 | (size - 1)` only for an
     /// aligned address in the entry's page (the guard page is never cached)
-    /// and is then the offset in the page; a miss goes out of line.
+    /// and is then the offset in the page; a miss goes out of line, to the
+    /// entry's load routine.
     fn load(&mut self, ops: &mut Asm, i: usize, op: LoadOp, d: Loc, rs1: u8, offset: i32) {
         let size = op.size() as i32;
-        let refund = self.refund_label(ops, i);
         Self::address(ops, self.map.loc(rs1), offset);
-        if d == Loc::Zero {
-            // No effect unless it traps.
-            Self::trap_checks(ops, size, refund);
-            return;
-        }
         let e = usize::from(rs1 & 31);
         let at = entry_at(e);
-        let (label, retry, back) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
-        let mask = Self::mask(size);
+        let (label, back) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+        let mask = mask(size);
         dynasm!(ops
             ; .arch x64
             ; xor rax, QWORD [rsp + at.rtag]
             ; test rax, mask
             ; jnz =>label
-            ; =>retry
         );
         match d {
             // `rd`'s register holds the page pointer first (it is
@@ -512,40 +762,32 @@ impl Gen<'_> {
             }
             _ => {
                 dynasm!(ops ; .arch x64 ; add rax, QWORD [rsp + at.ptr]);
-                match op {
-                    LoadOp::Lb => dynasm!(ops ; .arch x64 ; movsx eax, BYTE [rax]),
-                    LoadOp::Lbu => dynasm!(ops ; .arch x64 ; movzx eax, BYTE [rax]),
-                    LoadOp::Lh => dynasm!(ops ; .arch x64 ; movsx eax, WORD [rax]),
-                    LoadOp::Lhu => dynasm!(ops ; .arch x64 ; movzx eax, WORD [rax]),
-                    LoadOp::Lw => dynasm!(ops ; .arch x64 ; mov eax, DWORD [rax]),
-                }
+                load_from_rax(ops, op);
                 put(ops, d, RAX);
             }
         }
         dynasm!(ops ; .arch x64 ; =>back);
-        let signed = matches!(op, LoadOp::Lb | LoadOp::Lh);
-        let code = size | if signed { SIGNED } else { 0 } | (e as i32) << ENTRY_SHIFT;
-        self.stubs.push(Stub::Load { miss: Miss { label, retry, back, refund, code }, rd: d });
+        let routine = self.shared.load_routine(ops, e, op).miss;
+        self.stubs.push(Stub::Load { label, back, routine, rd: d, pc: self.pc(i) });
     }
 
     /// A checked store, like [`Gen::load`] with the entry's write tag.
     fn store(&mut self, ops: &mut Asm, i: usize, op: StoreOp, rs1: u8, rs2: u8, offset: i32) {
         let size = op.size() as i32;
-        let refund = self.refund_label(ops, i);
         Self::address(ops, self.map.loc(rs1), offset);
         let e = usize::from(rs1 & 31);
         let at = entry_at(e);
-        let (label, retry, back) = (ops.new_dynamic_label(), ops.new_dynamic_label(), ops.new_dynamic_label());
-        let mask = Self::mask(size);
+        let (label, back) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+        let mask = mask(size);
         dynasm!(ops
             ; .arch x64
             ; xor rax, QWORD [rsp + at.wtag]
             ; test rax, mask
             ; jnz =>label
-            ; =>retry
             ; add rax, QWORD [rsp + at.ptr]
         );
-        match self.map.loc(rs2) {
+        let value = self.map.loc(rs2);
+        match value {
             Loc::Zero => match op {
                 StoreOp::Sb => dynasm!(ops ; .arch x64 ; mov BYTE [rax], 0),
                 StoreOp::Sh => dynasm!(ops ; .arch x64 ; mov WORD [rax], 0),
@@ -566,8 +808,8 @@ impl Gen<'_> {
             }
         }
         dynasm!(ops ; .arch x64 ; =>back);
-        let code = size | (e as i32) << ENTRY_SHIFT;
-        self.stubs.push(Stub::Store { miss: Miss { label, retry, back, refund, code }, value: rs2 });
+        let routine = self.shared.store_routine(ops, e, op).miss;
+        self.stubs.push(Stub::Store { label, back, routine, value, pc: self.pc(i) });
     }
 
     /// `[rax] = low bytes of host register v`.
@@ -579,134 +821,75 @@ impl Gen<'_> {
         }
     }
 
-    /// Calls helper `f` with `rdi` = the frame (other arguments set by
-    /// `args`, after the spill): guest registers in caller-saved host
-    /// registers are written to the frame first and reloaded after (helpers
-    /// never touch the register array); the result stays in `eax`.
-    fn call(&self, ops: &mut Asm, f: usize, args: impl FnOnce(&mut Asm)) {
-        for (d, h) in self.map.clobbered() {
-            dynasm!(ops ; .arch x64 ; mov DWORD [BYTE rsp + d], Rd(h));
-        }
-        args(ops);
-        let f = f as i64;
-        dynasm!(ops
-            ; .arch x64
-            ; mov rdi, rsp
-            ; mov rax, QWORD f
-            ; call rax
-        );
-        for (d, h) in self.map.clobbered() {
-            dynasm!(ops ; .arch x64 ; mov Rd(h), DWORD [BYTE rsp + d]);
-        }
+    /// A compact checked load (slow paths, loads to x0): the routine's
+    /// `full` entry does the whole access.
+    fn call_load(&mut self, ops: &mut Asm, i: usize, op: LoadOp, d: Loc, rs1: u8, offset: i32) {
+        Self::address(ops, self.map.loc(rs1), offset);
+        let routine = self.shared.load_routine(ops, usize::from(rs1 & 31), op).full;
+        dynasm!(ops ; .arch x64 ; call =>routine);
+        self.shared.site(ops, self.pc(i));
+        put(ops, d, RAX);
     }
 
-    /// Guard and alignment checks of an access at `eax`: the reference
-    /// stepper raises those traps.
-    fn trap_checks(ops: &mut Asm, size: i32, refund: DynamicLabel) {
-        let guard = GUARD_END as i32;
-        dynasm!(ops ; .arch x64 ; cmp eax, guard ; jb =>refund);
-        if size > 1 {
-            let mask = (size - 1) as i8;
-            dynasm!(ops ; .arch x64 ; test al, mask ; jnz =>refund);
-        }
-    }
-
-    /// Miss path before the helper: `rax` = address ^ `tag` of the entry;
-    /// if one of the two recently refilled pages matches (its read tag for
-    /// a load, `write` false; its write tag for a store), copies it into
-    /// the entry (borrowing `rcx`) and retries. Leaves the address in `rax`.
-    fn try_recent(&self, ops: &mut Asm, m: &Miss, at: EntryAt, write: bool) {
-        let tag_of = |e: EntryAt| if write { e.wtag } else { e.rtag };
-        let mask = Self::mask(m.code & 7);
-        dynasm!(ops ; .arch x64 ; =>m.label ; xor rax, QWORD [rsp + tag_of(at)]);
-        let mut hits = Vec::new();
-        for r in 0..2 {
-            let (hit, tag) = (ops.new_dynamic_label(), tag_of(recent_at(r)));
-            dynasm!(ops
+    /// A compact checked store: the value to the value slot, the address to
+    /// `eax`, then the routine's `full` entry.
+    fn call_store(&mut self, ops: &mut Asm, i: usize, op: StoreOp, rs1: u8, rs2: u8, offset: i32) {
+        match self.map.loc(rs2) {
+            Loc::Zero => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], 0),
+            Loc::Host(v) => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], Rd(v)),
+            Loc::Mem(d) => dynasm!(ops
                 ; .arch x64
-                ; xor rax, QWORD [rsp + tag]
-                ; test rax, mask
-                ; jz =>hit
-                ; xor rax, QWORD [rsp + tag]
-            );
-            hits.push((hit, recent_at(r)));
+                ; mov eax, DWORD [BYTE rsp + d]
+                ; mov DWORD [rsp + VALUE], eax
+            ),
         }
-        let (done, retry) = (ops.new_dynamic_label(), m.retry);
-        dynasm!(ops ; .arch x64 ; jmp =>done);
-        let lent = self.map.guest_in(RCX);
-        for (hit, from) in hits {
-            dynasm!(ops ; .arch x64 ; =>hit);
-            if let Some(l) = lent {
-                dynasm!(ops ; .arch x64 ; mov DWORD [BYTE rsp + l], ecx);
-            }
-            dynasm!(ops
-                ; .arch x64
-                ; mov rcx, QWORD [rsp + from.rtag]
-                ; mov QWORD [rsp + at.rtag], rcx
-                ; mov rcx, QWORD [rsp + from.wtag]
-                ; mov QWORD [rsp + at.wtag], rcx
-                ; mov rcx, QWORD [rsp + from.ptr]
-                ; mov QWORD [rsp + at.ptr], rcx
-            );
-            if let Some(l) = lent {
-                dynasm!(ops ; .arch x64 ; mov ecx, DWORD [BYTE rsp + l]);
-            }
-            dynasm!(ops ; .arch x64 ; jmp =>retry);
-        }
-        dynasm!(ops ; .arch x64 ; =>done);
+        Self::address(ops, self.map.loc(rs1), offset);
+        let routine = self.shared.store_routine(ops, usize::from(rs1 & 31), op).full;
+        dynasm!(ops ; .arch x64 ; call =>routine);
+        self.shared.site(ops, self.pc(i));
     }
 
-    fn stub(&self, ops: &mut Asm, stub: Stub) {
+    fn stub(&mut self, ops: &mut Asm, stub: Stub) {
         match stub {
-            Stub::Entry { entry, body, cost, len, unaffordable } => {
-                dynasm!(ops ; .arch x64 ; =>entry);
-                charge(ops, cost, len, unaffordable);
-                dynasm!(ops ; .arch x64 ; jmp =>body);
-            }
-            Stub::Refund { label, cost, len, pc } => {
-                dynasm!(ops ; .arch x64 ; =>label);
-                meter_op(ops, Meter::run(cost as u32, len as u32), true);
-                self.exit_to(ops, EXIT_STEP, pc);
+            Stub::Site { label, pc } => {
+                let trap = self.shared.trap;
+                dynasm!(ops ; .arch x64 ; =>label ; call =>trap);
+                self.shared.site(ops, pc);
             }
             Stub::Dispatch { label, target } => {
                 dynasm!(ops ; .arch x64 ; =>label);
                 self.exit_to(ops, EXIT_DISPATCH, target);
             }
-            Stub::Load { miss, rd } => {
-                let at = entry_at((miss.code >> ENTRY_SHIFT) as usize);
-                self.try_recent(ops, &miss, at, false);
-                Self::trap_checks(ops, miss.code & 7, miss.refund);
-                let code = miss.code;
-                self.call(ops, load_miss as *const () as usize, |ops| {
-                    dynasm!(ops ; .arch x64 ; mov esi, eax ; mov edx, code);
-                });
+            Stub::Load { label, back, routine, rd, pc } => {
+                dynasm!(ops ; .arch x64 ; =>label ; call =>routine);
+                self.shared.site(ops, pc);
                 put(ops, rd, RAX);
-                dynasm!(ops ; .arch x64 ; jmp =>miss.back);
+                dynasm!(ops ; .arch x64 ; jmp =>back);
             }
-            Stub::Store { miss, value } => {
-                let at = entry_at((miss.code >> ENTRY_SHIFT) as usize);
-                self.try_recent(ops, &miss, at, true);
-                Self::trap_checks(ops, miss.code & 7, miss.refund);
-                let code = miss.code;
-                let value = match self.map.loc(value) {
-                    // Caller-saved hosts are spilled by `call` first, but
-                    // may be overwritten by the arguments: use the frame.
-                    Loc::Host(h) if !callee_saved(h) => Loc::Mem(slot(value)),
-                    loc => loc,
-                };
-                self.call(ops, store_miss as *const () as usize, |ops| {
-                    get(ops, 2, value);
-                    dynasm!(ops ; .arch x64 ; mov esi, eax ; mov ecx, code);
-                });
-                dynasm!(ops
-                    ; .arch x64
-                    ; test eax, eax
-                    ; jz =>miss.refund
-                    ; jmp =>miss.back
-                );
+            Stub::Store { label, back, routine, value, pc } => {
+                // `rax` holds the address ^ tag: a value in the frame goes
+                // through the stack.
+                dynasm!(ops ; .arch x64 ; =>label);
+                match value {
+                    Loc::Zero => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], 0),
+                    Loc::Host(v) => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], Rd(v)),
+                    Loc::Mem(d) => {
+                        let d = i32::from(d) + 8;
+                        dynasm!(ops
+                            ; .arch x64
+                            ; push rax
+                            ; mov eax, DWORD [rsp + d]
+                            ; mov DWORD [rsp + 8 + VALUE], eax
+                            ; pop rax
+                        );
+                    }
+                }
+                dynasm!(ops ; .arch x64 ; call =>routine);
+                self.shared.site(ops, pc);
+                dynasm!(ops ; .arch x64 ; jmp =>back);
             }
             Stub::StackRefill { label, back, slow, min, span } => {
-                let (last, sp_at) = (PAGE_SIZE as i32 - 1, slot(SP));
+                let (last, sp_at, refill) = (PAGE_SIZE as i32 - 1, slot(SP), self.shared.refill);
                 dynasm!(ops
                     ; .arch x64
                     ; =>label
@@ -715,13 +898,8 @@ impl Gen<'_> {
                     ; jbe =>slow
                     ; mov eax, DWORD [BYTE rsp + sp_at]
                     ; lea rax, [rax + min]
-                );
-                self.call(ops, stack_refill as *const () as usize, |ops| {
-                    dynasm!(ops ; .arch x64 ; mov rsi, rax ; mov edx, span);
-                });
-                Self::resync_sp(ops);
-                dynasm!(ops
-                    ; .arch x64
+                    ; mov DWORD [rsp + VALUE], span
+                    ; call =>refill
                     ; test eax, eax
                     ; jz =>slow
                     ; jmp =>back

@@ -30,27 +30,30 @@ use ctx::{
 use dynasmrt::{dynasm, AssemblyOffset, DynasmApi, DynasmLabelApi, ExecutableBuffer};
 use plan::RegMap;
 
-/// Exit kinds returned in `eax` (with the pc in [`Ctx::pc`]).
+/// Exit kinds returned in `eax` (with the pc in [`Ctx::pc`], or the trap
+/// site in [`Ctx::site`]).
 const EXIT_STEP: i32 = 0;
 const EXIT_ECALL: i32 = 1;
 const EXIT_DISPATCH: i32 = 2;
+const EXIT_SITE: i32 = 3;
 
 /// Bytes the trampoline reserves below its six saved registers: the frame
 /// plus 8, which keeps `rsp` 16-byte aligned for helper calls.
 const FRAME: i32 = FRAME_BYTES + 8;
 
-/// Typical native code bytes per instruction slot (main code and stubs).
-const BYTES_PER_SLOT: usize = 224;
+/// Typical native code bytes per instruction slot (main code, checked
+/// copies and stubs); only reserves address space.
+const BYTES_PER_SLOT: usize = 32;
 
 /// Signature of the trampoline at the start of the code buffer.
 type Enter = unsafe extern "sysv64" fn(ctx: *mut Ctx, entry: *const u8) -> u32;
 
-/// One compiled region: its guest range and the native entry of each slot.
+/// One compiled region: its guest range and, per slot, the meter charge
+/// of the run entered there and the native address of its body (also the
+/// table the generated `JALR` code indexes).
 struct Region {
     start: u32,
-    /// Absolute native address of each slot's entry (also the table the
-    /// generated `JALR` code indexes).
-    entries: Box<[usize]>,
+    table: Box<[[u64; 2]]>,
 }
 
 impl Region {
@@ -58,7 +61,7 @@ impl Region {
     fn slot_of(&self, pc: u32) -> Option<usize> {
         let offset = pc.wrapping_sub(self.start);
         let slot = (offset >> 2) as usize;
-        (offset & 3 == 0 && slot < self.entries.len()).then_some(slot)
+        (offset & 3 == 0 && slot < self.table.len()).then_some(slot)
     }
 }
 
@@ -97,9 +100,14 @@ impl CodeIdentity {
 /// A whole program in native form.
 pub(crate) struct Compiled {
     /// Owns the executable memory every pointer below points into.
-    _buffer: ExecutableBuffer,
+    buffer: ExecutableBuffer,
+    /// Address of the buffer's first byte.
+    base: usize,
     enter: Enter,
     regions: Vec<Region>,
+    /// Every trap site: the offset of its `call`'s return address in the
+    /// buffer (ascending) and the guest pc of its slot.
+    sites: Box<[(u32, u32)]>,
     /// The code compiled, to check a machine runs the same program.
     code: CodeIdentity,
 }
@@ -119,8 +127,9 @@ impl Compiled {
         let slots: usize = program.code().iter().map(|r| r.len()).sum();
         let capacity = slots.saturating_mul(BYTES_PER_SLOT).saturating_add(1 << 16);
         let mut ops = dynasmrt::x64::Assembler::new_with_capacity(capacity).map_err(|e| err(&e))?;
-        let exit = ops.new_dynamic_label();
         let map = RegMap::choose(program);
+        let mut shared = emit::Shared::new(&mut ops, map.clone());
+        let exit = shared.exit;
 
         // Trampoline: save the callee-saved registers, copy the block into
         // the frame (`rep movsq`; the direction flag is clear on entry) and
@@ -185,25 +194,53 @@ impl Compiled {
         );
 
         let mut regions = Vec::new();
-        let mut offsets: Vec<Vec<AssemblyOffset>> = Vec::new();
+        let mut entries: Vec<Vec<emit::Entry>> = Vec::new();
         for region in program.code() {
-            let entries: Box<[usize]> = vec![0usize; region.len()].into_boxed_slice();
-            let table = entries.as_ptr() as i64;
-            offsets.push(emit::region(&mut ops, region, exit, table, &map));
-            regions.push(Region { start: region.start(), entries });
+            let table: Box<[[u64; 2]]> = vec![[0u64; 2]; region.len()].into_boxed_slice();
+            let at = table.as_ptr() as i64;
+            entries.push(emit::region(&mut ops, &mut shared, region, at));
+            regions.push(Region { start: region.start(), table });
         }
+        shared.finish(&mut ops);
 
         let buffer = ops.finalize().map_err(|_| JitError::Assembler("finalize failed".into()))?;
-        for (region, offs) in regions.iter_mut().zip(&offsets) {
-            for (slot, off) in region.entries.iter_mut().zip(offs) {
-                *slot = buffer.ptr(*off) as usize;
+        let base = buffer.ptr(AssemblyOffset(0)) as usize;
+        for (region, entries) in regions.iter_mut().zip(entries) {
+            for (slot, entry) in region.table.iter_mut().zip(entries) {
+                *slot = [entry.charge, buffer.ptr(entry.body) as u64];
             }
         }
+        let sites = shared
+            .sites
+            .iter()
+            .map(|&(at, pc)| u32::try_from(at.0).map(|at| (at, pc)))
+            .collect::<Result<Box<[_]>, _>>()
+            .map_err(|_| JitError::Assembler("code larger than 4 GiB".into()))?;
         // SAFETY: `enter_at` is the start of the trampoline assembled above,
         // which follows the sysv64 ABI with this exact signature; the buffer
-        // is kept alive in `_buffer` as long as the function pointer.
+        // is kept alive in `buffer` as long as the function pointer.
         let enter: Enter = unsafe { std::mem::transmute::<*const u8, Enter>(buffer.ptr(enter_at)) };
-        Ok(Self { _buffer: buffer, enter, regions, code: CodeIdentity::of(program) })
+        Ok(Self { buffer, base, enter, regions, sites, code: CodeIdentity::of(program) })
+    }
+
+    /// Bytes of native code.
+    pub(crate) fn code_bytes(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// The table entry (`[charge, body]`) of the slot at `pc`, if it is code.
+    fn entry(&self, pc: u32) -> Option<[u64; 2]> {
+        self.regions.iter().find_map(|r| r.slot_of(pc).map(|s| r.table[s]))
+    }
+
+    /// The guest pc of the trap site whose return address is `site`.
+    fn site_pc(&self, site: usize) -> u32 {
+        let at = site.wrapping_sub(self.base);
+        let k = self.sites.partition_point(|&(o, _)| (o as usize) < at);
+        match self.sites.get(k) {
+            Some(&(o, pc)) if o as usize == at => pc,
+            _ => unreachable!("native code exited from an unrecorded trap site"),
+        }
     }
 
     pub(crate) fn run<E: Environment>(&self, machine: &mut Machine<'_>, env: &mut E) -> Outcome {
@@ -212,23 +249,26 @@ impl Compiled {
         assert!(self.code.matches(machine.jit_program()), "JitProgram::run: the machine runs a different program");
         let stop = loop {
             let pc = machine.pc();
-            let Some((region, slot)) = self.regions.iter().find_map(|r| r.slot_of(pc).map(|s| (r, s))) else {
-                // Not code: the reference stepper raises the exact fault.
+            let gas = machine.gas_left();
+            let budget = gas.min(ctx::MAX_BUDGET);
+            let full = Meter::new(budget);
+            // Not code, a slow slot, or a run this budget cannot afford: the
+            // reference stepper executes the slot or raises the exact fault
+            // or out-of-gas (and the next call gets a fresh budget).
+            let Some([charge, body]) = self.entry(pc).filter(|&[charge, _]| charge <= full.0) else {
                 match machine.jit_step(env) {
                     Ok(()) => continue,
                     Err(stop) => break stop,
                 }
             };
-            let entry = region.entries[slot] as *const u8;
-            let gas = machine.gas_left();
-            let budget = gas.min(ctx::MAX_BUDGET);
             let (regs, memory) = machine.jit_regs_and_memory();
             let mut file = [0u32; 32];
             file.copy_from_slice(&regs[..32]);
-            let mut ctx = Ctx::new(file, memory, Meter::new(budget), pc);
+            let mut ctx = Ctx::new(file, memory, Meter(full.0 - charge), pc);
             let origin = ctx.pin();
-            // SAFETY: `entry` is a slot entry of this buffer (alive in
-            // `self`); the native code only touches its frame copy of `ctx`
+            // SAFETY: `body` is a slot body of this buffer (alive in
+            // `self`), entered with the run's charge already taken from the
+            // meter; the native code only touches its frame copy of `ctx`
             // (copied back to `origin` = `ctx` before returning) and guest
             // memory: through the miss helpers, and through the cached page
             // pointers at offsets `< 4096 - size + 1` within their page (the
@@ -237,12 +277,21 @@ impl Compiled {
             // for this call and not otherwise used until it returns; the
             // cache starts empty (`Ctx::new`) and native code never
             // allocates, so every cached pointer is to a live page.
-            let kind = unsafe { (self.enter)(origin, entry) };
-            let Ctx { regs: file, meter, pc, .. } = ctx;
+            let kind = unsafe { (self.enter)(origin, body as *const u8) };
+            let Ctx { regs: file, mut meter, mut pc, site, .. } = ctx;
+            if kind as i32 == EXIT_SITE {
+                // A trap site: refund the rest of its slot's run (the slot
+                // included; an unaffordable run's borrow is undone), then
+                // step the slot.
+                pc = self.site_pc(site);
+                let [charge, _] = self.entry(pc).unwrap_or([0, 0]);
+                meter = Meter(meter.0.wrapping_add(charge));
+            }
             let (left, count) = meter.read();
             let retired = machine.jit_instructions() + count;
             let (regs, _) = machine.jit_regs_and_memory();
-            regs[..32].copy_from_slice(&file);
+            // The register array but x0's slot, native code's value slot.
+            regs[1..32].copy_from_slice(&file[1..]);
             machine.jit_set_gas_left(gas - (budget - left));
             machine.jit_set_pc(pc);
             match kind as i32 {

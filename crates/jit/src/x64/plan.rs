@@ -74,6 +74,9 @@ pub(super) struct Segment {
 /// The analysis of one region.
 pub(super) struct Plan {
     pub classes: Vec<Class>,
+    /// Whether slot `i` is the target of a static jump or branch in the
+    /// region (always a run start).
+    pub targets: Vec<bool>,
     /// Whether slot `i` begins a run (its gas check is inline).
     pub run_start: Vec<bool>,
     /// Gas and length of the run entered at each slot: the slot and the
@@ -173,6 +176,7 @@ impl Plan {
         }
         let mut plan = Plan {
             classes,
+            targets,
             run_start,
             cost,
             len,
@@ -184,7 +188,7 @@ impl Plan {
         };
         let mut open: Option<Open> = None;
         for (i, insn) in insns.iter().enumerate() {
-            if plan.run_start[i] || targets[i] || plan.classes[i] != Class::Normal {
+            if plan.run_start[i] || plan.targets[i] || plan.classes[i] != Class::Normal {
                 plan.close(open.take());
             }
             if plan.classes[i] != Class::Normal {
@@ -292,7 +296,8 @@ impl RegMap {
         let mut weight = [0u64; 32];
         for region in program.code() {
             for insn in region.instructions() {
-                for r in registers_used(insn) {
+                let (used, k) = registers_used(insn);
+                for r in &used[..k] {
                     weight[usize::from(r & 31)] += 1;
                 }
             }
@@ -352,14 +357,15 @@ pub(super) fn slot(r: u8) -> i8 {
     4 * (r & 31) as i8
 }
 
-fn registers_used(insn: &Instruction) -> Vec<u8> {
+/// The registers an instruction names (the first `k` of the array).
+fn registers_used(insn: &Instruction) -> ([u8; 3], usize) {
     match *insn {
-        Instruction::Lui { rd, .. } | Instruction::Auipc { rd, .. } | Instruction::Jal { rd, .. } => vec![rd],
+        Instruction::Lui { rd, .. } | Instruction::Auipc { rd, .. } | Instruction::Jal { rd, .. } => ([rd, 0, 0], 1),
         Instruction::Jalr { rd, rs1, .. } | Instruction::Load { rd, rs1, .. } | Instruction::AluImm { rd, rs1, .. } => {
-            vec![rd, rs1]
+            ([rd, rs1, 0], 2)
         }
-        Instruction::Branch { rs1, rs2, .. } | Instruction::Store { rs1, rs2, .. } => vec![rs1, rs2],
-        Instruction::Alu { rd, rs1, rs2, .. } => vec![rd, rs1, rs2],
-        _ => Vec::new(),
+        Instruction::Branch { rs1, rs2, .. } | Instruction::Store { rs1, rs2, .. } => ([rs1, rs2, 0], 2),
+        Instruction::Alu { rd, rs1, rs2, .. } => ([rd, rs1, rs2], 3),
+        _ => ([0; 3], 0),
     }
 }
