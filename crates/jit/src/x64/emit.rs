@@ -51,7 +51,7 @@ pub(super) struct Shared {
     trap: DynamicLabel,
     refill: DynamicLabel,
     loads: [[Option<Routine>; 5]; ENTRIES],
-    stores: [[Option<Routine>; 3]; ENTRIES],
+    stores: [[Option<DynamicLabel>; 3]; ENTRIES],
     /// `(offset after the call, guest pc)` of every trap site, ascending.
     pub sites: Vec<(AssemblyOffset, u32)>,
 }
@@ -81,10 +81,10 @@ impl Shared {
             .get_or_insert_with(|| Routine { full: ops.new_dynamic_label(), miss: ops.new_dynamic_label() })
     }
 
-    fn store_routine(&mut self, ops: &mut Asm, e: usize, op: StoreOp) -> Routine {
+    /// The miss path of the store routine for entry `e`.
+    fn store_routine(&mut self, ops: &mut Asm, e: usize, op: StoreOp) -> DynamicLabel {
         let k = store_index(op);
-        *self.stores[e % ENTRIES][k]
-            .get_or_insert_with(|| Routine { full: ops.new_dynamic_label(), miss: ops.new_dynamic_label() })
+        *self.stores[e % ENTRIES][k].get_or_insert_with(|| ops.new_dynamic_label())
     }
 
     /// Emits the trap and stack-refill routines and every access routine
@@ -157,7 +157,7 @@ impl Shared {
     /// Miss path shared by loads and stores: `rax` = address ^ the entry's
     /// `tag`. Recovers the address; if one of the two recently refilled
     /// pages matches (its read tag for a load, write tag for a store),
-    /// copies it into the entry (memory to memory through the stack) and
+    /// copies it into the entry and
     /// goes to `hit` with `rax` = the offset in the page; else checks the
     /// guard region and alignment (the trap routine: the reference stepper
     /// raises them) and falls through with the address in `eax`.
@@ -182,11 +182,14 @@ impl Shared {
         dynasm!(ops ; .arch x64 ; jmp =>done);
         for (label, from) in hits {
             dynasm!(ops ; .arch x64 ; =>label);
+            // Through `rcx`, saved on the stack (`push`/`pop` of memory
+            // operands made the transfers workload a quarter slower).
+            dynasm!(ops ; .arch x64 ; push rcx);
             for (src, dst) in [(from.rtag, at.rtag), (from.wtag, at.wtag), (from.ptr, at.ptr)] {
-                let (src, dst) = (src + F, dst + F);
-                dynasm!(ops ; .arch x64 ; push QWORD [rsp + src] ; pop QWORD [rsp + dst]);
+                let (src, dst) = (src + F + 8, dst + F + 8);
+                dynasm!(ops ; .arch x64 ; mov rcx, QWORD [rsp + src] ; mov QWORD [rsp + dst], rcx);
             }
-            dynasm!(ops ; .arch x64 ; jmp =>hit);
+            dynasm!(ops ; .arch x64 ; pop rcx ; jmp =>hit);
         }
         let guard = GUARD_END as i32;
         dynasm!(ops ; .arch x64 ; =>done ; cmp eax, guard ; jb =>trap);
@@ -222,22 +225,29 @@ impl Shared {
         dynasm!(ops ; .arch x64 ; ret);
     }
 
-    /// Store routine for cache entry `e`: stores the value slot's low bytes
+    /// Store routine (miss path) for cache entry `e`: `rax` = address ^
+    /// the entry's write tag; stores the value slot's low bytes
     /// (`ctx::VALUE`), or leaves through the trap routine when the helper
     /// refuses (the reference stepper allocates, charges or faults).
-    fn store_routine_code(&self, ops: &mut Asm, r: Routine, e: usize, op: StoreOp) {
+    fn store_routine_code(&self, ops: &mut Asm, miss: DynamicLabel, e: usize, op: StoreOp) {
         let at = entry_at(e);
         let size = op.size() as i32;
-        let (mask, wtag, ptr, trap) = (mask(size), at.wtag + F, at.ptr + F, self.trap);
-        let hit = ops.new_dynamic_label();
-        // `rcx` is pushed around the store: the value is then at `rsp + F + 8`.
+        let (ptr, trap, hit) = (at.ptr + F, self.trap, ops.new_dynamic_label());
+        dynasm!(ops ; .arch x64 ; =>miss);
+        self.try_recent(ops, at, size, true, hit);
+        let code = size | (e as i32) << ENTRY_SHIFT;
+        let value = F + VALUE;
+        self.call_helper(ops, store_miss as *const () as usize, |ops| {
+            dynasm!(ops ; .arch x64 ; mov esi, eax ; mov edx, DWORD [rsp + value] ; mov ecx, code);
+        });
+        // A recent page hit: store through it (`rcx` pushed around the
+        // store, so the value is at `rsp + F + 8`).
         let pushed = F + 8 + VALUE;
         dynasm!(ops
             ; .arch x64
-            ; =>r.full
-            ; xor rax, QWORD [rsp + wtag]
-            ; test rax, mask
-            ; jnz =>r.miss
+            ; test eax, eax
+            ; jz =>trap
+            ; ret
             ; =>hit
             ; add rax, QWORD [rsp + ptr]
             ; push rcx
@@ -248,14 +258,7 @@ impl Shared {
             StoreOp::Sh => dynasm!(ops ; .arch x64 ; mov WORD [rax], cx),
             StoreOp::Sw => dynasm!(ops ; .arch x64 ; mov DWORD [rax], ecx),
         }
-        dynasm!(ops ; .arch x64 ; pop rcx ; ret ; =>r.miss);
-        self.try_recent(ops, at, size, true, hit);
-        let code = size | (e as i32) << ENTRY_SHIFT;
-        let value = F + VALUE;
-        self.call_helper(ops, store_miss as *const () as usize, |ops| {
-            dynasm!(ops ; .arch x64 ; mov esi, eax ; mov edx, DWORD [rsp + value] ; mov ecx, code);
-        });
-        dynasm!(ops ; .arch x64 ; test eax, eax ; jz =>trap ; ret);
+        dynasm!(ops ; .arch x64 ; pop rcx ; ret);
     }
 }
 
@@ -310,8 +313,10 @@ enum Mode {
     /// The main code: window accesses for hoisted slots, checked accesses
     /// inline with an out-of-line miss stub.
     Main,
-    /// A segment's checked copy (a slow path): every access a call of the
-    /// access routine's `full` entry.
+    /// A segment's checked copy: every access checked inline. (Calls of
+    /// the routines' `full` entries here, half the size, made transfers a
+    /// third slower: its hot frames straddle a page boundary, so their
+    /// segments run the copies.)
     Copy,
 }
 
@@ -579,8 +584,8 @@ impl Gen<'_> {
             Instruction::Load { op, rd, rs1, offset } => {
                 if window {
                     Self::window_load(ops, op, map.loc(rd), offset);
-                } else if mode == Mode::Copy || rd & 31 == 0 {
-                    // A load to x0 has no effect unless it traps.
+                } else if rd & 31 == 0 {
+                    // No effect unless it traps.
                     self.call_load(ops, i, op, map.loc(rd), rs1, offset);
                 } else {
                     self.load(ops, i, op, map.loc(rd), rs1, offset);
@@ -589,8 +594,6 @@ impl Gen<'_> {
             Instruction::Store { op, rs1, rs2, offset } => {
                 if window {
                     Self::window_store(ops, op, map.loc(rs2), offset);
-                } else if mode == Mode::Copy {
-                    self.call_store(ops, i, op, rs1, rs2, offset);
                 } else {
                     self.store(ops, i, op, rs1, rs2, offset);
                 }
@@ -808,7 +811,7 @@ impl Gen<'_> {
             }
         }
         dynasm!(ops ; .arch x64 ; =>back);
-        let routine = self.shared.store_routine(ops, e, op).miss;
+        let routine = self.shared.store_routine(ops, e, op);
         self.stubs.push(Stub::Store { label, back, routine, value, pc: self.pc(i) });
     }
 
@@ -821,32 +824,14 @@ impl Gen<'_> {
         }
     }
 
-    /// A compact checked load (slow paths, loads to x0): the routine's
-    /// `full` entry does the whole access.
+    /// A load to x0, which only matters if it traps: the routine's `full`
+    /// entry does the whole checked access.
     fn call_load(&mut self, ops: &mut Asm, i: usize, op: LoadOp, d: Loc, rs1: u8, offset: i32) {
         Self::address(ops, self.map.loc(rs1), offset);
         let routine = self.shared.load_routine(ops, usize::from(rs1 & 31), op).full;
         dynasm!(ops ; .arch x64 ; call =>routine);
         self.shared.site(ops, self.pc(i));
         put(ops, d, RAX);
-    }
-
-    /// A compact checked store: the value to the value slot, the address to
-    /// `eax`, then the routine's `full` entry.
-    fn call_store(&mut self, ops: &mut Asm, i: usize, op: StoreOp, rs1: u8, rs2: u8, offset: i32) {
-        match self.map.loc(rs2) {
-            Loc::Zero => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], 0),
-            Loc::Host(v) => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], Rd(v)),
-            Loc::Mem(d) => dynasm!(ops
-                ; .arch x64
-                ; mov eax, DWORD [BYTE rsp + d]
-                ; mov DWORD [rsp + VALUE], eax
-            ),
-        }
-        Self::address(ops, self.map.loc(rs1), offset);
-        let routine = self.shared.store_routine(ops, usize::from(rs1 & 31), op).full;
-        dynasm!(ops ; .arch x64 ; call =>routine);
-        self.shared.site(ops, self.pc(i));
     }
 
     fn stub(&mut self, ops: &mut Asm, stub: Stub) {
