@@ -17,7 +17,7 @@
 
 use super::plan::{Loc, RegMap, RAX, RCX, RDX};
 use athena_vm::isa::AluOp;
-use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
 pub(super) type Asm = dynasmrt::x64::Assembler;
 
@@ -178,6 +178,24 @@ pub(super) fn compare(ops: &mut Asm, lhs: Loc, rhs: Rhs, cond: Cond, scratch: u8
     cond
 }
 
+impl Cond {
+    /// The x86 condition code (the low nibble of `jcc` and `setcc`).
+    pub(super) fn code(self) -> u8 {
+        match self {
+            Cond::Ltu => 0x2,
+            Cond::Geu => 0x3,
+            Cond::Eq => 0x4,
+            Cond::Ne => 0x5,
+            Cond::Leu => 0x6,
+            Cond::Gtu => 0x7,
+            Cond::Lt => 0xc,
+            Cond::Ge => 0xd,
+            Cond::Le => 0xe,
+            Cond::Gt => 0xf,
+        }
+    }
+}
+
 /// `setcc` into the low byte of host register `r`.
 fn setcc(ops: &mut Asm, cond: Cond, r: u8) {
     match cond {
@@ -191,22 +209,6 @@ fn setcc(ops: &mut Asm, cond: Cond, r: u8) {
         Cond::Leu => dynasm!(ops ; .arch x64 ; setbe Rb(r)),
         Cond::Eq => dynasm!(ops ; .arch x64 ; sete Rb(r)),
         Cond::Ne => dynasm!(ops ; .arch x64 ; setne Rb(r)),
-    }
-}
-
-/// Conditional jump to `to`.
-pub(super) fn jcc(ops: &mut Asm, cond: Cond, to: DynamicLabel) {
-    match cond {
-        Cond::Lt => dynasm!(ops ; .arch x64 ; jl =>to),
-        Cond::Ge => dynasm!(ops ; .arch x64 ; jge =>to),
-        Cond::Gt => dynasm!(ops ; .arch x64 ; jg =>to),
-        Cond::Le => dynasm!(ops ; .arch x64 ; jle =>to),
-        Cond::Ltu => dynasm!(ops ; .arch x64 ; jb =>to),
-        Cond::Geu => dynasm!(ops ; .arch x64 ; jae =>to),
-        Cond::Gtu => dynasm!(ops ; .arch x64 ; ja =>to),
-        Cond::Leu => dynasm!(ops ; .arch x64 ; jbe =>to),
-        Cond::Eq => dynasm!(ops ; .arch x64 ; je =>to),
-        Cond::Ne => dynasm!(ops ; .arch x64 ; jne =>to),
     }
 }
 

@@ -14,7 +14,7 @@
 // `dynasm!`'s dynamic-register operands (`Rd(n)`) expand to `n.into()`.
 #![allow(clippy::useless_conversion)]
 
-use super::alu::{self, compare, jcc, put, put_imm, Asm, Cond, Rhs};
+use super::alu::{self, compare, put, put_imm, Asm, Cond, Rhs};
 use super::ctx::{
     entry_at, load_miss, recent_at, stack_refill, store_miss, EntryAt, Meter, CTX_PC, CTX_SITE, ENTRIES, ENTRY_SHIFT,
     SIGNED, STACK_BASE, STACK_PTR, VALUE,
@@ -33,78 +33,104 @@ pub(super) const NEVER: u64 = 1 << 63;
 /// Inside a shared routine (one `call` deep) the frame is at `rsp + F`.
 const F: i32 = 8;
 
-/// The two entry points of an access routine: `full` takes the guest
-/// address in `eax` and does the whole checked access; `miss` takes
-/// `rax` = address ^ the entry's tag (an inline check that failed).
+/// Condition codes (the low nibble of `jcc`): below (borrow), zero, not
+/// zero.
+const CC_B: u8 = 0x2;
+const CC_Z: u8 = 0x4;
+const CC_NZ: u8 = 0x5;
+
+/// The 32-bit displacement field of a jump or call emitted before its
+/// target was known, to [`patch`] once it is.
 #[derive(Clone, Copy)]
-struct Routine {
-    full: DynamicLabel,
-    miss: DynamicLabel,
+struct Fixup(u32);
+
+/// Emits `jcc rel32` (or `jmp rel32` without a condition) to a target
+/// placed later.
+fn jump_forward(ops: &mut Asm, cc: Option<u8>) -> Fixup {
+    match cc {
+        Some(cc) => ops.extend([0x0f, 0x80 | cc]),
+        None => ops.push(0xe9),
+    }
+    let at = Fixup(ops.offset().0 as u32);
+    ops.push_u32(0);
+    at
 }
 
-/// What the whole program shares: the exit and trap routines, the access
-/// routines (one per cache entry and access kind, emitted after the last
-/// region if used), and the trap sites recorded so far.
+/// Points the jump at `at` to `target`. (Offsets fit in 32 bits: the
+/// code size is checked once assembled.)
+fn patch(ops: &mut Asm, at: Fixup, target: AssemblyOffset) {
+    let rel = (target.0 as u32).wrapping_sub(at.0.wrapping_add(4));
+    let mut m = ops.alter_uncommitted();
+    m.goto(AssemblyOffset(at.0 as usize));
+    m.push_u32(rel);
+}
+
+/// Emits `jcc`/`jmp` (or `call` for `Call`) to the already placed `target`,
+/// with a one-byte displacement when it fits.
+fn jump_to(ops: &mut Asm, kind: Jump, target: AssemblyOffset) {
+    let here = ops.offset().0 as i64;
+    let short = target.0 as i64 - (here + 2);
+    match (kind, i8::try_from(short)) {
+        (Jump::If(cc), Ok(d)) => ops.extend([0x70 | cc, d as u8]),
+        (Jump::Always, Ok(d)) => ops.extend([0xeb, d as u8]),
+        (Jump::If(cc), Err(_)) => {
+            ops.extend([0x0f, 0x80 | cc]);
+            ops.push_u32((target.0 as i64 - (here + 6)) as u32);
+        }
+        (Jump::Always | Jump::Call, _) => {
+            ops.push(if kind == Jump::Call { 0xe8 } else { 0xe9 });
+            ops.push_u32((target.0 as i64 - (here + 5)) as u32);
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Jump {
+    If(u8),
+    Always,
+    Call,
+}
+
+/// What the whole program shares: the exit, trap and stack-refill routines
+/// (right after the trampoline), the access routines (one per cache entry
+/// and access kind, emitted among a region's stubs when first needed), and
+/// the trap sites recorded so far.
 pub(super) struct Shared {
     pub map: RegMap,
-    pub exit: DynamicLabel,
-    trap: DynamicLabel,
-    refill: DynamicLabel,
-    loads: [[Option<Routine>; 5]; ENTRIES],
-    stores: [[Option<DynamicLabel>; 3]; ENTRIES],
+    exit: AssemblyOffset,
+    trap: AssemblyOffset,
+    refill: AssemblyOffset,
+    loads: [[Option<AssemblyOffset>; 5]; ENTRIES],
+    stores: [[Option<AssemblyOffset>; 3]; ENTRIES],
     /// `(offset after the call, guest pc)` of every trap site, ascending.
-    pub sites: Vec<(AssemblyOffset, u32)>,
+    pub sites: Vec<(u32, u32)>,
 }
 
 impl Shared {
-    pub fn new(ops: &mut Asm, map: RegMap) -> Self {
-        Shared {
+    /// Emits the trap and stack-refill routines; `exit` is the shared exit.
+    pub fn new(ops: &mut Asm, map: RegMap, exit: AssemblyOffset) -> Self {
+        // A trap site's `call` left its return address on the stack: it goes
+        // to the frame, which is on top again.
+        let trap = ops.offset();
+        dynasm!(ops
+            ; .arch x64
+            ; pop QWORD [rsp + CTX_SITE]
+            ; mov eax, EXIT_SITE
+        );
+        jump_to(ops, Jump::Always, exit);
+        let shared = Shared {
             map,
-            exit: ops.new_dynamic_label(),
-            trap: ops.new_dynamic_label(),
-            refill: ops.new_dynamic_label(),
+            exit,
+            trap,
+            refill: ops.offset(),
             loads: [[None; 5]; ENTRIES],
             stores: [[None; 3]; ENTRIES],
             sites: Vec::new(),
-        }
-    }
-
-    /// Records that the code just emitted ends with the `call` of trap site
-    /// `pc`.
-    fn site(&mut self, ops: &Asm, pc: u32) {
-        self.sites.push((ops.offset(), pc));
-    }
-
-    fn load_routine(&mut self, ops: &mut Asm, e: usize, op: LoadOp) -> Routine {
-        let k = load_index(op);
-        *self.loads[e % ENTRIES][k]
-            .get_or_insert_with(|| Routine { full: ops.new_dynamic_label(), miss: ops.new_dynamic_label() })
-    }
-
-    /// The miss path of the store routine for entry `e`.
-    fn store_routine(&mut self, ops: &mut Asm, e: usize, op: StoreOp) -> DynamicLabel {
-        let k = store_index(op);
-        *self.stores[e % ENTRIES][k].get_or_insert_with(|| ops.new_dynamic_label())
-    }
-
-    /// Emits the trap and stack-refill routines and every access routine
-    /// used; after the last region.
-    pub fn finish(&self, ops: &mut Asm) {
-        let (trap, exit, refill) = (self.trap, self.exit, self.refill);
-        // A trap site's `call` left its return address on the stack: it goes
-        // to the frame, which is on top again.
-        dynasm!(ops
-            ; .arch x64
-            ; =>trap
-            ; pop QWORD [rsp + CTX_SITE]
-            ; mov eax, EXIT_SITE
-            ; jmp =>exit
-        );
+        };
         // `rax` = the range's low end (64 bits), span in the value slot:
         // `stack_refill`, then `rbx` recomputed; `eax` = its result.
         let (sp_at, value) = (i32::from(slot(SP)), VALUE);
-        dynasm!(ops ; .arch x64 ; =>refill);
-        self.call_helper(ops, stack_refill as *const () as usize, |ops| {
+        shared.call_helper(ops, stack_refill as *const () as usize, |ops| {
             dynasm!(ops ; .arch x64 ; mov rsi, rax ; mov edx, DWORD [rsp + F + value]);
         });
         dynasm!(ops
@@ -113,18 +139,38 @@ impl Shared {
             ; add rbx, QWORD [rsp + F + STACK_BASE]
             ; ret
         );
-        for e in 0..ENTRIES {
-            for (k, op) in LOADS.into_iter().enumerate() {
-                if let Some(r) = self.loads[e][k] {
-                    self.load_routine_code(ops, r, e, op);
-                }
-            }
-            for (k, op) in STORES.into_iter().enumerate() {
-                if let Some(r) = self.stores[e][k] {
-                    self.store_routine_code(ops, r, e, op);
-                }
-            }
+        shared
+    }
+
+    /// Records that the code just emitted ends with the `call` of trap site
+    /// `pc`.
+    fn site(&mut self, ops: &Asm, pc: u32) {
+        self.sites.push((ops.offset().0 as u32, pc));
+    }
+
+    /// The load routine for entry `e`, emitted here if not yet (only
+    /// between stubs, outside any straight-line code).
+    fn load_routine(&mut self, ops: &mut Asm, e: usize, op: LoadOp) -> AssemblyOffset {
+        let k = load_index(op);
+        if let Some(at) = self.loads[e % ENTRIES][k] {
+            return at;
         }
+        let at = ops.offset();
+        self.loads[e % ENTRIES][k] = Some(at);
+        self.load_routine_code(ops, e, op);
+        at
+    }
+
+    /// The store routine for entry `e`, emitted here if not yet.
+    fn store_routine(&mut self, ops: &mut Asm, e: usize, op: StoreOp) -> AssemblyOffset {
+        let k = store_index(op);
+        if let Some(at) = self.stores[e % ENTRIES][k] {
+            return at;
+        }
+        let at = ops.offset();
+        self.stores[e % ENTRIES][k] = Some(at);
+        self.store_routine_code(ops, e, op);
+        at
     }
 
     /// Calls helper `f` from a routine, with `rdi` = the frame (other
@@ -178,7 +224,7 @@ impl Shared {
             );
             hits.push((label, recent_at(r)));
         }
-        let (done, trap) = (ops.new_dynamic_label(), self.trap);
+        let done = ops.new_dynamic_label();
         dynasm!(ops ; .arch x64 ; jmp =>done);
         for (label, from) in hits {
             dynasm!(ops ; .arch x64 ; =>label);
@@ -192,36 +238,29 @@ impl Shared {
             dynasm!(ops ; .arch x64 ; pop rcx ; jmp =>hit);
         }
         let guard = GUARD_END as i32;
-        dynasm!(ops ; .arch x64 ; =>done ; cmp eax, guard ; jb =>trap);
+        dynasm!(ops ; .arch x64 ; =>done ; cmp eax, guard);
+        jump_to(ops, Jump::If(CC_B), self.trap);
         if size > 1 {
             let m = (size - 1) as i8;
-            dynasm!(ops ; .arch x64 ; test al, m ; jnz =>trap);
+            dynasm!(ops ; .arch x64 ; test al, m);
+            jump_to(ops, Jump::If(CC_NZ), self.trap);
         }
     }
 
-    /// Load routine for cache entry `e`: returns the value in `eax`.
-    fn load_routine_code(&self, ops: &mut Asm, r: Routine, e: usize, op: LoadOp) {
+    /// Load routine (miss path) for cache entry `e`: `rax` = address ^
+    /// the entry's read tag; returns the value in `eax`.
+    fn load_routine_code(&self, ops: &mut Asm, e: usize, op: LoadOp) {
         let at = entry_at(e);
         let size = op.size() as i32;
-        let (mask, rtag, ptr) = (mask(size), at.rtag + F, at.ptr + F);
-        let hit = ops.new_dynamic_label();
-        dynasm!(ops
-            ; .arch x64
-            ; =>r.full
-            ; xor rax, QWORD [rsp + rtag]
-            ; test rax, mask
-            ; jnz =>r.miss
-            ; =>hit
-            ; add rax, QWORD [rsp + ptr]
-        );
-        load_from_rax(ops, op);
-        dynasm!(ops ; .arch x64 ; ret ; =>r.miss);
+        let (ptr, hit) = (at.ptr + F, ops.new_dynamic_label());
         self.try_recent(ops, at, size, false, hit);
         let signed = matches!(op, LoadOp::Lb | LoadOp::Lh);
         let code = size | if signed { SIGNED } else { 0 } | (e as i32) << ENTRY_SHIFT;
         self.call_helper(ops, load_miss as *const () as usize, |ops| {
             dynasm!(ops ; .arch x64 ; mov esi, eax ; mov edx, code);
         });
+        dynasm!(ops ; .arch x64 ; ret ; =>hit ; add rax, QWORD [rsp + ptr]);
+        load_from_rax(ops, op);
         dynasm!(ops ; .arch x64 ; ret);
     }
 
@@ -229,11 +268,10 @@ impl Shared {
     /// the entry's write tag; stores the value slot's low bytes
     /// (`ctx::VALUE`), or leaves through the trap routine when the helper
     /// refuses (the reference stepper allocates, charges or faults).
-    fn store_routine_code(&self, ops: &mut Asm, miss: DynamicLabel, e: usize, op: StoreOp) {
+    fn store_routine_code(&self, ops: &mut Asm, e: usize, op: StoreOp) {
         let at = entry_at(e);
         let size = op.size() as i32;
-        let (ptr, trap, hit) = (at.ptr + F, self.trap, ops.new_dynamic_label());
-        dynasm!(ops ; .arch x64 ; =>miss);
+        let (ptr, hit) = (at.ptr + F, ops.new_dynamic_label());
         self.try_recent(ops, at, size, true, hit);
         let code = size | (e as i32) << ENTRY_SHIFT;
         let value = F + VALUE;
@@ -243,10 +281,10 @@ impl Shared {
         // A recent page hit: store through it (`rcx` pushed around the
         // store, so the value is at `rsp + F + 8`).
         let pushed = F + 8 + VALUE;
+        dynasm!(ops ; .arch x64 ; test eax, eax);
+        jump_to(ops, Jump::If(CC_Z), self.trap);
         dynasm!(ops
             ; .arch x64
-            ; test eax, eax
-            ; jz =>trap
             ; ret
             ; =>hit
             ; add rax, QWORD [rsp + ptr]
@@ -292,19 +330,23 @@ fn mask(size: i32) -> i32 {
 /// Out-of-line code emitted after a region's bodies.
 enum Stub {
     /// A trap site: `call trap` (its return address names slot `pc`).
-    Site { label: DynamicLabel, pc: u32 },
+    Site { at: Fixup, pc: u32 },
     /// Leave the region for `target` (the Rust loop finds where it goes).
-    Dispatch { label: DynamicLabel, target: u32 },
-    /// A checked load missed its entry: the routine's miss path, then the
-    /// value to `rd`.
-    Load { label: DynamicLabel, back: DynamicLabel, routine: DynamicLabel, rd: Loc, pc: u32 },
-    /// A checked store missed: the value to the value slot, then the
-    /// routine's miss path.
-    Store { label: DynamicLabel, back: DynamicLabel, routine: DynamicLabel, value: Loc, pc: u32 },
+    Dispatch { at: Fixup, target: u32 },
+    /// A checked access missed its entry `e`: for a store, the value to the
+    /// value slot; the routine's miss path; for a load, the value to `rd`;
+    /// back after the access.
+    Access { at: Fixup, back: u32, e: u8, kind: Access, pc: u32 },
     /// The segment's range `[sp + min, sp + min + span]` is not in the
     /// stack entry's page (`rax` = its low end - the page's address, as in
     /// the check): refill the entry or run the checked copy.
     StackRefill { label: DynamicLabel, back: DynamicLabel, slow: DynamicLabel, min: i32, span: i32 },
+}
+
+#[derive(Clone, Copy)]
+enum Access {
+    Load(LoadOp, Loc),
+    Store(StoreOp, Loc),
 }
 
 /// How memory accesses are emitted.
@@ -313,20 +355,11 @@ enum Mode {
     /// The main code: window accesses for hoisted slots, checked accesses
     /// inline with an out-of-line miss stub.
     Main,
-    /// A segment's checked copy: every access checked inline. (Calls of
-    /// the routines' `full` entries here, half the size, made transfers a
+    /// A segment's checked copy: every access checked inline. (Calls of a
+    /// routine doing the whole access here, half the size, made transfers a
     /// third slower: its hot frames straddle a page boundary, so their
     /// segments run the copies.)
     Copy,
-}
-
-/// A compiled region's per-slot entry data: the meter charge of the run
-/// entered at the slot ([`NEVER`] for slow slots) and where its body starts
-/// (past the run's inline check; in the checked copy for a slot inside a
-/// segment).
-pub(super) struct Entry {
-    pub charge: u64,
-    pub body: AssemblyOffset,
 }
 
 /// Per-region code generation state.
@@ -342,27 +375,29 @@ struct Gen<'a> {
     jalr_out: DynamicLabel,
     jalr_short: DynamicLabel,
     region_bytes: i32,
-    /// Entry labels of static jump targets.
-    target: Vec<Option<DynamicLabel>>,
+    /// Offset of each slot's entry (its run's inline check), once emitted.
+    entry: Vec<u32>,
+    /// Jumps to static targets not emitted yet: `(jump, slot)`.
+    forward: Vec<(Fixup, u32)>,
     /// Per segment: its checked copy, and where both versions rejoin.
     seg_slow: Vec<DynamicLabel>,
     seg_join: Vec<DynamicLabel>,
-    /// The last trap-site label made, and its slot (sites are shared
-    /// within a slot).
-    last_site: Option<(usize, DynamicLabel)>,
     stubs: Vec<Stub>,
 }
 
-/// Emits one region; `table` is the address of its entry table (filled
-/// by the caller from the returned entries once the code is placed).
-pub(super) fn region(ops: &mut Asm, shared: &mut Shared, region: &CodeRegion, table: i64) -> Vec<Entry> {
+/// Emits one region. `table` is its entry table (its address is embedded
+/// in the code): each slot gets the meter charge of the run entered there
+/// ([`NEVER`] for slow slots) and the offset of its body (past the run's
+/// inline check; in the checked copy for a slot inside a segment), which
+/// the caller turns into an address once the code is placed.
+pub(super) fn region(ops: &mut Asm, shared: &mut Shared, region: &CodeRegion, table: &mut [[u64; 2]]) {
     let insns = region.instructions();
     let n = insns.len();
     let plan = Plan::new(region.start(), insns);
     let map = shared.map.clone();
-    let target = plan.targets.iter().map(|&t| t.then(|| ops.new_dynamic_label())).collect();
     let seg_slow = (0..plan.segments.len()).map(|_| ops.new_dynamic_label()).collect();
     let seg_join = (0..plan.segments.len()).map(|_| ops.new_dynamic_label()).collect();
+    let table_at = table.as_ptr() as i64;
     let mut g = Gen {
         map: &map,
         plan: &plan,
@@ -372,39 +407,36 @@ pub(super) fn region(ops: &mut Asm, shared: &mut Shared, region: &CodeRegion, ta
         jalr_out: ops.new_dynamic_label(),
         jalr_short: ops.new_dynamic_label(),
         region_bytes: (n as i32).wrapping_mul(4),
-        target,
+        entry: vec![u32::MAX; n],
+        forward: Vec::new(),
         seg_slow,
         seg_join,
-        last_site: None,
         stubs: Vec::new(),
     };
-    let mut entries: Vec<Entry> = Vec::with_capacity(n);
 
     for (i, &insn) in insns.iter().enumerate() {
         let pc = g.pc(i);
-        if let Some(label) = g.target[i] {
-            dynasm!(ops ; .arch x64 ; =>label);
-        }
+        g.entry[i] = ops.offset().0 as u32;
         if plan.classes[i] == Class::Slow {
-            entries.push(Entry { charge: NEVER, body: ops.offset() });
+            table[i] = [NEVER, ops.offset().0 as u64];
             g.exit_to(ops, EXIT_STEP, pc);
             continue;
         }
         let charge = Meter::run(plan.cost[i], plan.len[i]) as u64;
         if plan.run_start[i] {
-            let site = g.site(ops, i);
             meter_sub(ops, charge as i64);
-            dynasm!(ops ; .arch x64 ; jb =>site);
+            let at = jump_forward(ops, Some(CC_B));
+            g.stubs.push(Stub::Site { at, pc });
         }
         // A slot inside a segment is entered (by `JALR` or the Rust loop)
         // in the checked copy, since that skips the segment check; set
         // when the copy is emitted.
-        entries.push(Entry { charge, body: ops.offset() });
-        if let Some(k) = plan.seg_first[i] {
+        table[i] = [charge, ops.offset().0 as u64];
+        if let Some(k) = plan.segment_first(i) {
             g.segment_check(ops, k);
         }
         g.insn(ops, i, insn, Mode::Main);
-        if let Some(k) = plan.seg_last[i] {
+        if let Some(k) = plan.segment_last(i) {
             let join = g.seg_join[k];
             dynasm!(ops ; .arch x64 ; =>join);
         }
@@ -416,13 +448,16 @@ pub(super) fn region(ops: &mut Asm, shared: &mut Shared, region: &CodeRegion, ta
     {
         g.exit_to(ops, EXIT_DISPATCH, g.pc(n));
     }
-    // Checked copies of the segments: every access through the routines.
+    for (at, slot) in std::mem::take(&mut g.forward) {
+        patch(ops, at, AssemblyOffset(g.entry[slot as usize] as usize));
+    }
+    // Checked copies of the segments: every access checked inline.
     for (k, seg) in plan.segments.iter().enumerate() {
         let (slow, join) = (g.seg_slow[k], g.seg_join[k]);
         dynasm!(ops ; .arch x64 ; =>slow);
         for (i, &insn) in insns.iter().enumerate().take(seg.last + 1).skip(seg.first) {
             if i > seg.first {
-                entries[i].body = ops.offset();
+                table[i][1] = ops.offset().0 as u64;
             }
             g.insn(ops, i, insn, Mode::Copy);
         }
@@ -432,28 +467,32 @@ pub(super) fn region(ops: &mut Asm, shared: &mut Shared, region: &CodeRegion, ta
     for stub in stubs {
         g.stub(ops, stub);
     }
-    let (start, table_at, exit) = (g.start as i32, g.table, g.shared.exit);
-    let (out, short) = (g.jalr_out, g.jalr_short);
+    let (start, table_label, out, short) = (g.start as i32, g.table, g.jalr_out, g.jalr_short);
     dynasm!(ops
         ; .arch x64
         ; =>out
         ; add eax, start
         ; mov DWORD [rsp + CTX_PC], eax
         ; mov eax, EXIT_DISPATCH
-        ; jmp =>exit
+    );
+    jump_to(ops, Jump::Always, g.shared.exit);
+    dynasm!(ops
+        ; .arch x64
         ; =>short
         ; add r13, QWORD [rax]
-        ; sub rax, QWORD [=>table_at]
+        ; sub rax, QWORD [=>table_label]
         ; shr rax, 2
         ; add eax, start
         ; mov DWORD [rsp + CTX_PC], eax
         ; mov eax, EXIT_DISPATCH
-        ; jmp =>exit
-        ; .align 8
-        ; =>table_at
-        ; .i64 table
     );
-    entries
+    jump_to(ops, Jump::Always, g.shared.exit);
+    dynasm!(ops
+        ; .arch x64
+        ; .align 8
+        ; =>table_label
+        ; .i64 table_at
+    );
 }
 
 /// `r13 -= k`: charges a run against the meter (`ctx::Meter`); borrows
@@ -472,43 +511,40 @@ impl Gen<'_> {
 
     /// Leaves native code with exit `kind` at guest `pc`.
     fn exit_to(&self, ops: &mut Asm, kind: i32, pc: u32) {
-        let (exit, pc) = (self.shared.exit, pc as i32);
+        let pc = pc as i32;
         dynasm!(ops
             ; .arch x64
             ; mov DWORD [rsp + CTX_PC], pc
             ; mov eax, kind
-            ; jmp =>exit
         );
+        jump_to(ops, Jump::Always, self.shared.exit);
     }
 
-    /// A trap site for slot `i`: jumping there refunds the rest of the run
-    /// from slot `i` on and steps slot `i` (Rust does both, from the site's
-    /// return address).
-    fn site(&mut self, ops: &mut Asm, i: usize) -> DynamicLabel {
-        if let Some((j, label)) = self.last_site {
-            if j == i {
-                return label;
-            }
-        }
-        let label = ops.new_dynamic_label();
-        self.last_site = Some((i, label));
-        self.stubs.push(Stub::Site { label, pc: self.pc(i) });
-        label
+    /// A jump (`cc`: conditional) to a trap site for slot `i`: it refunds
+    /// the rest of the run from slot `i` on and steps slot `i` (Rust does
+    /// both, from the site's return address).
+    fn jump_to_site(&mut self, ops: &mut Asm, cc: Option<u8>, i: usize) {
+        let at = jump_forward(ops, cc);
+        self.stubs.push(Stub::Site { at, pc: self.pc(i) });
     }
 
-    /// Where control goes for a static jump to `target`: a slot entry, or
-    /// a dispatch exit when it lies outside the region.
-    fn target_label(&mut self, ops: &mut Asm, target: u32) -> DynamicLabel {
+    /// A jump (`cc`: conditional) for a static jump to `target`: to a slot
+    /// entry, or a dispatch exit when it lies outside the region.
+    fn jump_to_target(&mut self, ops: &mut Asm, cc: Option<u8>, target: u32) {
         let offset = target.wrapping_sub(self.start);
         let slot = (offset >> 2) as usize;
-        if offset & 3 == 0 && slot < self.target.len() {
-            if let Some(label) = self.target[slot] {
-                return label;
+        if offset & 3 == 0 && slot < self.entry.len() {
+            match self.entry[slot] {
+                u32::MAX => {
+                    let at = jump_forward(ops, cc);
+                    self.forward.push((at, slot as u32));
+                }
+                e => jump_to(ops, cc.map_or(Jump::Always, Jump::If), AssemblyOffset(e as usize)),
             }
+            return;
         }
-        let label = ops.new_dynamic_label();
-        self.stubs.push(Stub::Dispatch { label, target });
-        label
+        let at = jump_forward(ops, cc);
+        self.stubs.push(Stub::Dispatch { at, target });
     }
 
     /// Checks that every window access of segment `k` falls in the stack
@@ -584,9 +620,6 @@ impl Gen<'_> {
             Instruction::Load { op, rd, rs1, offset } => {
                 if window {
                     Self::window_load(ops, op, map.loc(rd), offset);
-                } else if rd & 31 == 0 {
-                    // No effect unless it traps.
-                    self.call_load(ops, i, op, map.loc(rd), rs1, offset);
                 } else {
                     self.load(ops, i, op, map.loc(rd), rs1, offset);
                 }
@@ -601,21 +634,18 @@ impl Gen<'_> {
             Instruction::Jal { rd, offset } => {
                 let target = pc.wrapping_add(offset as u32);
                 if target & 3 != 0 {
-                    let slow = self.site(ops, i);
-                    dynasm!(ops ; .arch x64 ; jmp =>slow);
+                    self.jump_to_site(ops, None, i);
                     return;
                 }
                 put_imm(ops, map.loc(rd), pc.wrapping_add(4) as i32);
                 if rd & 31 == SP {
                     Self::resync_sp(ops);
                 }
-                let to = self.target_label(ops, target);
-                dynasm!(ops ; .arch x64 ; jmp =>to);
+                self.jump_to_target(ops, None, target);
             }
             Instruction::Jalr { rd, rs1, offset } => self.jalr(ops, i, rd, rs1, offset),
             Instruction::Branch { op, rs1, rs2, offset } => {
                 let target = pc.wrapping_add(offset as u32);
-                let taken = if target & 3 != 0 { self.site(ops, i) } else { self.target_label(ops, target) };
                 let cond = match op {
                     BranchOp::Eq => Cond::Eq,
                     BranchOp::Ne => Cond::Ne,
@@ -624,8 +654,12 @@ impl Gen<'_> {
                     BranchOp::Ltu => Cond::Ltu,
                     BranchOp::Geu => Cond::Geu,
                 };
-                let cond = compare(ops, map.loc(rs1), Rhs::Reg(map.loc(rs2)), cond, RAX);
-                jcc(ops, cond, taken);
+                let cc = Some(compare(ops, map.loc(rs1), Rhs::Reg(map.loc(rs2)), cond, RAX).code());
+                if target & 3 != 0 {
+                    self.jump_to_site(ops, cc, i);
+                } else {
+                    self.jump_to_target(ops, cc, target);
+                }
                 // Not taken: fall through into the next slot's inline gas check.
             }
             Instruction::Ecall => self.exit_to(ops, EXIT_ECALL, pc),
@@ -649,7 +683,6 @@ impl Gen<'_> {
     /// run charge and body: charged here (an unaffordable run exits to the
     /// Rust loop, which steps it), so any slot can be a target.
     fn jalr(&mut self, ops: &mut Asm, i: usize, rd: u8, rs1: u8, offset: i32) {
-        let slow = self.site(ops, i);
         let (start, region_bytes, table) = (self.start as i32, self.region_bytes, self.table);
         let (out, short) = (self.jalr_out, self.jalr_short);
         Self::address(ops, self.map.loc(rs1), offset);
@@ -657,8 +690,8 @@ impl Gen<'_> {
             ; .arch x64
             ; and eax, -2
             ; test al, 2
-            ; jnz =>slow
         );
+        self.jump_to_site(ops, Some(CC_NZ), i);
         put_imm(ops, self.map.loc(rd), self.pc(i).wrapping_add(4) as i32);
         if rd & 31 == SP {
             Self::resync_sp(ops);
@@ -736,21 +769,22 @@ impl Gen<'_> {
     /// has no bits in `0xffff_ffff_ffff_f000 | (size - 1)` only for an
     /// aligned address in the entry's page (the guard page is never cached)
     /// and is then the offset in the page; a miss goes out of line, to the
-    /// entry's load routine.
+    /// entry's load routine. A load to x0 only matters if it traps: its
+    /// hit does nothing.
     fn load(&mut self, ops: &mut Asm, i: usize, op: LoadOp, d: Loc, rs1: u8, offset: i32) {
         let size = op.size() as i32;
         Self::address(ops, self.map.loc(rs1), offset);
-        let e = usize::from(rs1 & 31);
-        let at = entry_at(e);
-        let (label, back) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+        let e = rs1 & 31;
+        let at = entry_at(usize::from(e));
         let mask = mask(size);
         dynasm!(ops
             ; .arch x64
             ; xor rax, QWORD [rsp + at.rtag]
             ; test rax, mask
-            ; jnz =>label
         );
+        let miss = jump_forward(ops, Some(CC_NZ));
         match d {
+            Loc::Zero => {}
             // `rd`'s register holds the page pointer first (it is
             // overwritten anyway; the address is already in `rax`).
             Loc::Host(h) => {
@@ -763,32 +797,30 @@ impl Gen<'_> {
                     LoadOp::Lw => dynasm!(ops ; .arch x64 ; mov Rd(h), DWORD [Rq(h) + rax]),
                 }
             }
-            _ => {
+            Loc::Mem(_) => {
                 dynasm!(ops ; .arch x64 ; add rax, QWORD [rsp + at.ptr]);
                 load_from_rax(ops, op);
                 put(ops, d, RAX);
             }
         }
-        dynasm!(ops ; .arch x64 ; =>back);
-        let routine = self.shared.load_routine(ops, e, op).miss;
-        self.stubs.push(Stub::Load { label, back, routine, rd: d, pc: self.pc(i) });
+        let back = ops.offset().0 as u32;
+        self.stubs.push(Stub::Access { at: miss, back, e, kind: Access::Load(op, d), pc: self.pc(i) });
     }
 
     /// A checked store, like [`Gen::load`] with the entry's write tag.
     fn store(&mut self, ops: &mut Asm, i: usize, op: StoreOp, rs1: u8, rs2: u8, offset: i32) {
         let size = op.size() as i32;
         Self::address(ops, self.map.loc(rs1), offset);
-        let e = usize::from(rs1 & 31);
-        let at = entry_at(e);
-        let (label, back) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+        let e = rs1 & 31;
+        let at = entry_at(usize::from(e));
         let mask = mask(size);
         dynasm!(ops
             ; .arch x64
             ; xor rax, QWORD [rsp + at.wtag]
             ; test rax, mask
-            ; jnz =>label
-            ; add rax, QWORD [rsp + at.ptr]
         );
+        let miss = jump_forward(ops, Some(CC_NZ));
+        dynasm!(ops ; .arch x64 ; add rax, QWORD [rsp + at.ptr]);
         let value = self.map.loc(rs2);
         match value {
             Loc::Zero => match op {
@@ -810,9 +842,8 @@ impl Gen<'_> {
                 }
             }
         }
-        dynasm!(ops ; .arch x64 ; =>back);
-        let routine = self.shared.store_routine(ops, e, op);
-        self.stubs.push(Stub::Store { label, back, routine, value, pc: self.pc(i) });
+        let back = ops.offset().0 as u32;
+        self.stubs.push(Stub::Access { at: miss, back, e, kind: Access::Store(op, value), pc: self.pc(i) });
     }
 
     /// `[rax] = low bytes of host register v`.
@@ -824,57 +855,50 @@ impl Gen<'_> {
         }
     }
 
-    /// A load to x0, which only matters if it traps: the routine's `full`
-    /// entry does the whole checked access.
-    fn call_load(&mut self, ops: &mut Asm, i: usize, op: LoadOp, d: Loc, rs1: u8, offset: i32) {
-        Self::address(ops, self.map.loc(rs1), offset);
-        let routine = self.shared.load_routine(ops, usize::from(rs1 & 31), op).full;
-        dynasm!(ops ; .arch x64 ; call =>routine);
-        self.shared.site(ops, self.pc(i));
-        put(ops, d, RAX);
-    }
-
     fn stub(&mut self, ops: &mut Asm, stub: Stub) {
         match stub {
-            Stub::Site { label, pc } => {
-                let trap = self.shared.trap;
-                dynasm!(ops ; .arch x64 ; =>label ; call =>trap);
+            Stub::Site { at, pc } => {
+                patch(ops, at, ops.offset());
+                jump_to(ops, Jump::Call, self.shared.trap);
                 self.shared.site(ops, pc);
             }
-            Stub::Dispatch { label, target } => {
-                dynasm!(ops ; .arch x64 ; =>label);
+            Stub::Dispatch { at, target } => {
+                patch(ops, at, ops.offset());
                 self.exit_to(ops, EXIT_DISPATCH, target);
             }
-            Stub::Load { label, back, routine, rd, pc } => {
-                dynasm!(ops ; .arch x64 ; =>label ; call =>routine);
-                self.shared.site(ops, pc);
-                put(ops, rd, RAX);
-                dynasm!(ops ; .arch x64 ; jmp =>back);
-            }
-            Stub::Store { label, back, routine, value, pc } => {
-                // `rax` holds the address ^ tag: a value in the frame goes
-                // through the stack.
-                dynasm!(ops ; .arch x64 ; =>label);
-                match value {
-                    Loc::Zero => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], 0),
-                    Loc::Host(v) => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], Rd(v)),
-                    Loc::Mem(d) => {
-                        let d = i32::from(d) + 8;
-                        dynasm!(ops
-                            ; .arch x64
-                            ; push rax
-                            ; mov eax, DWORD [rsp + d]
-                            ; mov DWORD [rsp + 8 + VALUE], eax
-                            ; pop rax
-                        );
+            Stub::Access { at, back, e, kind, pc } => {
+                let routine = match kind {
+                    Access::Load(op, _) => self.shared.load_routine(ops, usize::from(e), op),
+                    Access::Store(op, _) => self.shared.store_routine(ops, usize::from(e), op),
+                };
+                patch(ops, at, ops.offset());
+                if let Access::Store(_, value) = kind {
+                    // `rax` holds the address ^ tag: a value in the frame
+                    // goes through the stack.
+                    match value {
+                        Loc::Zero => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], 0),
+                        Loc::Host(v) => dynasm!(ops ; .arch x64 ; mov DWORD [rsp + VALUE], Rd(v)),
+                        Loc::Mem(d) => {
+                            let d = i32::from(d) + 8;
+                            dynasm!(ops
+                                ; .arch x64
+                                ; push rax
+                                ; mov eax, DWORD [rsp + d]
+                                ; mov DWORD [rsp + 8 + VALUE], eax
+                                ; pop rax
+                            );
+                        }
                     }
                 }
-                dynasm!(ops ; .arch x64 ; call =>routine);
+                jump_to(ops, Jump::Call, routine);
                 self.shared.site(ops, pc);
-                dynasm!(ops ; .arch x64 ; jmp =>back);
+                if let Access::Load(_, rd) = kind {
+                    put(ops, rd, RAX);
+                }
+                jump_to(ops, Jump::Always, AssemblyOffset(back as usize));
             }
             Stub::StackRefill { label, back, slow, min, span } => {
-                let (last, sp_at, refill) = (PAGE_SIZE as i32 - 1, slot(SP), self.shared.refill);
+                let (last, sp_at) = (PAGE_SIZE as i32 - 1, slot(SP));
                 dynasm!(ops
                     ; .arch x64
                     ; =>label
@@ -884,7 +908,10 @@ impl Gen<'_> {
                     ; mov eax, DWORD [BYTE rsp + sp_at]
                     ; lea rax, [rax + min]
                     ; mov DWORD [rsp + VALUE], span
-                    ; call =>refill
+                );
+                jump_to(ops, Jump::Call, self.shared.refill);
+                dynasm!(ops
+                    ; .arch x64
                     ; test eax, eax
                     ; jz =>slow
                     ; jmp =>back

@@ -27,7 +27,7 @@ use athena_vm::{Environment, Machine, Outcome, Program, RegisterSet};
 use ctx::{
     Ctx, Frame, Meter, CACHE_QWORDS, CTX_METER, CTX_ORIGIN, CTX_QWORDS, FRAME_BYTES, NO_TAG, STACK_BASE, STACK_PTR,
 };
-use dynasmrt::{dynasm, AssemblyOffset, DynasmApi, DynasmLabelApi, ExecutableBuffer};
+use dynasmrt::{dynasm, AssemblyOffset, DynasmApi, ExecutableBuffer};
 use plan::RegMap;
 
 /// Exit kinds returned in `eax` (with the pc in [`Ctx::pc`], or the trap
@@ -43,7 +43,7 @@ const FRAME: i32 = FRAME_BYTES + 8;
 
 /// Typical native code bytes per instruction slot (main code, checked
 /// copies and stubs); only reserves address space.
-const BYTES_PER_SLOT: usize = 32;
+const BYTES_PER_SLOT: usize = 48;
 
 /// Signature of the trampoline at the start of the code buffer.
 type Enter = unsafe extern "sysv64" fn(ctx: *mut Ctx, entry: *const u8) -> u32;
@@ -128,8 +128,6 @@ impl Compiled {
         let capacity = slots.saturating_mul(BYTES_PER_SLOT).saturating_add(1 << 16);
         let mut ops = dynasmrt::x64::Assembler::new_with_capacity(capacity).map_err(|e| err(&e))?;
         let map = RegMap::choose(program);
-        let mut shared = emit::Shared::new(&mut ops, map.clone());
-        let exit = shared.exit;
 
         // Trampoline: save the callee-saved registers, copy the block into
         // the frame (`rep movsq`; the direction flag is clear on entry) and
@@ -165,11 +163,8 @@ impl Compiled {
         for (d, h) in map.cached() {
             dynasm!(ops ; .arch x64 ; mov Rd(h), DWORD [BYTE rsp + d]);
         }
-        dynasm!(ops
-            ; .arch x64
-            ; jmp rax
-            ; =>exit
-        );
+        dynasm!(ops ; .arch x64 ; jmp rax);
+        let exit = ops.offset();
         // Every exit (kind in `eax`, guest pc already in the frame): cached
         // guest registers, gas and count back to the frame, the `Ctx` part
         // of the frame back to the caller's block.
@@ -193,29 +188,27 @@ impl Compiled {
             ; ret
         );
 
+        let mut shared = emit::Shared::new(&mut ops, map, exit);
         let mut regions = Vec::new();
-        let mut entries: Vec<Vec<emit::Entry>> = Vec::new();
         for region in program.code() {
-            let table: Box<[[u64; 2]]> = vec![[0u64; 2]; region.len()].into_boxed_slice();
-            let at = table.as_ptr() as i64;
-            entries.push(emit::region(&mut ops, &mut shared, region, at));
+            let mut table: Box<[[u64; 2]]> = vec![[0u64; 2]; region.len()].into_boxed_slice();
+            emit::region(&mut ops, &mut shared, region, &mut table);
             regions.push(Region { start: region.start(), table });
         }
-        shared.finish(&mut ops);
+        // Jumps and trap sites are 32-bit offsets (relative to the jump, or
+        // to the buffer): far more than any program needs.
+        if ops.offset().0 > i32::MAX as usize {
+            return Err(JitError::Assembler("native code larger than 2 GiB".into()));
+        }
 
         let buffer = ops.finalize().map_err(|_| JitError::Assembler("finalize failed".into()))?;
         let base = buffer.ptr(AssemblyOffset(0)) as usize;
-        for (region, entries) in regions.iter_mut().zip(entries) {
-            for (slot, entry) in region.table.iter_mut().zip(entries) {
-                *slot = [entry.charge, buffer.ptr(entry.body) as u64];
+        for region in &mut regions {
+            for entry in region.table.iter_mut() {
+                entry[1] = entry[1].wrapping_add(base as u64);
             }
         }
-        let sites = shared
-            .sites
-            .iter()
-            .map(|&(at, pc)| u32::try_from(at.0).map(|at| (at, pc)))
-            .collect::<Result<Box<[_]>, _>>()
-            .map_err(|_| JitError::Assembler("code larger than 4 GiB".into()))?;
+        let sites = shared.sites.into_boxed_slice();
         // SAFETY: `enter_at` is the start of the trampoline assembled above,
         // which follows the sysv64 ABI with this exact signature; the buffer
         // is kept alive in `buffer` as long as the function pointer.

@@ -88,13 +88,13 @@ pub(super) struct Plan {
     pub segments: Vec<Segment>,
     /// Whether the access at slot `i` uses the window in the main code.
     pub hoisted: Vec<bool>,
-    /// The segment starting / ending at slot `i`.
-    pub seg_first: Vec<Option<usize>>,
-    pub seg_last: Vec<Option<usize>>,
-    /// The segment slot `i` lies in, after its first slot: entering there
-    /// by a jump skips the check, so such entries run the checked copy.
-    pub inside: Vec<Option<usize>>,
+    /// The segment starting / ending at slot `i` ([`NONE`] if none).
+    seg_first: Vec<u32>,
+    seg_last: Vec<u32>,
 }
+
+/// No segment starts or ends at a slot.
+const NONE: u32 = u32::MAX;
 
 /// `(offset, size)` of an `sp`-relative access whose offset is a multiple
 /// of its size (so it is aligned whenever `sp` is aligned to the size).
@@ -182,9 +182,8 @@ impl Plan {
             len,
             segments: Vec::new(),
             hoisted: vec![false; n],
-            seg_first: vec![None; n],
-            seg_last: vec![None; n],
-            inside: vec![None; n],
+            seg_first: vec![NONE; n],
+            seg_last: vec![NONE; n],
         };
         let mut open: Option<Open> = None;
         for (i, insn) in insns.iter().enumerate() {
@@ -223,6 +222,16 @@ impl Plan {
         plan
     }
 
+    /// The segment whose first slot is `i`.
+    pub fn segment_first(&self, i: usize) -> Option<usize> {
+        (self.seg_first[i] != NONE).then_some(self.seg_first[i] as usize)
+    }
+
+    /// The segment whose last slot is `i`.
+    pub fn segment_last(&self, i: usize) -> Option<usize> {
+        (self.seg_last[i] != NONE).then_some(self.seg_last[i] as usize)
+    }
+
     fn close(&mut self, open: Option<Open>) {
         let Some(o) = open else { return };
         if o.slots.len() < MIN_SEGMENT {
@@ -232,11 +241,8 @@ impl Plan {
         for &i in &o.slots {
             self.hoisted[i] = true;
         }
-        self.seg_first[o.first] = Some(k);
-        self.seg_last[o.last] = Some(k);
-        for slot in &mut self.inside[o.first + 1..=o.last] {
-            *slot = Some(k);
-        }
+        self.seg_first[o.first] = k as u32;
+        self.seg_last[o.last] = k as u32;
         self.segments.push(Segment { first: o.first, last: o.last, min: o.min, end: o.end, align: o.align });
     }
 }
