@@ -77,6 +77,9 @@ pub(super) struct Plan {
     /// Whether slot `i` is the target of a static jump or branch in the
     /// region (always a run start).
     pub targets: Vec<bool>,
+    /// Whether slot `i` is the target of a static jump or branch at or
+    /// after it: a loop head.
+    pub loop_heads: Vec<bool>,
     /// Whether slot `i` begins a run (its gas check is inline).
     pub run_start: Vec<bool>,
     /// Gas and length of the run entered at each slot: the slot and the
@@ -136,6 +139,7 @@ impl Plan {
         let n = insns.len();
         let classes: Vec<Class> = insns.iter().map(classify).collect();
         let mut targets = vec![false; n];
+        let mut loop_heads = vec![false; n];
         for (i, insn) in insns.iter().enumerate() {
             let offset = match *insn {
                 Instruction::Branch { offset, .. } | Instruction::Jal { offset, .. } => offset,
@@ -143,8 +147,10 @@ impl Plan {
             };
             let target = start.wrapping_add((i as u32) << 2).wrapping_add(offset as u32);
             let rel = target.wrapping_sub(start);
-            if rel & 3 == 0 && ((rel >> 2) as usize) < n {
-                targets[(rel >> 2) as usize] = true;
+            let slot = (rel >> 2) as usize;
+            if rel & 3 == 0 && slot < n {
+                targets[slot] = true;
+                loop_heads[slot] |= slot <= i;
             }
         }
         // Runs also start at static jump targets (loop heads): jumps land
@@ -177,6 +183,7 @@ impl Plan {
         let mut plan = Plan {
             classes,
             targets,
+            loop_heads,
             run_start,
             cost,
             len,
