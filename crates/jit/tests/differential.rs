@@ -11,9 +11,12 @@ use common::*;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-/// Random code biased toward programs that run long: `x3` points at a data
-/// area, small register pool, loops through backward branches, calls and
-/// returns through `x1`, syscalls, and a sprinkle of traps (misaligned
+/// Random code biased toward programs that run long: `x3` points at the
+/// written data page and `x4` at the page with read-only bytes (so 12-bit
+/// offsets reach the data page, the .bss page below `x4`, the read-only
+/// bytes and the writable rest of their page, and the unallocated page
+/// below `x3`), small register pool, loops through backward branches, calls
+/// and returns through `x1`, syscalls, and a sprinkle of traps (misaligned
 /// accesses and jumps, guard-region accesses, read-only stores, raw words).
 fn generate(rng: &mut SmallRng, regs: RegisterSet, len: usize, hot: [u32; 6]) -> Vec<u32> {
     let top = if regs == RegisterSet::Rv32e { 16 } else { 32 };
@@ -27,15 +30,16 @@ fn generate(rng: &mut SmallRng, regs: RegisterSet, len: usize, hot: [u32; 6]) ->
     };
     let dst = |rng: &mut SmallRng| -> u32 {
         let r = if rng.gen_bool(0.7) { hot[rng.gen_range(1..5)] } else { rng.gen_range(0..top) };
-        if r == 3 || r == 1 {
+        if r == 3 || r == 1 || r == 4 {
             9
         } else {
             r
         }
     };
     let mut w = vec![
-        (DATA_BASE & 0xffff_f000) | (3 << 7) | 0x37, // lui x3, DATA_BASE
-        enc_i(100, 0, 0, 6, 0x13),                   // addi x6, x0, 100 (loop budget)
+        (DATA_BASE & 0xffff_f000) | (3 << 7) | 0x37,            // lui x3, DATA_BASE
+        ((DATA_BASE + RODATA) & 0xffff_f000) | (4 << 7) | 0x37, // lui x4, DATA_BASE + RODATA
+        enc_i(100, 0, 0, 6, 0x13),                              // addi x6, x0, 100 (loop budget)
     ];
     while w.len() < len {
         let at = w.len() as i32;
@@ -69,8 +73,10 @@ fn generate(rng: &mut SmallRng, regs: RegisterSet, len: usize, hot: [u32; 6]) ->
                     0 => (pick(rng), rng.gen_range(-2048..2048)),
                     1 => (0, rng.gen_range(0..2048)), // guard region
                     2 => (3, rng.gen_range(0..512) * 4 + rng.gen_range(1..4)),
-                    3 => (3, 0x2000 + rng.gen_range(0..64) * 4), // read-only segment
-                    4 => (3, 0x3000 + rng.gen_range(0..256) * 4), // never written page
+                    3 => (4, rng.gen_range(0..RO_WORDS) * 4), // read-only bytes
+                    4 => (4, rng.gen_range(RO_WORDS..512) * 4), // the rest of their page
+                    5 | 6 => (4, -rng.gen_range(1..512) * 4), // .bss page
+                    7 => (3, -rng.gen_range(1..512) * 4),     // never written page
                     _ => (3, rng.gen_range(0..512) * 4),
                 };
                 enc_i(imm, base, f3, dst(rng), 0x03)
@@ -81,9 +87,10 @@ fn generate(rng: &mut SmallRng, regs: RegisterSet, len: usize, hot: [u32; 6]) ->
                     0 => (pick(rng), rng.gen_range(-2048..2048)),
                     1 => (0, rng.gen_range(0..2048)),
                     2 => (3, rng.gen_range(0..512) * 4 + rng.gen_range(1..4)),
-                    3 => (3, 0x2000 + rng.gen_range(0..64) * 4),
-                    4..=6 => (3, 0x1000 + rng.gen_range(0..512) * 4), // .bss page, allocated on first store
-                    7 => (3, -rng.gen_range(1..512) * 4),             // below the data area: fresh page
+                    3 => (4, rng.gen_range(0..RO_WORDS) * 4), // read-only bytes: faults
+                    4 => (4, rng.gen_range(RO_WORDS..512) * 4), // their page's writable rest: stepped
+                    5..=7 => (4, -rng.gen_range(1..512) * 4), // .bss page, allocated on first store
+                    8 => (3, -rng.gen_range(1..512) * 4),     // below the data area: fresh page
                     _ => (3, rng.gen_range(0..512) * 4),
                 };
                 enc_s(imm, pick(rng), base, f3)
@@ -172,13 +179,25 @@ fn hot_pool(rng: &mut SmallRng, regs: RegisterSet, case: usize) -> [u32; 6] {
     }
 }
 
+/// Where the read-only bytes start (from `DATA_BASE`), and how many words
+/// they are.
+const RODATA: u32 = 0x2000;
+const RO_WORDS: i32 = 0x20;
+
 fn segments(code: &[u32]) -> Vec<Segment> {
     let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let ro = (RO_WORDS * 4) as u32;
     vec![
         Segment { vaddr: CODE_BASE, mem_size: bytes.len() as u32, data: bytes, executable: true, writable: false },
         // One written page plus a .bss page allocated (and charged) on first store.
         Segment { vaddr: DATA_BASE, mem_size: 0x2000, data: vec![0xa5; 0x1000], executable: false, writable: true },
-        Segment { vaddr: DATA_BASE + 0x2000, mem_size: 0x80, data: vec![3; 0x80], executable: false, writable: false },
+        Segment {
+            vaddr: DATA_BASE + RODATA,
+            mem_size: ro,
+            data: (0..ro).map(|i| i as u8 ^ 0x3c).collect(),
+            executable: false,
+            writable: false,
+        },
     ]
 }
 
