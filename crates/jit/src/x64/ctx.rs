@@ -116,7 +116,11 @@ pub(super) struct Entry {
 ///   (only a page without read-only bytes): `stack_tag` (`page << 12`),
 ///   `stack_ptr` (its first byte) and `stack_base = stack_ptr - tag`;
 ///   native code keeps `rbx = sp + stack_base`, so `[rbx + offset]` is the
-///   host address of `sp + offset` in that page.
+///   host address of `sp + offset` in that page;
+/// - `pages`: every page refilled during this call, direct-mapped by page
+///   number (`page % PAGES`): a miss that no recent page serves looks there
+///   before calling a helper (the transfers workload walks more pages than
+///   the entries and recent pages hold).
 #[repr(C, align(16))]
 pub(super) struct Frame {
     pub ctx: Ctx,
@@ -125,7 +129,11 @@ pub(super) struct Frame {
     pub stack_ptr: usize,
     pub recent: [Entry; 2],
     pub entries: [Entry; ENTRIES],
+    pub pages: [Entry; PAGES],
 }
+
+/// Slots of [`Frame::pages`] (a power of two).
+pub(super) const PAGES: usize = 64;
 
 impl Frame {
     /// `stack_ptr` of an empty stack entry: `sp + offset - EMPTY_STACK` is
@@ -142,6 +150,8 @@ pub(super) const STACK_BASE: i32 = 176;
 pub(super) const STACK_PTR: i32 = 184;
 const RECENT: i32 = 192;
 const ENTRY_TABLE: i32 = 240;
+/// Frame offset of [`Frame::pages`].
+pub(super) const PAGE_TABLE: i32 = ENTRY_TABLE + 24 * ENTRIES as i32;
 /// Quadwords of the `Ctx` part (copied in and out with `rep movsq`).
 pub(super) const CTX_QWORDS: i32 = (std::mem::size_of::<Ctx>() / 8) as i32;
 /// Quadwords of the cache part (filled with [`NO_TAG`] with `rep stosq`).
@@ -183,6 +193,8 @@ const _: () = {
     assert!(offset_of!(Frame, stack_ptr) == STACK_PTR as usize);
     assert!(offset_of!(Frame, recent) == RECENT as usize);
     assert!(offset_of!(Frame, entries) == ENTRY_TABLE as usize);
+    assert!(offset_of!(Frame, pages) == PAGE_TABLE as usize);
+    assert!(PAGES.is_power_of_two());
     assert!(size_of::<Entry>() == 24);
     assert!(size_of::<Frame>() % 16 == 0);
     // A cached page never holds guard bytes: pages below `GUARD_END` are
@@ -229,6 +241,10 @@ impl Frame {
                 self.recent[r].ptr = ptr as usize;
             }
         }
+        let slot = &mut self.pages[page as usize % PAGES];
+        if slot.rtag == tag {
+            slot.ptr = ptr as usize;
+        }
         if self.stack_tag == tag {
             // Native code accesses `base + addr` = `ptr + (addr & 0xfff)` for
             // an address in the page (integer arithmetic only). Same page,
@@ -251,6 +267,7 @@ impl Frame {
         let tag = u64::from(page) << PAGE_SHIFT;
         let entry = Entry { rtag: tag, wtag: if writable { tag } else { NO_TAG }, ptr: ptr as usize };
         self.entries[e % ENTRIES] = entry;
+        self.pages[page as usize % PAGES] = entry;
         if self.recent[0].rtag != tag {
             self.recent[1] = self.recent[0];
             self.recent[0] = entry;

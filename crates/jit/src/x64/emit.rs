@@ -17,7 +17,7 @@
 use super::alu::{self, compare, put, put_imm, Asm, Cond, Rhs};
 use super::ctx::{
     entry_at, load_miss, recent_at, stack_refill, store_miss, EntryAt, Meter, CTX_PC, CTX_SITE, ENTRIES, ENTRY_SHIFT,
-    SIGNED, STACK_BASE, STACK_PTR, VALUE,
+    PAGES, PAGE_TABLE, SIGNED, STACK_BASE, STACK_PTR, VALUE,
 };
 use super::plan::{slot, Class, Loc, Plan, RegMap, RAX, RCX, SP};
 use super::{EXIT_DISPATCH, EXIT_ECALL, EXIT_SITE, EXIT_STEP};
@@ -229,11 +229,13 @@ impl Shared {
 
     /// Miss path shared by loads and stores: `rax` = address ^ the entry's
     /// `tag`. Recovers the address; if one of the two recently refilled
-    /// pages matches (its read tag for a load, write tag for a store),
-    /// copies it into the entry and
-    /// goes to `hit` with `rax` = the offset in the page; else checks the
-    /// guard region and alignment (the trap routine: the reference stepper
-    /// raises them) and falls through with the address in `eax`.
+    /// pages matches (its read tag for a load, write tag for a store), or
+    /// the page's slot in the frame's page table does, copies it into the
+    /// entry and goes to `hit` with `rax` = the offset in the page; else
+    /// checks the guard region and alignment (the trap routine: the
+    /// reference stepper raises them) and falls through with the address in
+    /// `eax`. (Cached pages are never guard pages, and the tag test covers
+    /// the alignment bits, so a hit needs no trap check.)
     fn try_recent(&self, ops: &mut Asm, at: EntryAt, size: i32, write: bool, hit: DynamicLabel) {
         let tag_of = |e: EntryAt| F + if write { e.wtag } else { e.rtag };
         let mask = mask(size);
@@ -251,8 +253,33 @@ impl Shared {
             );
             hits.push((label, recent_at(r)));
         }
-        let done = ops.new_dynamic_label();
-        dynasm!(ops ; .arch x64 ; jmp =>done);
+        // The page table: slot `page % PAGES` (24 bytes each), indexed
+        // through `rcx` (saved on the stack).
+        let (done, table_hit) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+        let slot_tag = PAGE_TABLE + F + 8 + if write { 8 } else { 0 };
+        let pages = (PAGES - 1) as i32;
+        dynasm!(ops
+            ; .arch x64
+            ; push rcx
+            ; mov ecx, eax
+            ; shr ecx, 12
+            ; and ecx, pages
+            ; imul ecx, ecx, 24
+            ; xor rax, QWORD [rsp + rcx + slot_tag]
+            ; test rax, mask
+            ; jz =>table_hit
+            ; xor rax, QWORD [rsp + rcx + slot_tag]
+            ; pop rcx
+            ; jmp =>done
+            ; =>table_hit
+            // `rcx` and `rdx` pushed: the frame is at `rsp + F + 16`.
+            ; push rdx
+        );
+        for (src, dst) in [(0, at.rtag), (8, at.wtag), (16, at.ptr)] {
+            let (src, dst) = (PAGE_TABLE + F + 16 + src, dst + F + 16);
+            dynasm!(ops ; .arch x64 ; mov rdx, QWORD [rsp + rcx + src] ; mov QWORD [rsp + dst], rdx);
+        }
+        dynasm!(ops ; .arch x64 ; pop rdx ; pop rcx ; jmp =>hit);
         for (label, from) in hits {
             dynasm!(ops ; .arch x64 ; =>label);
             // Through `rcx`, saved on the stack (`push`/`pop` of memory
