@@ -1,8 +1,11 @@
 //! Sparse, page-granular guest memory with a hard cap.
 //!
 //! The 32-bit address space is mapped lazily in 4 KiB pages through a
-//! two-level table. Reading a page nobody wrote returns zeros without
-//! allocating; the first store to a page allocates it, and the number of
+//! two-level table of page slots: the pages themselves live in one vector
+//! and keep their slot for the life of the memory, so the fast engine can
+//! cache page-number-to-slot translations that never go stale. Reading a
+//! page nobody wrote returns zeros without allocating; the first store to a
+//! page allocates it, and the number of
 //! allocated pages can never exceed the configured limit, so a guest can
 //! never make the host allocate more than `limit` bytes of page data.
 //! Addresses below [`GUARD_END`] fault on every access, and ranges marked
@@ -25,7 +28,8 @@ pub const STACK_BOTTOM: u32 = STACK_TOP - STACK_SIZE;
 /// Default cap on allocated guest memory (loaded segments plus touched pages).
 pub const DEFAULT_MEMORY_LIMIT: u32 = 64 * 1024 * 1024;
 
-type Page = [u8; PAGE_SIZE as usize];
+/// The bytes of one page.
+pub(crate) type Page = [u8; PAGE_SIZE as usize];
 
 /// One allocated page and whether any of its bytes is read-only, so that the
 /// common store needs no range scan.
@@ -34,7 +38,9 @@ struct PageData {
     has_read_only: bool,
 }
 
-type Table = [Option<Box<PageData>>; TABLE_LEN];
+/// Second-level table: for each page of a 4 MiB span, its slot in
+/// `Memory::pages` plus one (0: not allocated).
+type Table = [u32; TABLE_LEN];
 
 /// Why a memory access was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,15 +58,17 @@ pub enum AccessError {
 /// Guest memory. See the module documentation for the model.
 pub struct Memory {
     directory: Vec<Option<Box<Table>>>,
+    /// Allocated pages in allocation order (boxed: never moved or freed
+    /// while the memory lives, see [`Memory::page_ptr_mut`]).
+    pages: Vec<Box<PageData>>,
     /// Sorted, non-overlapping half-open byte ranges where stores fault.
     read_only: Vec<(u32, u64)>,
-    pages: u32,
     page_limit: u32,
 }
 
 impl std::fmt::Debug for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Memory").field("pages", &self.pages).field("page_limit", &self.page_limit).finish()
+        f.debug_struct("Memory").field("pages", &self.pages.len()).field("page_limit", &self.page_limit).finish()
     }
 }
 
@@ -78,12 +86,12 @@ impl Memory {
     pub fn new(limit_bytes: u32) -> Self {
         let mut directory = Vec::with_capacity(TABLE_LEN);
         directory.resize_with(TABLE_LEN, || None);
-        Self { directory, read_only: Vec::new(), pages: 0, page_limit: limit_bytes / PAGE_SIZE }
+        Self { directory, pages: Vec::new(), read_only: Vec::new(), page_limit: limit_bytes / PAGE_SIZE }
     }
 
     /// Pages currently allocated.
     pub fn allocated_pages(&self) -> u32 {
-        self.pages
+        self.pages.len() as u32
     }
 
     /// Marks `[start, start + len)` read-only for guest stores. Ranges must
@@ -112,9 +120,36 @@ impl Memory {
     }
 
     #[inline]
+    fn slot_index(&self, addr: u32) -> Option<usize> {
+        let (dir, index, _) = split(addr);
+        let slot = self.directory.get(dir)?.as_ref()?.get(index)?.checked_sub(1)?;
+        Some(slot as usize)
+    }
+
+    #[inline]
     fn page_data(&self, addr: u32) -> Option<&PageData> {
-        let (dir, table, _) = split(addr);
-        self.directory.get(dir)?.as_ref()?.get(table)?.as_deref()
+        self.pages.get(self.slot_index(addr)?).map(|p| &**p)
+    }
+
+    /// The slot of the allocated page holding `addr`, and whether that page
+    /// has read-only bytes. A page keeps its slot for the life of the memory.
+    #[inline]
+    pub(crate) fn page_slot(&self, addr: u32) -> Option<(u32, bool)> {
+        let slot = self.slot_index(addr)?;
+        Some((slot as u32, self.pages.get(slot)?.has_read_only))
+    }
+
+    /// The bytes of the page in `slot` (see [`Memory::page_slot`]).
+    #[inline(always)]
+    pub(crate) fn slot_page(&self, slot: u32) -> Option<&Page> {
+        self.pages.get(slot as usize).map(|p| &p.bytes)
+    }
+
+    /// The bytes of the page in `slot`, for writing. Protection is the
+    /// caller's to check (see [`Memory::page_slot`]).
+    #[inline(always)]
+    pub(crate) fn slot_page_mut(&mut self, slot: u32) -> Option<&mut Page> {
+        self.pages.get_mut(slot as usize).map(|p| &mut p.bytes)
     }
 
     #[inline]
@@ -140,7 +175,7 @@ impl Memory {
 
     /// Whether allocating `extra` more pages stays within the limit.
     pub fn can_allocate(&self, extra: u32) -> bool {
-        self.pages.checked_add(extra).is_some_and(|total| total <= self.page_limit)
+        self.allocated_pages().checked_add(extra).is_some_and(|total| total <= self.page_limit)
     }
 
     /// The page holding `addr`, allocated (zeroed) if absent and the limit allows.
@@ -151,19 +186,26 @@ impl Memory {
 
     fn page_data_mut(&mut self, addr: u32) -> Result<&mut PageData, AccessError> {
         let (dir, index, _) = split(addr);
-        let table = self
+        let entry = self
             .directory
             .get_mut(dir)
             .ok_or(AccessError::Wrap)?
-            .get_or_insert_with(|| Box::new([const { None }; TABLE_LEN]));
-        let slot = table.get_mut(index).ok_or(AccessError::Wrap)?;
-        if slot.is_none() {
-            if self.pages >= self.page_limit {
-                return Err(AccessError::Limit);
+            .get_or_insert_with(|| Box::new([0; TABLE_LEN]))
+            .get_mut(index)
+            .ok_or(AccessError::Wrap)?;
+        let slot = match entry.checked_sub(1) {
+            Some(slot) => slot as usize,
+            None => {
+                let slot = self.pages.len();
+                if slot >= self.page_limit as usize {
+                    return Err(AccessError::Limit);
+                }
+                *entry = u32::try_from(slot + 1).map_err(|_| AccessError::Limit)?;
+                self.pages.push(Box::new(PageData { bytes: [0; PAGE_SIZE as usize], has_read_only: false }));
+                slot
             }
-            self.pages += 1;
-        }
-        Ok(slot.get_or_insert_with(|| Box::new(PageData { bytes: [0; PAGE_SIZE as usize], has_read_only: false })))
+        };
+        self.pages.get_mut(slot).map(|p| &mut **p).ok_or(AccessError::Wrap)
     }
 
     /// Checks that a guest load of `[addr, addr + len)` is allowed.
@@ -283,41 +325,9 @@ impl Memory {
     /// dropped; taking it needs `&mut self` so that writes through it are
     /// derived from a unique borrow. Using it is the caller's `unsafe`.
     pub fn page_ptr_mut(&mut self, addr: u32) -> Option<(*mut u8, bool)> {
-        let (dir, index, _) = split(addr);
-        let page = self.directory.get_mut(dir)?.as_mut()?.get_mut(index)?.as_mut()?;
+        let slot = self.slot_index(addr)?;
+        let page = self.pages.get_mut(slot)?;
         Some((page.bytes.as_mut_ptr(), page.has_read_only))
-    }
-
-    /// The fast engine's store: succeeds only for an aligned store into an
-    /// already-allocated page with no read-only bytes (the common case), and
-    /// returns `false` without effect otherwise so the caller can take the
-    /// reference path.
-    #[inline]
-    pub fn store_fast(&mut self, addr: u32, size: u32, value: u32) -> bool {
-        let (dir, index, off) = split(addr);
-        let Some(Some(table)) = self.directory.get_mut(dir) else { return false };
-        let Some(Some(page)) = table.get_mut(index) else { return false };
-        if page.has_read_only {
-            return false;
-        }
-        // Fixed-size writes (no memcpy call); `off` is aligned to `size`, so
-        // the ranges below are always inside the page.
-        let bytes = &mut page.bytes;
-        match size {
-            1 => match bytes.get_mut(off) {
-                Some(b) => *b = value as u8,
-                None => return false,
-            },
-            2 => match bytes.get_mut(off..off + 2) {
-                Some(dst) => dst.copy_from_slice(&(value as u16).to_le_bytes()),
-                None => return false,
-            },
-            _ => match bytes.get_mut(off..off + 4) {
-                Some(dst) => dst.copy_from_slice(&value.to_le_bytes()),
-                None => return false,
-            },
-        }
-        true
     }
 
     /// Stores `size` (1, 2 or 4) low bytes of `value` at an aligned `addr`.

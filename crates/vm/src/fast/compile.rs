@@ -50,10 +50,10 @@ pub(crate) enum Kind {
     Sh,
     Sw,
     Nop,
-    /// `imm` = absolute target pc.
+    /// `imm` = target slot, or [`NO_SLOT`].
     Jal,
     Jalr,
-    /// Branches: `imm` = absolute target pc.
+    /// Branches: `imm` = target slot, or [`NO_SLOT`].
     Beq,
     Bne,
     Blt,
@@ -76,6 +76,21 @@ pub(crate) struct Op {
     pub imm: u32,
 }
 
+/// Target slot of a jump or branch whose target is not an instruction slot
+/// of its own region (outside it, or misaligned): taking it is left to the
+/// reference stepper.
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
+/// The straight-line run starting at some slot: up to and including the
+/// next control or system op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Run {
+    /// Gas of the run's instructions.
+    pub cost: u32,
+    /// Number of instructions in the run.
+    pub len: u32,
+}
+
 /// One executable region in fast form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FastRegion {
@@ -83,12 +98,9 @@ pub(crate) struct FastRegion {
     /// One op per instruction slot, plus a trailing `Slow` sentinel so that
     /// falling off the end needs no bounds check.
     pub ops: Vec<Op>,
-    /// `run_cost[i]`: gas of the straight-line run starting at slot `i`.
-    /// (Kept apart from `ops`: measured faster than 16-byte ops.)
-    pub run_cost: Vec<u32>,
-    /// `run_len[i]`: number of ops in that run, its final control or system
-    /// op included (so `i + run_len[i] <= ops.len()`).
-    pub run_len: Vec<u32>,
+    /// `runs[i]`: the run starting at slot `i` (kept apart from `ops`:
+    /// measured faster than 16-byte ops).
+    pub runs: Vec<Run>,
 }
 
 /// A whole program in fast form.
@@ -106,28 +118,40 @@ impl FastCode {
 
 fn compile_region(region: &CodeRegion) -> FastRegion {
     let start = region.start();
+    let slots = region.instructions().len();
+    // The slot of the instruction at `target`, if it is one of this region's.
+    let slot_of = |target: u32| {
+        let offset = target.wrapping_sub(start);
+        let slot = offset >> 2;
+        if offset & 3 == 0 && (slot as usize) < slots {
+            slot
+        } else {
+            NO_SLOT
+        }
+    };
     let mut ops: Vec<Op> = region
         .instructions()
         .iter()
         .enumerate()
-        .map(|(i, insn)| translate(start.wrapping_add((i as u32).wrapping_mul(4)), insn))
+        .map(|(i, insn)| translate(start.wrapping_add((i as u32).wrapping_mul(4)), insn, slot_of))
         .collect();
     ops.push(op(Kind::Slow, 0, 0, 0, 0));
-    let mut run_cost = vec![0u32; ops.len()];
-    let mut run_len = vec![0u32; ops.len()];
-    let (mut cost_after, mut len_after) = (0u32, 0u32);
+    let mut runs = vec![Run { cost: 0, len: 0 }; ops.len()];
+    let mut after = Run { cost: 0, len: 0 };
     for i in (0..ops.len()).rev() {
         let (cost, ends_run) = match region.instructions().get(i) {
             Some(insn) => (gas::instruction_cost(insn.cost_class()) as u32, ends_run(ops[i].kind)),
             None => (0, true),
         };
-        let (total, len) = if ends_run { (cost, 1) } else { (cost.saturating_add(cost_after), len_after + 1) };
-        run_cost[i] = total;
-        run_len[i] = len;
-        cost_after = total;
-        len_after = len;
+        let run = if ends_run {
+            Run { cost, len: 1 }
+        } else {
+            Run { cost: cost.saturating_add(after.cost), len: after.len + 1 }
+        };
+        runs[i] = run;
+        after = run;
     }
-    FastRegion { start, ops, run_cost, run_len }
+    FastRegion { start, ops, runs }
 }
 
 fn ends_run(kind: Kind) -> bool {
@@ -158,11 +182,12 @@ fn op(kind: Kind, rd: u8, rs1: u8, rs2: u8, imm: u32) -> Op {
     Op { kind, rd, rs1, rs2, imm }
 }
 
-fn translate(pc: u32, insn: &Instruction) -> Op {
+/// The op for `insn` at `pc`; `slot_of` resolves jump and branch targets.
+fn translate(pc: u32, insn: &Instruction, slot_of: impl Fn(u32) -> u32) -> Op {
     match *insn {
         Instruction::Lui { rd, imm } => op(Kind::Const, dest(rd), 0, 0, imm),
         Instruction::Auipc { rd, imm } => op(Kind::Const, dest(rd), 0, 0, pc.wrapping_add(imm)),
-        Instruction::Jal { rd, offset } => op(Kind::Jal, dest(rd), 0, 0, pc.wrapping_add(offset as u32)),
+        Instruction::Jal { rd, offset } => op(Kind::Jal, dest(rd), 0, 0, slot_of(pc.wrapping_add(offset as u32))),
         Instruction::Jalr { rd, rs1, offset } => op(Kind::Jalr, dest(rd), rs1, 0, offset as u32),
         Instruction::Branch { op: b, rs1, rs2, offset } => {
             let kind = match b {
@@ -173,7 +198,7 @@ fn translate(pc: u32, insn: &Instruction) -> Op {
                 BranchOp::Ltu => Kind::Bltu,
                 BranchOp::Geu => Kind::Bgeu,
             };
-            op(kind, 0, rs1, rs2, pc.wrapping_add(offset as u32))
+            op(kind, 0, rs1, rs2, slot_of(pc.wrapping_add(offset as u32)))
         }
         Instruction::Load { op: l, rd, rs1, offset } => {
             let kind = match l {

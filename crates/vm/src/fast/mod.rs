@@ -8,13 +8,17 @@
 //!   entering a run the whole cost is charged at once; if it does not fit,
 //!   the reference stepper finishes the run, so out-of-gas happens at exactly
 //!   the same instruction.
-//! - If an op inside a run traps, the cost of the ops after it is refunded,
-//!   so `gas_used` matches.
-//! - A store that needs a fresh page first refunds the rest of the run, so
-//!   the page charge sees exactly the gas the reference would, then charges
-//!   the rest again (or falls back to stepping if it no longer fits).
+//! - An op that would trap, or a store that needs a fresh page, is handed
+//!   to the reference stepper after refunding the run from that op on, so
+//!   the trap, the page charge and `gas_used` are exactly the reference's;
+//!   the fast loop then resumes at the next instruction, charging the rest
+//!   of the run again (or stepping if it no longer fits).
+//! - Loads and stores go through a translation cache (`tlb`) that only
+//!   ever short-cuts accesses the reference would perform with no trap and
+//!   no allocation.
 
 mod compile;
 mod run;
+mod tlb;
 
 pub(crate) use compile::FastCode;

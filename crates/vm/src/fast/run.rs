@@ -1,29 +1,46 @@
 //! The fast engine's loop. See the module documentation of `fast` for how
 //! it stays exactly equivalent to the reference interpreter.
 //!
-//! Shape of the loop: on entering a straight-line run at slot `idx`, its
-//! whole gas and instruction count are taken at once; the run's body (every
-//! op but the last) executes from a slice iterator with no per-op gas,
-//! counter or bounds bookkeeping; the last op (a jump, branch, `ECALL` or a
-//! slow op) picks the next run.
+//! Shape of the loop: [`exec`] keeps the slot index, gas and instruction
+//! count in locals and dispatches every op, terminators included, from one
+//! `match`. Entering a straight-line run (at the start, after a taken jump
+//! or branch, or on falling through one) takes the run's whole gas and
+//! instruction count at once; body ops then do no gas or counter
+//! bookkeeping. Everything unusual leaves [`exec`] with an [`Exit`] naming
+//! a slot, and [`Machine::run_region`] finishes it with the reference
+//! stepper or the syscall handler.
 
-use super::compile::{FastRegion, Kind, Op};
-use crate::isa::BranchOp;
-use crate::machine::{branch_taken, Machine, Stop, REGISTER_SLOTS};
-use crate::memory::GUARD_END;
+use super::compile::{FastRegion, Kind, Run};
+use super::tlb::Tlb;
+use crate::machine::{Machine, Stop, REGISTER_SLOTS};
+use crate::memory::Memory;
 use crate::syscall::Environment;
 use crate::trap::Outcome;
+
+/// Why [`exec`] stopped, and at which slot.
+enum Exit {
+    /// The op at the slot needs the reference stepper (a would-be trap, a
+    /// page allocation, a jump leaving the region). Its run was charged
+    /// from a slot at or before it.
+    Slow(usize),
+    /// The run starting at the slot does not fit in the gas left; nothing
+    /// of it was charged.
+    Unaffordable(usize),
+    /// `ECALL` at the slot, charged and counted with its run.
+    Ecall(usize),
+}
 
 impl Machine<'_> {
     /// Runs with the fast engine until the guest halts, traps or runs out
     /// of gas. Bit-identical to [`Machine::run`].
     pub fn run_fast<E: Environment>(&mut self, env: &mut E) -> Outcome {
         let program = self.program;
+        let mut tlb = Tlb::new();
         let stop = loop {
             let pc = self.pc;
             let region = program.fast.regions.iter().find(|r| slot_of(r, pc).is_some());
             let result = match region {
-                Some(region) => self.run_region(region, env),
+                Some(region) => self.run_region(region, &mut tlb, env),
                 // Not code: the reference stepper raises the exact fault.
                 None => self.step(env),
             };
@@ -36,231 +53,220 @@ impl Machine<'_> {
 
     /// Executes inside one region until control leaves it, something needs
     /// the reference stepper, or the run stops.
-    fn run_region<E: Environment>(&mut self, region: &FastRegion, env: &mut E) -> Result<(), Stop> {
-        let ops = region.ops.as_slice();
-        let base = region.start;
-        let slots = ops.len().saturating_sub(1);
-        let Some(mut idx) = slot_of(region, self.pc) else {
+    fn run_region<E: Environment>(&mut self, region: &FastRegion, tlb: &mut Tlb, env: &mut E) -> Result<(), Stop> {
+        let Some(mut start) = slot_of(region, self.pc) else {
             return self.step(env);
         };
-        let mut gas = self.gas.left();
-        let mut retired = self.instructions;
-
-        macro_rules! reg {
-            ($r:expr) => {
-                self.regs[usize::from($r) & (REGISTER_SLOTS - 1)]
-            };
-        }
-        // Hand slot `$at` to the reference stepper after refunding the gas
-        // and count of the run from `$at` on (taken at run entry), so the
-        // stepper sees exactly the reference state.
-        macro_rules! slow_at {
-            ($at:expr) => {{
-                let at: usize = $at;
-                gas += u64::from(region.run_cost.get(at).copied().unwrap_or(0));
-                retired -= u64::from(region.run_len.get(at).copied().unwrap_or(0));
-                self.pc = base.wrapping_add((at as u32) << 2);
-                self.gas.set_left(gas);
-                self.instructions = retired;
-                return self.step(env);
-            }};
-        }
-
         loop {
-            // Enter the run at `idx`.
-            let (Some(&cost), Some(&len)) = (region.run_cost.get(idx), region.run_len.get(idx)) else {
-                return self.step(env);
+            let mut gas = self.gas.left();
+            let mut retired = self.instructions;
+            let exit = exec(region, &mut self.regs, &mut self.memory, tlb, &mut gas, &mut retired, start);
+            let at = match exit {
+                Exit::Slow(at) | Exit::Unaffordable(at) | Exit::Ecall(at) => at,
             };
-            let cost = u64::from(cost);
-            if gas < cost {
-                self.pc = base.wrapping_add((idx as u32) << 2);
-                self.gas.set_left(gas);
-                self.instructions = retired;
-                return self.step(env);
-            }
-            gas -= cost;
-            retired += u64::from(len);
-            let last = idx + len as usize - 1;
-            let Some(body) = ops.get(idx..last) else {
-                return self.step(env);
-            };
-            let mut it = body.iter();
-            while let Some(op) = it.next() {
-                if !self.exec_body_op(op) {
-                    // Position of `op` inside the region.
-                    let at = last - it.as_slice().len() - 1;
-                    slow_at!(at);
+            self.pc = region.start.wrapping_add((at as u32) << 2);
+            match exit {
+                Exit::Slow(_) => {
+                    // Refund the run from `at` on, so that the stepper sees
+                    // exactly the reference state before the op at `at`.
+                    let run = region.runs.get(at).copied().unwrap_or(Run { cost: 0, len: 0 });
+                    self.gas.set_left(gas.saturating_add(u64::from(run.cost)));
+                    self.instructions = retired.saturating_sub(u64::from(run.len));
+                    return self.step(env);
                 }
-            }
-
-            let Some(&op) = ops.get(last) else {
-                return self.step(env);
-            };
-            let pc = base.wrapping_add((last as u32) << 2);
-            let target = match op.kind {
-                Kind::Jal => {
-                    if op.imm & 3 != 0 {
-                        slow_at!(last);
-                    }
-                    reg!(op.rd) = pc.wrapping_add(4);
-                    op.imm
-                }
-                Kind::Jalr => {
-                    let target = reg!(op.rs1).wrapping_add(op.imm) & !1;
-                    if target & 3 != 0 {
-                        slow_at!(last);
-                    }
-                    reg!(op.rd) = pc.wrapping_add(4);
-                    target
-                }
-                Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
-                    let cond = match op.kind {
-                        Kind::Beq => BranchOp::Eq,
-                        Kind::Bne => BranchOp::Ne,
-                        Kind::Blt => BranchOp::Lt,
-                        Kind::Bge => BranchOp::Ge,
-                        Kind::Bltu => BranchOp::Ltu,
-                        _ => BranchOp::Geu,
-                    };
-                    if !branch_taken(cond, reg!(op.rs1), reg!(op.rs2)) {
-                        idx = last + 1;
-                        continue;
-                    }
-                    if op.imm & 3 != 0 {
-                        slow_at!(last);
-                    }
-                    op.imm
-                }
-                Kind::Ecall => {
-                    // The ECALL's own count is taken back until it completes.
-                    self.pc = pc;
+                Exit::Unaffordable(_) => {
                     self.gas.set_left(gas);
-                    self.instructions = retired - 1;
-                    if let Some(code) = self.ecall(pc, env)? {
+                    self.instructions = retired;
+                    return self.step(env);
+                }
+                Exit::Ecall(_) => {
+                    // The ECALL's own count is taken back until it completes.
+                    self.gas.set_left(gas);
+                    self.instructions = retired.saturating_sub(1);
+                    if let Some(code) = self.ecall(self.pc, env)? {
                         self.instructions += 1;
                         return Err(Stop::Halt(code));
                     }
-                    gas = self.gas.left();
-                    idx = last + 1;
-                    continue;
+                    self.instructions += 1;
+                    start = at + 1;
                 }
-                _ => slow_at!(last),
-            };
-            let next = (target.wrapping_sub(base) >> 2) as usize;
-            if next >= slots {
-                self.pc = target;
-                self.gas.set_left(gas);
-                self.instructions = retired;
-                return Ok(());
             }
-            idx = next;
         }
     }
+}
 
-    /// Executes one non-terminating op; returns `false` (with no effect) when
-    /// the op needs the reference stepper (a would-be trap or a page charge).
-    #[inline(always)]
-    fn exec_body_op(&mut self, op: &Op) -> bool {
-        macro_rules! reg {
-            ($r:expr) => {
-                self.regs[usize::from($r) & (REGISTER_SLOTS - 1)]
+/// Runs `region` from slot `start` (a valid instruction slot) until an
+/// [`Exit`]; `gas` and `retired` are the meter and the instruction count,
+/// updated on return.
+#[inline(never)]
+fn exec(
+    region: &FastRegion,
+    regs: &mut [u32; REGISTER_SLOTS],
+    memory: &mut Memory,
+    tlb: &mut Tlb,
+    gas: &mut u64,
+    retired: &mut u64,
+    start: usize,
+) -> Exit {
+    let ops = region.ops.as_slice();
+    let runs = region.runs.as_slice();
+    let base = region.start;
+    let mut left = *gas;
+    let mut count = *retired;
+    let mut i: usize;
+    // A local register file indexed by the op's `u8` fields with no mask or
+    // bounds check; copied back on every exit.
+    let mut file = [0u32; 256];
+    if let Some(head) = file.first_chunk_mut::<REGISTER_SLOTS>() {
+        *head = *regs;
+    }
+
+    macro_rules! exit {
+        ($exit:expr) => {{
+            *gas = left;
+            *retired = count;
+            if let Some(head) = file.first_chunk::<REGISTER_SLOTS>() {
+                *regs = *head;
+            }
+            return $exit;
+        }};
+    }
+    macro_rules! reg {
+        ($r:expr) => {
+            file[usize::from($r)]
+        };
+    }
+    // Moves to the run at `$slot`, charging it whole; `$from` is the
+    // control op that got there, handed to the stepper if `$slot` is not a
+    // slot.
+    macro_rules! charge {
+        ($slot:expr, $from:expr) => {{
+            let slot: usize = $slot;
+            let Some(run) = runs.get(slot) else { exit!(Exit::Slow($from)) };
+            let cost = u64::from(run.cost);
+            if left < cost {
+                exit!(Exit::Unaffordable(slot));
+            }
+            left -= cost;
+            count += u64::from(run.len);
+            i = slot;
+        }};
+    }
+    macro_rules! enter {
+        ($slot:expr, $from:expr) => {{
+            charge!($slot, $from);
+            continue;
+        }};
+    }
+    macro_rules! load {
+        ($op:expr, $n:literal, $conv:expr) => {{
+            let addr = reg!($op.rs1).wrapping_add($op.imm);
+            let Some(bytes) = tlb.load::<$n>(memory, addr) else { exit!(Exit::Slow(i)) };
+            reg!($op.rd) = $conv(bytes);
+        }};
+    }
+    macro_rules! store {
+        ($op:expr, $n:literal) => {{
+            let addr = reg!($op.rs1).wrapping_add($op.imm);
+            let value = reg!($op.rs2).to_le_bytes();
+            let Some(bytes) = value.first_chunk::<$n>() else { exit!(Exit::Slow(i)) };
+            if !tlb.store::<$n>(memory, addr, *bytes) {
+                exit!(Exit::Slow(i));
+            }
+        }};
+    }
+    macro_rules! branch {
+        ($op:expr, $taken:expr) => {{
+            if $taken {
+                enter!($op.imm as usize, i)
+            }
+            enter!(i + 1, i)
+        }};
+    }
+
+    charge!(start, start);
+    loop {
+        let Some(&op) = ops.get(i) else { exit!(Exit::Slow(i)) };
+        macro_rules! rs1 {
+            () => {
+                reg!(op.rs1)
+            };
+        }
+        macro_rules! rs2 {
+            () => {
+                reg!(op.rs2)
             };
         }
         match op.kind {
             Kind::Const => reg!(op.rd) = op.imm,
-            Kind::Addi => reg!(op.rd) = reg!(op.rs1).wrapping_add(op.imm),
-            Kind::Slti => reg!(op.rd) = u32::from((reg!(op.rs1) as i32) < (op.imm as i32)),
-            Kind::Sltiu => reg!(op.rd) = u32::from(reg!(op.rs1) < op.imm),
-            Kind::Xori => reg!(op.rd) = reg!(op.rs1) ^ op.imm,
-            Kind::Ori => reg!(op.rd) = reg!(op.rs1) | op.imm,
-            Kind::Andi => reg!(op.rd) = reg!(op.rs1) & op.imm,
-            Kind::Slli => reg!(op.rd) = reg!(op.rs1) << (op.imm & 31),
-            Kind::Srli => reg!(op.rd) = reg!(op.rs1) >> (op.imm & 31),
-            Kind::Srai => reg!(op.rd) = ((reg!(op.rs1) as i32) >> (op.imm & 31)) as u32,
-            Kind::Add => reg!(op.rd) = reg!(op.rs1).wrapping_add(reg!(op.rs2)),
-            Kind::Sub => reg!(op.rd) = reg!(op.rs1).wrapping_sub(reg!(op.rs2)),
-            Kind::Sll => reg!(op.rd) = reg!(op.rs1) << (reg!(op.rs2) & 31),
-            Kind::Slt => reg!(op.rd) = u32::from((reg!(op.rs1) as i32) < (reg!(op.rs2) as i32)),
-            Kind::Sltu => reg!(op.rd) = u32::from(reg!(op.rs1) < reg!(op.rs2)),
-            Kind::Xor => reg!(op.rd) = reg!(op.rs1) ^ reg!(op.rs2),
-            Kind::Srl => reg!(op.rd) = reg!(op.rs1) >> (reg!(op.rs2) & 31),
-            Kind::Sra => reg!(op.rd) = ((reg!(op.rs1) as i32) >> (reg!(op.rs2) & 31)) as u32,
-            Kind::Or => reg!(op.rd) = reg!(op.rs1) | reg!(op.rs2),
-            Kind::And => reg!(op.rd) = reg!(op.rs1) & reg!(op.rs2),
-            Kind::Mul => reg!(op.rd) = reg!(op.rs1).wrapping_mul(reg!(op.rs2)),
-            Kind::Mulh => {
-                let p = i64::from(reg!(op.rs1) as i32) * i64::from(reg!(op.rs2) as i32);
-                reg!(op.rd) = (p >> 32) as u32;
-            }
-            Kind::Mulhsu => {
-                let p = i64::from(reg!(op.rs1) as i32) * i64::from(reg!(op.rs2));
-                reg!(op.rd) = (p >> 32) as u32;
-            }
-            Kind::Mulhu => reg!(op.rd) = ((u64::from(reg!(op.rs1)) * u64::from(reg!(op.rs2))) >> 32) as u32,
+            Kind::Addi => reg!(op.rd) = rs1!().wrapping_add(op.imm),
+            Kind::Slti => reg!(op.rd) = u32::from((rs1!() as i32) < (op.imm as i32)),
+            Kind::Sltiu => reg!(op.rd) = u32::from(rs1!() < op.imm),
+            Kind::Xori => reg!(op.rd) = rs1!() ^ op.imm,
+            Kind::Ori => reg!(op.rd) = rs1!() | op.imm,
+            Kind::Andi => reg!(op.rd) = rs1!() & op.imm,
+            Kind::Slli => reg!(op.rd) = rs1!() << (op.imm & 31),
+            Kind::Srli => reg!(op.rd) = rs1!() >> (op.imm & 31),
+            Kind::Srai => reg!(op.rd) = ((rs1!() as i32) >> (op.imm & 31)) as u32,
+            Kind::Add => reg!(op.rd) = rs1!().wrapping_add(rs2!()),
+            Kind::Sub => reg!(op.rd) = rs1!().wrapping_sub(rs2!()),
+            Kind::Sll => reg!(op.rd) = rs1!() << (rs2!() & 31),
+            Kind::Slt => reg!(op.rd) = u32::from((rs1!() as i32) < (rs2!() as i32)),
+            Kind::Sltu => reg!(op.rd) = u32::from(rs1!() < rs2!()),
+            Kind::Xor => reg!(op.rd) = rs1!() ^ rs2!(),
+            Kind::Srl => reg!(op.rd) = rs1!() >> (rs2!() & 31),
+            Kind::Sra => reg!(op.rd) = ((rs1!() as i32) >> (rs2!() & 31)) as u32,
+            Kind::Or => reg!(op.rd) = rs1!() | rs2!(),
+            Kind::And => reg!(op.rd) = rs1!() & rs2!(),
+            Kind::Mul => reg!(op.rd) = rs1!().wrapping_mul(rs2!()),
+            Kind::Mulh => reg!(op.rd) = ((i64::from(rs1!() as i32) * i64::from(rs2!() as i32)) >> 32) as u32,
+            Kind::Mulhsu => reg!(op.rd) = ((i64::from(rs1!() as i32) * i64::from(rs2!())) >> 32) as u32,
+            Kind::Mulhu => reg!(op.rd) = ((u64::from(rs1!()) * u64::from(rs2!())) >> 32) as u32,
             Kind::Div => {
-                let (a, b) = (reg!(op.rs1) as i32, reg!(op.rs2) as i32);
-                reg!(op.rd) = if b == 0 { u32::MAX } else { a.wrapping_div(b) as u32 };
+                reg!(op.rd) = if rs2!() == 0 { u32::MAX } else { (rs1!() as i32).wrapping_div(rs2!() as i32) as u32 };
             }
-            Kind::Divu => reg!(op.rd) = reg!(op.rs1).checked_div(reg!(op.rs2)).unwrap_or(u32::MAX),
+            Kind::Divu => reg!(op.rd) = rs1!().checked_div(rs2!()).unwrap_or(u32::MAX),
             Kind::Rem => {
-                let (a, b) = (reg!(op.rs1) as i32, reg!(op.rs2) as i32);
-                reg!(op.rd) = if b == 0 { a as u32 } else { a.wrapping_rem(b) as u32 };
+                reg!(op.rd) = if rs2!() == 0 { rs1!() } else { (rs1!() as i32).wrapping_rem(rs2!() as i32) as u32 }
             }
-            Kind::Remu => {
-                let a = reg!(op.rs1);
-                reg!(op.rd) = a.checked_rem(reg!(op.rs2)).unwrap_or(a);
-            }
-            Kind::Lb | Kind::Lbu => {
-                let addr = reg!(op.rs1).wrapping_add(op.imm);
-                if addr < GUARD_END {
-                    return false;
-                }
-                let byte = self.memory.read_u8(addr);
-                reg!(op.rd) = if op.kind == Kind::Lb { byte as i8 as i32 as u32 } else { u32::from(byte) };
-            }
-            Kind::Lh | Kind::Lhu => {
-                let addr = reg!(op.rs1).wrapping_add(op.imm);
-                if addr < GUARD_END || addr & 1 != 0 {
-                    return false;
-                }
-                let half = self.memory.read_u16(addr);
-                reg!(op.rd) = if op.kind == Kind::Lh { half as i16 as i32 as u32 } else { u32::from(half) };
-            }
-            Kind::Lw => {
-                let addr = reg!(op.rs1).wrapping_add(op.imm);
-                if addr < GUARD_END || addr & 3 != 0 {
-                    return false;
-                }
-                reg!(op.rd) = self.memory.read_u32(addr);
-            }
-            // Fresh pages, protected pages, misalignment and the guard
-            // region all take the reference path.
-            Kind::Sb => {
-                let addr = reg!(op.rs1).wrapping_add(op.imm);
-                return addr >= GUARD_END && self.memory.store_fast(addr, 1, reg!(op.rs2));
-            }
-            Kind::Sh => {
-                let addr = reg!(op.rs1).wrapping_add(op.imm);
-                return addr >= GUARD_END && addr & 1 == 0 && self.memory.store_fast(addr, 2, reg!(op.rs2));
-            }
-            Kind::Sw => {
-                let addr = reg!(op.rs1).wrapping_add(op.imm);
-                return addr >= GUARD_END && addr & 3 == 0 && self.memory.store_fast(addr, 4, reg!(op.rs2));
-            }
+            Kind::Remu => reg!(op.rd) = rs1!().checked_rem(rs2!()).unwrap_or(rs1!()),
+            Kind::Lb => load!(op, 1, |[byte]: [u8; 1]| byte as i8 as i32 as u32),
+            Kind::Lbu => load!(op, 1, |[byte]: [u8; 1]| u32::from(byte)),
+            Kind::Lh => load!(op, 2, |half| i16::from_le_bytes(half) as i32 as u32),
+            Kind::Lhu => load!(op, 2, |half| u32::from(u16::from_le_bytes(half))),
+            Kind::Lw => load!(op, 4, u32::from_le_bytes),
+            Kind::Sb => store!(op, 1),
+            Kind::Sh => store!(op, 2),
+            Kind::Sw => store!(op, 4),
             Kind::Nop => {}
-            // Control and system ops only ever end a run; never reached here.
-            Kind::Jal
-            | Kind::Jalr
-            | Kind::Beq
-            | Kind::Bne
-            | Kind::Blt
-            | Kind::Bge
-            | Kind::Bltu
-            | Kind::Bgeu
-            | Kind::Ecall
-            | Kind::Slow => return false,
+            Kind::Jal => {
+                if op.imm as usize >= runs.len() {
+                    exit!(Exit::Slow(i));
+                }
+                reg!(op.rd) = base.wrapping_add(((i + 1) as u32) << 2);
+                enter!(op.imm as usize, i)
+            }
+            Kind::Jalr => {
+                let target = rs1!().wrapping_add(op.imm) & !1;
+                let offset = target.wrapping_sub(base);
+                let slot = (offset >> 2) as usize;
+                // The sentinel is not an instruction slot.
+                if offset & 3 != 0 || slot + 1 >= runs.len() {
+                    exit!(Exit::Slow(i));
+                }
+                reg!(op.rd) = base.wrapping_add(((i + 1) as u32) << 2);
+                enter!(slot, i)
+            }
+            Kind::Beq => branch!(op, rs1!() == rs2!()),
+            Kind::Bne => branch!(op, rs1!() != rs2!()),
+            Kind::Blt => branch!(op, (rs1!() as i32) < (rs2!() as i32)),
+            Kind::Bge => branch!(op, (rs1!() as i32) >= (rs2!() as i32)),
+            Kind::Bltu => branch!(op, rs1!() < rs2!()),
+            Kind::Bgeu => branch!(op, rs1!() >= rs2!()),
+            Kind::Ecall => exit!(Exit::Ecall(i)),
+            Kind::Slow => exit!(Exit::Slow(i)),
         }
-        true
+        i += 1;
     }
 }
 
