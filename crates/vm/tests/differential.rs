@@ -3,19 +3,13 @@
 //! pc, memory) on random programs biased toward valid, deep-running code,
 //! and on programs aimed at its translation cache.
 
-use athena_test_elf::asm::{b_type, i_type, j_type, lui, r_type, s_type};
-use athena_vm::memory::{PAGE_SIZE, STACK_TOP};
-use athena_vm::{CollectingEnvironment, Engine, Machine, MachineConfig, Program, RegisterSet, Segment};
+mod common;
+
+use athena_test_elf::asm::{b_type, i_type, j_type, li, r_type, s_type};
+use athena_vm::{Program, RegisterSet};
+use common::{assert_same, check_with_data, ALIAS_BASE, CODE_BASE, DATA_BASE, RODATA};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-
-const CODE_BASE: u32 = 0x1_0000;
-const DATA_BASE: u32 = 0x4_0000;
-/// Read-only page right after the two writable data pages.
-const RODATA: u32 = DATA_BASE + 0x2000;
-/// Pages whose numbers equal the data pages' modulo every power of two up
-/// to 2^20: they share the translation cache's entries with them.
-const ALIAS_BASE: u32 = DATA_BASE + 0x10_0000;
 
 /// A random program: a prologue pointing `x3` at a writable data area, then
 /// a mix of ALU, M, memory (mostly through `x3`), branch, jump and syscall
@@ -114,65 +108,6 @@ fn random_program(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32>
     words
 }
 
-/// FNV-1a digest of the allocated page count and of every allocated page
-/// among the ones the test programs can reach: the data areas, the stack
-/// top, and a page window around every final register value.
-fn memory_digest(machine: &Machine<'_>) -> u64 {
-    let memory = machine.memory();
-    let mut pages: Vec<u32> = (0..8).map(|p| DATA_BASE + p * PAGE_SIZE).collect();
-    pages.extend((0..8).map(|p| ALIAS_BASE + p * PAGE_SIZE));
-    pages.push(STACK_TOP - PAGE_SIZE);
-    for &r in machine.registers() {
-        let page = r & !(PAGE_SIZE - 1);
-        pages.extend([page.wrapping_sub(PAGE_SIZE), page, page.wrapping_add(PAGE_SIZE)]);
-    }
-    pages.sort_unstable();
-    pages.dedup();
-    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ u64::from(memory.allocated_pages());
-    let mut bytes = vec![0u8; PAGE_SIZE as usize];
-    for p in pages.into_iter().filter(|&p| memory.is_allocated(p)) {
-        memory.read_bytes(p, &mut bytes);
-        for &b in bytes.iter().chain(&p.to_le_bytes()) {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    h
-}
-
-/// Everything observable after a run.
-#[derive(Debug, PartialEq, Eq)]
-struct Observed {
-    outcome: String,
-    registers: Vec<u32>,
-    pc: u32,
-    output: CollectingEnvironment,
-    memory: u64,
-}
-
-fn run(program: &Program, engine: Engine, gas: u64, memory_limit: u32) -> Observed {
-    let mut machine = Machine::new(program, MachineConfig { gas_limit: gas, memory_limit }).expect("instantiate");
-    let mut env = CollectingEnvironment::with_input(b"differential input bytes".to_vec());
-    let outcome = machine.run_with(engine, &mut env);
-    Observed {
-        outcome: format!("{outcome:?}"),
-        registers: machine.registers().to_vec(),
-        pc: machine.pc(),
-        output: env,
-        memory: memory_digest(&machine),
-    }
-}
-
-fn assert_same(program: &Program, gas: u64, memory_limit: u32, what: &str) {
-    let reference = run(program, Engine::Reference, gas, memory_limit);
-    let fast = run(program, Engine::Fast, gas, memory_limit);
-    assert_eq!(reference.outcome, fast.outcome, "{what}: outcome differs");
-    assert_eq!(reference.registers, fast.registers, "{what}: registers differ");
-    assert_eq!(reference.output, fast.output, "{what}: output differs");
-    // The pc after a halt or trap is part of the observable state too.
-    assert_eq!(reference.pc, fast.pc, "{what}: pc differs");
-    assert_eq!(reference.memory, fast.memory, "{what}: memory differs");
-}
-
 #[test]
 fn fast_engine_matches_reference_on_random_programs() {
     let mut rng = SmallRng::seed_from_u64(0xa7e4a);
@@ -181,23 +116,6 @@ fn fast_engine_matches_reference_on_random_programs() {
         let len = rng.gen_range(4..200);
         let words = random_program(&mut rng, regs, len);
         check_with_data(&mut rng, regs, &words, &format!("case {case}"));
-    }
-}
-
-/// Loads `words` at [`CODE_BASE`] next to the data pages and the read-only
-/// page and checks both engines agree under several gas and memory limits.
-fn check_with_data(rng: &mut SmallRng, regs: RegisterSet, words: &[u32], what: &str) {
-    let data =
-        Segment { vaddr: DATA_BASE, mem_size: 0x2000, data: vec![0x5a; 0x100], executable: false, writable: true };
-    let rodata = Segment { vaddr: RODATA, mem_size: 0x100, data: vec![7; 0x100], executable: false, writable: false };
-    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let text = Segment { vaddr: CODE_BASE, mem_size: code.len() as u32, data: code, executable: true, writable: false };
-    let program = Program::from_segments(CODE_BASE, regs, vec![text, data, rodata]).expect("valid");
-    // Several gas limits per program, so out-of-gas lands everywhere,
-    // including inside runs and on page-allocation charges.
-    for gas in [rng.gen_range(0..60), rng.gen_range(60..400), rng.gen_range(400..5000), 200_000] {
-        let memory_limit = if rng.gen_bool(0.2) { 0x5000 } else { 1 << 20 };
-        assert_same(&program, gas, memory_limit, &format!("{what} gas {gas} limit {memory_limit} words {words:08x?}"));
     }
 }
 
@@ -225,9 +143,7 @@ const MEMORY_BASES: [(u32, u32); 7] = [
 fn memory_program(rng: &mut SmallRng, len: usize) -> Vec<u32> {
     let mut words: Vec<u32> = Vec::new();
     for (reg, addr) in MEMORY_BASES {
-        let low = ((addr & 0xfff) as i32) << 20 >> 20;
-        words.push(lui(reg, addr.wrapping_sub(low as u32) >> 12));
-        words.push(i_type(low, reg, 0, reg, 0x13));
+        words.extend(li(reg, addr));
     }
     words.push(i_type(rng.gen_range(0..6), 0, 0, 15, 0x13));
     let prologue = words.len();

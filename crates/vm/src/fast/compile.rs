@@ -1,5 +1,6 @@
 //! Translation of decoded instructions into the fast engine's ops.
 
+use super::kinds::{ends_run, fuse, Kind};
 use crate::gas;
 use crate::isa::{AluOp, BranchOp, Instruction, LoadOp, StoreOp};
 use crate::program::CodeRegion;
@@ -7,64 +8,6 @@ use crate::program::CodeRegion;
 /// Register slot that swallows writes to `x0` (reads of `x0` use slot 0,
 /// which is never written).
 pub(crate) const SINK: u8 = 32;
-
-/// What an op does. One byte, so an [`Op`] is eight bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub(crate) enum Kind {
-    /// `rd = imm` (LUI, and AUIPC with its pc folded in).
-    Const,
-    Addi,
-    Slti,
-    Sltiu,
-    Xori,
-    Ori,
-    Andi,
-    Slli,
-    Srli,
-    Srai,
-    Add,
-    Sub,
-    Sll,
-    Slt,
-    Sltu,
-    Xor,
-    Srl,
-    Sra,
-    Or,
-    And,
-    Mul,
-    Mulh,
-    Mulhsu,
-    Mulhu,
-    Div,
-    Divu,
-    Rem,
-    Remu,
-    Lb,
-    Lh,
-    Lw,
-    Lbu,
-    Lhu,
-    Sb,
-    Sh,
-    Sw,
-    Nop,
-    /// `imm` = target slot, or [`NO_SLOT`].
-    Jal,
-    Jalr,
-    /// Branches: `imm` = target slot, or [`NO_SLOT`].
-    Beq,
-    Bne,
-    Blt,
-    Bge,
-    Bltu,
-    Bgeu,
-    Ecall,
-    /// EBREAK, illegal words, and the sentinel past the end of a region:
-    /// handed to the reference stepper, which produces the exact trap.
-    Slow,
-}
 
 /// One pre-decoded instruction (eight bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,23 +94,8 @@ fn compile_region(region: &CodeRegion) -> FastRegion {
         runs[i] = run;
         after = run;
     }
+    fuse(&mut ops);
     FastRegion { start, ops, runs }
-}
-
-fn ends_run(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Jal
-            | Kind::Jalr
-            | Kind::Beq
-            | Kind::Bne
-            | Kind::Blt
-            | Kind::Bge
-            | Kind::Bltu
-            | Kind::Bgeu
-            | Kind::Ecall
-            | Kind::Slow
-    )
 }
 
 fn dest(rd: u8) -> u8 {

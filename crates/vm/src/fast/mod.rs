@@ -18,6 +18,7 @@
 //!   no allocation.
 
 mod compile;
+mod kinds;
 mod run;
 mod tlb;
 

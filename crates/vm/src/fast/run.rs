@@ -10,7 +10,8 @@
 //! a slot, and [`Machine::run_region`] finishes it with the reference
 //! stepper or the syscall handler.
 
-use super::compile::{FastRegion, Kind, Run};
+use super::compile::{FastRegion, Run};
+use super::kinds::{with_kinds, Kind};
 use super::tlb::Tlb;
 use crate::machine::{Machine, Stop, REGISTER_SLOTS};
 use crate::memory::Memory;
@@ -183,91 +184,195 @@ fn exec(
             enter!(i + 1, i)
         }};
     }
+    // The semantics of each plain kind, for the op `$op` at slot `i`.
+    macro_rules! body {
+        (Const, $op:ident) => {
+            reg!($op.rd) = $op.imm
+        };
+        (Addi, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1).wrapping_add($op.imm)
+        };
+        (Slti, $op:ident) => {
+            reg!($op.rd) = u32::from((reg!($op.rs1) as i32) < ($op.imm as i32))
+        };
+        (Sltiu, $op:ident) => {
+            reg!($op.rd) = u32::from(reg!($op.rs1) < $op.imm)
+        };
+        (Xori, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) ^ $op.imm
+        };
+        (Ori, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) | $op.imm
+        };
+        (Andi, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) & $op.imm
+        };
+        (Slli, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) << ($op.imm & 31)
+        };
+        (Srli, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) >> ($op.imm & 31)
+        };
+        (Srai, $op:ident) => {
+            reg!($op.rd) = ((reg!($op.rs1) as i32) >> ($op.imm & 31)) as u32
+        };
+        (Add, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1).wrapping_add(reg!($op.rs2))
+        };
+        (Sub, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1).wrapping_sub(reg!($op.rs2))
+        };
+        (Sll, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) << (reg!($op.rs2) & 31)
+        };
+        (Slt, $op:ident) => {
+            reg!($op.rd) = u32::from((reg!($op.rs1) as i32) < (reg!($op.rs2) as i32))
+        };
+        (Sltu, $op:ident) => {
+            reg!($op.rd) = u32::from(reg!($op.rs1) < reg!($op.rs2))
+        };
+        (Xor, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) ^ reg!($op.rs2)
+        };
+        (Srl, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) >> (reg!($op.rs2) & 31)
+        };
+        (Sra, $op:ident) => {
+            reg!($op.rd) = ((reg!($op.rs1) as i32) >> (reg!($op.rs2) & 31)) as u32
+        };
+        (Or, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) | reg!($op.rs2)
+        };
+        (And, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1) & reg!($op.rs2)
+        };
+        (Mul, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1).wrapping_mul(reg!($op.rs2))
+        };
+        (Mulh, $op:ident) => {
+            reg!($op.rd) = ((i64::from(reg!($op.rs1) as i32) * i64::from(reg!($op.rs2) as i32)) >> 32) as u32
+        };
+        (Mulhsu, $op:ident) => {
+            reg!($op.rd) = ((i64::from(reg!($op.rs1) as i32) * i64::from(reg!($op.rs2))) >> 32) as u32
+        };
+        (Mulhu, $op:ident) => {
+            reg!($op.rd) = ((u64::from(reg!($op.rs1)) * u64::from(reg!($op.rs2))) >> 32) as u32
+        };
+        (Div, $op:ident) => {{
+            let (a, b) = (reg!($op.rs1), reg!($op.rs2));
+            reg!($op.rd) = if b == 0 { u32::MAX } else { (a as i32).wrapping_div(b as i32) as u32 };
+        }};
+        (Divu, $op:ident) => {
+            reg!($op.rd) = reg!($op.rs1).checked_div(reg!($op.rs2)).unwrap_or(u32::MAX)
+        };
+        (Rem, $op:ident) => {{
+            let (a, b) = (reg!($op.rs1), reg!($op.rs2));
+            reg!($op.rd) = if b == 0 { a } else { (a as i32).wrapping_rem(b as i32) as u32 };
+        }};
+        (Remu, $op:ident) => {{
+            let a = reg!($op.rs1);
+            reg!($op.rd) = a.checked_rem(reg!($op.rs2)).unwrap_or(a);
+        }};
+        (Lb, $op:ident) => {
+            load!($op, 1, |[byte]: [u8; 1]| byte as i8 as i32 as u32)
+        };
+        (Lbu, $op:ident) => {
+            load!($op, 1, |[byte]: [u8; 1]| u32::from(byte))
+        };
+        (Lh, $op:ident) => {
+            load!($op, 2, |half| i16::from_le_bytes(half) as i32 as u32)
+        };
+        (Lhu, $op:ident) => {
+            load!($op, 2, |half| u32::from(u16::from_le_bytes(half)))
+        };
+        (Lw, $op:ident) => {
+            load!($op, 4, u32::from_le_bytes)
+        };
+        (Sb, $op:ident) => {
+            store!($op, 1)
+        };
+        (Sh, $op:ident) => {
+            store!($op, 2)
+        };
+        (Sw, $op:ident) => {
+            store!($op, 4)
+        };
+        (Nop, $op:ident) => {{}};
+        (Jal, $op:ident) => {{
+            if $op.imm as usize >= runs.len() {
+                exit!(Exit::Slow(i));
+            }
+            reg!($op.rd) = base.wrapping_add(((i + 1) as u32) << 2);
+            enter!($op.imm as usize, i)
+        }};
+        (Jalr, $op:ident) => {{
+            let target = reg!($op.rs1).wrapping_add($op.imm) & !1;
+            let offset = target.wrapping_sub(base);
+            let slot = (offset >> 2) as usize;
+            // The sentinel is not an instruction slot.
+            if offset & 3 != 0 || slot + 1 >= runs.len() {
+                exit!(Exit::Slow(i));
+            }
+            reg!($op.rd) = base.wrapping_add(((i + 1) as u32) << 2);
+            enter!(slot, i)
+        }};
+        (Beq, $op:ident) => {
+            branch!($op, reg!($op.rs1) == reg!($op.rs2))
+        };
+        (Bne, $op:ident) => {
+            branch!($op, reg!($op.rs1) != reg!($op.rs2))
+        };
+        (Blt, $op:ident) => {
+            branch!($op, (reg!($op.rs1) as i32) < (reg!($op.rs2) as i32))
+        };
+        (Bge, $op:ident) => {
+            branch!($op, (reg!($op.rs1) as i32) >= (reg!($op.rs2) as i32))
+        };
+        (Bltu, $op:ident) => {
+            branch!($op, reg!($op.rs1) < reg!($op.rs2))
+        };
+        (Bgeu, $op:ident) => {
+            branch!($op, reg!($op.rs1) >= reg!($op.rs2))
+        };
+        (Ecall, $op:ident) => {
+            exit!(Exit::Ecall(i))
+        };
+        (Slow, $op:ident) => {
+            exit!(Exit::Slow(i))
+        };
+    }
+    // A fused op: its parts in order, each with the operands of its own
+    // slot, `i` moving to each part's slot before it runs.
+    macro_rules! fused {
+        ($first:ident $(, $rest:ident)*) => {{
+            let Some(window) = ops.get(i..=i $(+ { stringify!($rest); 1 })*) else { exit!(Exit::Slow(i)) };
+            let mut parts = window.iter().copied();
+            if let Some(op) = parts.next() {
+                body!($first, op);
+            }
+            $(
+                i += 1;
+                if let Some(op) = parts.next() {
+                    body!($rest, op);
+                }
+            )*
+        }};
+    }
+    macro_rules! dispatch {
+        (plain: $($plain:ident),*; fused: $($fused:ident = [$($part:ident),+]),*;) => {
+            loop {
+                let Some(&op) = ops.get(i) else { exit!(Exit::Slow(i)) };
+                match op.kind {
+                    $(Kind::$plain => body!($plain, op),)*
+                    $(Kind::$fused => fused!($($part),+),)*
+                }
+                i += 1;
+            }
+        };
+    }
 
     charge!(start, start);
-    loop {
-        let Some(&op) = ops.get(i) else { exit!(Exit::Slow(i)) };
-        macro_rules! rs1 {
-            () => {
-                reg!(op.rs1)
-            };
-        }
-        macro_rules! rs2 {
-            () => {
-                reg!(op.rs2)
-            };
-        }
-        match op.kind {
-            Kind::Const => reg!(op.rd) = op.imm,
-            Kind::Addi => reg!(op.rd) = rs1!().wrapping_add(op.imm),
-            Kind::Slti => reg!(op.rd) = u32::from((rs1!() as i32) < (op.imm as i32)),
-            Kind::Sltiu => reg!(op.rd) = u32::from(rs1!() < op.imm),
-            Kind::Xori => reg!(op.rd) = rs1!() ^ op.imm,
-            Kind::Ori => reg!(op.rd) = rs1!() | op.imm,
-            Kind::Andi => reg!(op.rd) = rs1!() & op.imm,
-            Kind::Slli => reg!(op.rd) = rs1!() << (op.imm & 31),
-            Kind::Srli => reg!(op.rd) = rs1!() >> (op.imm & 31),
-            Kind::Srai => reg!(op.rd) = ((rs1!() as i32) >> (op.imm & 31)) as u32,
-            Kind::Add => reg!(op.rd) = rs1!().wrapping_add(rs2!()),
-            Kind::Sub => reg!(op.rd) = rs1!().wrapping_sub(rs2!()),
-            Kind::Sll => reg!(op.rd) = rs1!() << (rs2!() & 31),
-            Kind::Slt => reg!(op.rd) = u32::from((rs1!() as i32) < (rs2!() as i32)),
-            Kind::Sltu => reg!(op.rd) = u32::from(rs1!() < rs2!()),
-            Kind::Xor => reg!(op.rd) = rs1!() ^ rs2!(),
-            Kind::Srl => reg!(op.rd) = rs1!() >> (rs2!() & 31),
-            Kind::Sra => reg!(op.rd) = ((rs1!() as i32) >> (rs2!() & 31)) as u32,
-            Kind::Or => reg!(op.rd) = rs1!() | rs2!(),
-            Kind::And => reg!(op.rd) = rs1!() & rs2!(),
-            Kind::Mul => reg!(op.rd) = rs1!().wrapping_mul(rs2!()),
-            Kind::Mulh => reg!(op.rd) = ((i64::from(rs1!() as i32) * i64::from(rs2!() as i32)) >> 32) as u32,
-            Kind::Mulhsu => reg!(op.rd) = ((i64::from(rs1!() as i32) * i64::from(rs2!())) >> 32) as u32,
-            Kind::Mulhu => reg!(op.rd) = ((u64::from(rs1!()) * u64::from(rs2!())) >> 32) as u32,
-            Kind::Div => {
-                reg!(op.rd) = if rs2!() == 0 { u32::MAX } else { (rs1!() as i32).wrapping_div(rs2!() as i32) as u32 };
-            }
-            Kind::Divu => reg!(op.rd) = rs1!().checked_div(rs2!()).unwrap_or(u32::MAX),
-            Kind::Rem => {
-                reg!(op.rd) = if rs2!() == 0 { rs1!() } else { (rs1!() as i32).wrapping_rem(rs2!() as i32) as u32 }
-            }
-            Kind::Remu => reg!(op.rd) = rs1!().checked_rem(rs2!()).unwrap_or(rs1!()),
-            Kind::Lb => load!(op, 1, |[byte]: [u8; 1]| byte as i8 as i32 as u32),
-            Kind::Lbu => load!(op, 1, |[byte]: [u8; 1]| u32::from(byte)),
-            Kind::Lh => load!(op, 2, |half| i16::from_le_bytes(half) as i32 as u32),
-            Kind::Lhu => load!(op, 2, |half| u32::from(u16::from_le_bytes(half))),
-            Kind::Lw => load!(op, 4, u32::from_le_bytes),
-            Kind::Sb => store!(op, 1),
-            Kind::Sh => store!(op, 2),
-            Kind::Sw => store!(op, 4),
-            Kind::Nop => {}
-            Kind::Jal => {
-                if op.imm as usize >= runs.len() {
-                    exit!(Exit::Slow(i));
-                }
-                reg!(op.rd) = base.wrapping_add(((i + 1) as u32) << 2);
-                enter!(op.imm as usize, i)
-            }
-            Kind::Jalr => {
-                let target = rs1!().wrapping_add(op.imm) & !1;
-                let offset = target.wrapping_sub(base);
-                let slot = (offset >> 2) as usize;
-                // The sentinel is not an instruction slot.
-                if offset & 3 != 0 || slot + 1 >= runs.len() {
-                    exit!(Exit::Slow(i));
-                }
-                reg!(op.rd) = base.wrapping_add(((i + 1) as u32) << 2);
-                enter!(slot, i)
-            }
-            Kind::Beq => branch!(op, rs1!() == rs2!()),
-            Kind::Bne => branch!(op, rs1!() != rs2!()),
-            Kind::Blt => branch!(op, (rs1!() as i32) < (rs2!() as i32)),
-            Kind::Bge => branch!(op, (rs1!() as i32) >= (rs2!() as i32)),
-            Kind::Bltu => branch!(op, rs1!() < rs2!()),
-            Kind::Bgeu => branch!(op, rs1!() >= rs2!()),
-            Kind::Ecall => exit!(Exit::Ecall(i)),
-            Kind::Slow => exit!(Exit::Slow(i)),
-        }
-        i += 1;
-    }
+    with_kinds!(dispatch)
 }
 
 /// The slot index of `pc` in `region`, if it is one of its instruction slots.

@@ -1,0 +1,172 @@
+//! Differential test aimed at the fast engine's fused ops: random programs
+//! built from the op sequences it fuses, with random registers (overlapping
+//! destinations and sources, `x0` destinations), loads and stores that may
+//! trap or need a fresh page in any part, branches and jumps into the
+//! middle of sequences, and every gas limit up to completion, so that out
+//! of gas lands on each instruction of each sequence.
+
+mod common;
+
+use athena_test_elf::asm::{b_type, i_type, j_type, li, r_type, s_type};
+use athena_vm::RegisterSet;
+use common::{assert_same, program_with_data, run, ALIAS_BASE, DATA_BASE, RODATA};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// The sequences the fast engine fuses (`crates/vm/src/fast/kinds.rs`),
+/// plus a few it does not, by instruction name.
+const SEQUENCES: &[&[&str]] = &[
+    &["srli", "slli", "or"],
+    &["slli", "srli", "or"],
+    &["sb", "add", "add"],
+    &["add", "add", "bltu"],
+    &["lw", "add", "sw"],
+    &["slli", "or", "sw"],
+    &["add", "sw", "lw"],
+    &["xor", "sw", "lw"],
+    &["lw", "lw", "add"],
+    &["lw", "xor", "sw"],
+    &["sw", "lw", "lw"],
+    &["add", "addi", "bne"],
+    &["add", "lbu", "bne"],
+    &["addi", "addi", "bne"],
+    &["sw", "lw", "xor"],
+    &["lw", "xor", "lw"],
+    &["addi", "beq"],
+    &["addi", "bltu"],
+    &["lbu", "beq"],
+    &["and", "xor"],
+    &["mul", "sw"],
+    &["sltu", "lw"],
+    &["add", "sltu"],
+    &["sw", "mulhu"],
+    &["lw", "mul"],
+    &["sw", "sw"],
+    &["lbu", "lbu"],
+    &["lw", "and"],
+    &["srli", "lw"],
+    &["xori", "lw"],
+    &["addi", "sw"],
+    &["addi", "lw"],
+    &["sw", "add"],
+    &["sub", "sw"],
+    &["srai", "sra"],
+];
+
+/// Value registers: few, so that parts often share registers.
+fn value(rng: &mut SmallRng) -> u32 {
+    rng.gen_range(7..13)
+}
+
+/// Destination: a value register, sometimes `x0`.
+fn dest(rng: &mut SmallRng) -> u32 {
+    if rng.gen_bool(0.1) {
+        0
+    } else {
+        value(rng)
+    }
+}
+
+/// A load or store base: the data page (`x3`) mostly, else the read-only
+/// page (`x4`), the guard region (`x5`), a fresh page (`x6`) or a value
+/// register holding anything.
+fn base(rng: &mut SmallRng) -> u32 {
+    match rng.gen_range(0..20) {
+        0 => 4,
+        1 => 5,
+        2 => 6,
+        3 => value(rng),
+        _ => 3,
+    }
+}
+
+/// A byte offset for an access of `size` bytes, sometimes misaligned.
+fn offset(rng: &mut SmallRng, size: i32) -> i32 {
+    rng.gen_range(0..32) * size + if rng.gen_bool(0.05) { 1 } else { 0 }
+}
+
+/// Encodes instruction `name` at word `at` of a `len`-word program, with
+/// random operands; branches target any word from `first` on.
+fn encode(rng: &mut SmallRng, name: &str, at: usize, first: usize, len: usize) -> u32 {
+    let alu = |f7: u32, f3: u32, rng: &mut SmallRng| r_type(f7, value(rng), value(rng), f3, dest(rng));
+    let shift = |f3: u32, f7: u32, rng: &mut SmallRng| {
+        i_type(rng.gen_range(0..32) | (f7 << 5) as i32, value(rng), f3, dest(rng), 0x13)
+    };
+    let imm = |f3: u32, rng: &mut SmallRng| i_type(rng.gen_range(-64..64), value(rng), f3, dest(rng), 0x13);
+    let load = |f3: u32, size: i32, rng: &mut SmallRng| i_type(offset(rng, size), base(rng), f3, dest(rng), 0x03);
+    let store = |f3: u32, size: i32, rng: &mut SmallRng| s_type(offset(rng, size), value(rng), base(rng), f3);
+    let branch = |f3: u32, rng: &mut SmallRng| {
+        let target = rng.gen_range(first..len) as i32;
+        b_type((target - at as i32) * 4, value(rng), value(rng), f3)
+    };
+    match name {
+        "add" => alu(0, 0, rng),
+        "sub" => alu(0x20, 0, rng),
+        "sltu" => alu(0, 3, rng),
+        "xor" => alu(0, 4, rng),
+        "sra" => alu(0x20, 5, rng),
+        "or" => alu(0, 6, rng),
+        "and" => alu(0, 7, rng),
+        "mul" => alu(1, 0, rng),
+        "mulhu" => alu(1, 3, rng),
+        "addi" => imm(0, rng),
+        "xori" => imm(4, rng),
+        "slli" => shift(1, 0, rng),
+        "srli" => shift(5, 0, rng),
+        "srai" => shift(5, 0x20, rng),
+        "lbu" => load(4, 1, rng),
+        "lw" => load(2, 4, rng),
+        "sb" => store(0, 1, rng),
+        "sw" => store(2, 4, rng),
+        "beq" => branch(0, rng),
+        "bne" => branch(1, rng),
+        "bltu" => branch(6, rng),
+        other => panic!("no encoder for {other}"),
+    }
+}
+
+/// A prologue setting the base registers, then random sequences from
+/// [`SEQUENCES`] with an occasional jump to any word, then a halt.
+fn fused_program(rng: &mut SmallRng, sequences: usize) -> Vec<u32> {
+    let mut words: Vec<u32> = Vec::new();
+    for (reg, addr) in [(3, DATA_BASE), (4, RODATA), (5, 0x800), (6, ALIAS_BASE)] {
+        words.extend(li(reg, addr));
+    }
+    let first = words.len();
+    let names: Vec<&str> = (0..sequences)
+        .flat_map(|_| {
+            let mut names = SEQUENCES[rng.gen_range(0..SEQUENCES.len())].to_vec();
+            if rng.gen_bool(0.1) {
+                names.push("jal");
+            }
+            names
+        })
+        .collect();
+    let len = first + names.len() + 2;
+    for (k, name) in names.iter().enumerate() {
+        let at = first + k;
+        words.push(match *name {
+            "jal" => j_type((rng.gen_range(first..len) as i32 - at as i32) * 4, rng.gen_range(0..2)),
+            name => encode(rng, name, at, first, len),
+        });
+    }
+    words.push(i_type(0, 0, 0, 5, 0x13)); // t0 = HALT
+    words.push(0x73);
+    words
+}
+
+#[test]
+fn fused_sequences_match_reference_at_every_gas_limit() {
+    let mut rng = SmallRng::seed_from_u64(0xf05e);
+    for case in 0..400 {
+        let regs = if case % 2 == 0 { RegisterSet::Rv32e } else { RegisterSet::Rv32i };
+        let sequences = rng.gen_range(2..8);
+        let words = fused_program(&mut rng, sequences);
+        let program = program_with_data(regs, &words);
+        let memory_limit = if rng.gen_bool(0.2) { 0x4000 } else { 1 << 20 };
+        let full = run(&program, athena_vm::Engine::Reference, 2_000, memory_limit).gas_used;
+        for gas in (0..=full.min(300)).chain([2_000]) {
+            assert_same(&program, gas, memory_limit, &format!("case {case} gas {gas} words {words:08x?}"));
+        }
+    }
+}
