@@ -197,3 +197,22 @@ fn fast_engine_matches_reference_on_raw_random_words() {
         assert_same(&program, 10_000, 1 << 20, &format!("case {case}"));
     }
 }
+
+/// A loop long enough to take many gas budgets inside the fast engine,
+/// stopped by out-of-gas at limits around budget boundaries, and run to
+/// completion.
+#[test]
+fn fast_engine_matches_reference_on_long_loops() {
+    // x5 = 200_000; loop: addi x6, x6, 3; addi x5, x5, -1; bne x5, x0, loop; halt
+    let mut words = li(5, 200_000).to_vec();
+    words.extend([i_type(3, 6, 0, 6, 0x13), i_type(-1, 5, 0, 5, 0x13), b_type(-8, 0, 5, 1)]);
+    words.extend([i_type(0, 0, 0, 5, 0x13), i_type(0, 0, 0, 10, 0x13), 0x73]);
+    let program = Program::from_words(CODE_BASE, &words, RegisterSet::Rv32e).expect("valid");
+    let mut gases = vec![600_005, 10_000_000];
+    for k in 1..6u64 {
+        gases.extend([k * 65_536 - 1, k * 65_536, k * 65_536 + 1, k * 65_537 + 2]);
+    }
+    for gas in gases {
+        assert_same(&program, gas, 1 << 20, &format!("gas {gas}"));
+    }
+}

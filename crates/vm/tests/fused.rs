@@ -16,6 +16,12 @@ use rand::{Rng, SeedableRng};
 /// The sequences the fast engine fuses (`crates/vm/src/fast/kinds.rs`),
 /// plus a few it does not, by instruction name.
 const SEQUENCES: &[&[&str]] = &[
+    &["addi", "addi", "add", "addi", "bne"],
+    &["sb", "add", "add", "bltu"],
+    &["addi", "addi", "addi", "bne"],
+    &["lbu", "lbu", "bne"],
+    &["sw", "addi", "bltu"],
+    &["lbu", "addi", "sb"],
     &["srli", "slli", "or"],
     &["slli", "srli", "or"],
     &["sb", "add", "add"],

@@ -24,14 +24,69 @@ pub(crate) struct Op {
 /// reference stepper.
 pub(crate) const NO_SLOT: u32 = u32::MAX;
 
-/// The straight-line run starting at some slot: up to and including the
-/// next control or system op.
+/// The straight-line run starting at some slot (up to and including the
+/// next control or system op): its gas and instruction count, packed as
+/// `(len << 32) - cost` so that adding it to a [`Meter`] charges both at
+/// once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Run {
+pub(crate) struct Run(u64);
+
+impl Run {
+    fn new(cost: u32, len: u32) -> Self {
+        Run((u64::from(len) << 32).wrapping_sub(u64::from(cost)))
+    }
+
     /// Gas of the run's instructions.
-    pub cost: u32,
+    #[inline(always)]
+    pub fn cost(self) -> u32 {
+        (self.0 as u32).wrapping_neg()
+    }
+
     /// Number of instructions in the run.
-    pub len: u32,
+    pub fn len(self) -> u32 {
+        (self.0.wrapping_add(u64::from(self.cost())) >> 32) as u32
+    }
+}
+
+/// Gas left and instructions retired by the fast loop in one word: the
+/// low half is the gas left of a budget of at most [`Meter::MAX_BUDGET`]
+/// (so the count, at most one more than the gas spent, fits the high half),
+/// the high half the instructions retired since the budget was taken.
+/// Charging a [`Run`] that fits is one addition: the borrow of the gas
+/// subtraction is exactly cancelled by the packing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Meter(u64);
+
+impl Meter {
+    /// The largest budget one meter holds. Small, so that taking a new
+    /// budget (a few hundred host instructions) is common enough for the
+    /// differential tests to cover and rare enough to cost nothing.
+    pub const MAX_BUDGET: u64 = 1 << 16;
+
+    /// A meter with `min(gas, MAX_BUDGET)` gas and no instructions.
+    pub fn new(gas: u64) -> Self {
+        Meter(gas.min(Self::MAX_BUDGET))
+    }
+
+    /// Charges `run` if its gas fits in what is left.
+    #[inline(always)]
+    pub fn charge(&mut self, run: Run) -> bool {
+        let fits = self.0 as u32 >= run.cost();
+        if fits {
+            self.0 = self.0.wrapping_add(run.0);
+        }
+        fits
+    }
+
+    /// Gas left of the budget.
+    pub fn left(self) -> u64 {
+        u64::from(self.0 as u32)
+    }
+
+    /// Instructions retired.
+    pub fn retired(self) -> u64 {
+        self.0 >> 32
+    }
 }
 
 /// One executable region in fast form.
@@ -79,20 +134,19 @@ fn compile_region(region: &CodeRegion) -> FastRegion {
         .map(|(i, insn)| translate(start.wrapping_add((i as u32).wrapping_mul(4)), insn, slot_of))
         .collect();
     ops.push(op(Kind::Slow, 0, 0, 0, 0));
-    let mut runs = vec![Run { cost: 0, len: 0 }; ops.len()];
-    let mut after = Run { cost: 0, len: 0 };
+    let mut runs = vec![Run::new(0, 0); ops.len()];
+    let (mut cost_after, mut len_after) = (0u32, 0u32);
     for i in (0..ops.len()).rev() {
         let (cost, ends_run) = match region.instructions().get(i) {
             Some(insn) => (gas::instruction_cost(insn.cost_class()) as u32, ends_run(ops[i].kind)),
             None => (0, true),
         };
-        let run = if ends_run {
-            Run { cost, len: 1 }
+        if ends_run {
+            (cost_after, len_after) = (cost, 1);
         } else {
-            Run { cost: cost.saturating_add(after.cost), len: after.len + 1 }
-        };
-        runs[i] = run;
-        after = run;
+            (cost_after, len_after) = (cost.saturating_add(cost_after), len_after + 1);
+        }
+        runs[i] = Run::new(cost_after, len_after);
     }
     fuse(&mut ops);
     FastRegion { start, ops, runs }
@@ -188,5 +242,31 @@ fn translate(pc: u32, insn: &Instruction, slot_of: impl Fn(u32) -> u32) -> Op {
         Instruction::Fence => op(Kind::Nop, 0, 0, 0, 0),
         Instruction::Ecall => op(Kind::Ecall, 0, 0, 0, 0),
         Instruction::Ebreak | Instruction::Illegal { .. } => op(Kind::Slow, 0, 0, 0, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Meter, Run};
+
+    #[test]
+    fn run_packs_cost_and_len() {
+        for (cost, len) in [(0, 0), (0, 1), (1, 1), (7, 3), (u32::MAX, 1 << 30), (4 * 1000, 1000)] {
+            let run = Run::new(cost, len);
+            assert_eq!((run.cost(), run.len()), (cost, len));
+        }
+    }
+
+    #[test]
+    fn meter_charges_gas_and_count_together() {
+        let mut meter = Meter::new(10);
+        assert!(meter.charge(Run::new(4, 2)));
+        assert!(meter.charge(Run::new(0, 1)));
+        assert!(!meter.charge(Run::new(7, 1)), "7 does not fit in 6");
+        assert!(meter.charge(Run::new(6, 6)));
+        assert_eq!((meter.left(), meter.retired()), (0, 9));
+        assert!(!meter.charge(Run::new(1, 1)));
+        let big = Meter::new(u64::MAX);
+        assert_eq!((big.left(), big.retired()), (Meter::MAX_BUDGET, 0));
     }
 }

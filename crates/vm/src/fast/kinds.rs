@@ -23,6 +23,12 @@ macro_rules! with_kinds {
                 Sra, Or, And, Mul, Mulh, Mulhsu, Mulhu, Div, Divu, Rem, Remu, Lb, Lh, Lw, Lbu, Lhu, Sb, Sh, Sw, Nop,
                 Jal, Jalr, Beq, Bne, Blt, Bge, Bltu, Bgeu, Ecall, Slow;
             fused:
+                AddiAddiAddAddiBne = [Addi, Addi, Add, Addi, Bne],
+                SbAddAddBltu = [Sb, Add, Add, Bltu],
+                AddiAddiAddiBne = [Addi, Addi, Addi, Bne],
+                LbuLbuBne = [Lbu, Lbu, Bne],
+                SwAddiBltu = [Sw, Addi, Bltu],
+                LbuAddiSb = [Lbu, Addi, Sb],
                 SrliSlliOr = [Srli, Slli, Or],
                 SlliSrliOr = [Slli, Srli, Or],
                 SbAddAdd = [Sb, Add, Add],

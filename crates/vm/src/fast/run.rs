@@ -10,7 +10,7 @@
 //! a slot, and [`Machine::run_region`] finishes it with the reference
 //! stepper or the syscall handler.
 
-use super::compile::{FastRegion, Run};
+use super::compile::{FastRegion, Meter};
 use super::kinds::{with_kinds, Kind};
 use super::tlb::Tlb;
 use crate::machine::{Machine, Stop, REGISTER_SLOTS};
@@ -59,9 +59,12 @@ impl Machine<'_> {
             return self.step(env);
         };
         loop {
-            let mut gas = self.gas.left();
-            let mut retired = self.instructions;
-            let exit = exec(region, &mut self.regs, &mut self.memory, tlb, &mut gas, &mut retired, start);
+            let gas = self.gas.left();
+            let mut meter = Meter::new(gas);
+            let budget = meter.left();
+            let exit = exec(region, &mut self.regs, &mut self.memory, tlb, &mut meter, start);
+            let gas = gas - (budget - meter.left());
+            let retired = self.instructions + meter.retired();
             let at = match exit {
                 Exit::Slow(at) | Exit::Unaffordable(at) | Exit::Ecall(at) => at,
             };
@@ -70,14 +73,20 @@ impl Machine<'_> {
                 Exit::Slow(_) => {
                     // Refund the run from `at` on, so that the stepper sees
                     // exactly the reference state before the op at `at`.
-                    let run = region.runs.get(at).copied().unwrap_or(Run { cost: 0, len: 0 });
-                    self.gas.set_left(gas.saturating_add(u64::from(run.cost)));
-                    self.instructions = retired.saturating_sub(u64::from(run.len));
+                    let (cost, len) = region.runs.get(at).map_or((0, 0), |run| (run.cost(), run.len()));
+                    self.gas.set_left(gas.saturating_add(u64::from(cost)));
+                    self.instructions = retired.saturating_sub(u64::from(len));
                     return self.step(env);
                 }
                 Exit::Unaffordable(_) => {
                     self.gas.set_left(gas);
                     self.instructions = retired;
+                    // Only the budget ran out: take a new one.
+                    let cost = region.runs.get(at).map_or(u64::MAX, |run| u64::from(run.cost()));
+                    if cost <= gas && cost <= Meter::MAX_BUDGET {
+                        start = at;
+                        continue;
+                    }
                     return self.step(env);
                 }
                 Exit::Ecall(_) => {
@@ -97,23 +106,20 @@ impl Machine<'_> {
 }
 
 /// Runs `region` from slot `start` (a valid instruction slot) until an
-/// [`Exit`]; `gas` and `retired` are the meter and the instruction count,
-/// updated on return.
+/// [`Exit`], charging runs to `meter` (updated on return).
 #[inline(never)]
 fn exec(
     region: &FastRegion,
     regs: &mut [u32; REGISTER_SLOTS],
     memory: &mut Memory,
     tlb: &mut Tlb,
-    gas: &mut u64,
-    retired: &mut u64,
+    meter: &mut Meter,
     start: usize,
 ) -> Exit {
     let ops = region.ops.as_slice();
     let runs = region.runs.as_slice();
     let base = region.start;
-    let mut left = *gas;
-    let mut count = *retired;
+    let mut acc = *meter;
     let mut i: usize;
     // A local register file indexed by the op's `u8` fields with no mask or
     // bounds check; copied back on every exit.
@@ -124,8 +130,7 @@ fn exec(
 
     macro_rules! exit {
         ($exit:expr) => {{
-            *gas = left;
-            *retired = count;
+            *meter = acc;
             if let Some(head) = file.first_chunk::<REGISTER_SLOTS>() {
                 *regs = *head;
             }
@@ -143,13 +148,10 @@ fn exec(
     macro_rules! charge {
         ($slot:expr, $from:expr) => {{
             let slot: usize = $slot;
-            let Some(run) = runs.get(slot) else { exit!(Exit::Slow($from)) };
-            let cost = u64::from(run.cost);
-            if left < cost {
+            let Some(&run) = runs.get(slot) else { exit!(Exit::Slow($from)) };
+            if !acc.charge(run) {
                 exit!(Exit::Unaffordable(slot));
             }
-            left -= cost;
-            count += u64::from(run.len);
             i = slot;
         }};
     }
