@@ -139,11 +139,19 @@ pub(super) fn ends_run(kind: Kind) -> bool {
 }
 
 /// Gives each op the fused kind that, among those matching the plain ops
-/// from it on within its run, leaves the fewest dispatches to the end of
-/// the run (so any entry point gets an optimal cover). `ops` holds plain
-/// kinds only and ends with a run-ending op.
+/// from it on, leaves the fewest dispatches to the end of its run (so any
+/// entry point gets an optimal cover). `ops` holds plain kinds only and
+/// ends with a run-ending op; only the last part of a fused kind may end a
+/// run (checked by a unit test), so a match never spans two runs.
 pub(super) fn fuse(ops: &mut [Op]) {
     let plain: Vec<Kind> = ops.iter().map(|op| op.kind).collect();
+    // The fused kinds by their first part.
+    let mut starting: Vec<Vec<(Kind, &[Kind])>> = vec![Vec::new(); 256];
+    for &(fused, parts) in FUSED {
+        if let Some(list) = parts.first().and_then(|&first| starting.get_mut(first as usize)) {
+            list.push((fused, parts));
+        }
+    }
     // `dispatches[i]`: dispatches from slot `i` to the end of its run.
     let mut dispatches = vec![0u32; plain.len() + 1];
     for i in (0..plain.len()).rev() {
@@ -152,15 +160,25 @@ pub(super) fn fuse(ops: &mut [Op]) {
             1 + if last { 0 } else { dispatches.get(i + len).copied().unwrap_or(0) }
         };
         let mut best = (after(1), plain[i]);
-        for &(fused, parts) in FUSED {
-            let Some(window) = plain.get(i..i + parts.len()) else { continue };
-            // Only the last part may end the run.
-            let inside = window.iter().rev().skip(1).all(|&k| !ends_run(k));
-            if window == parts && inside && after(parts.len()) < best.0 {
+        for &(fused, parts) in starting.get(plain[i] as usize).map_or(&[][..], |list| list.as_slice()) {
+            if plain.get(i..i + parts.len()) == Some(parts) && after(parts.len()) < best.0 {
                 best = (after(parts.len()), fused);
             }
         }
         dispatches[i] = best.0;
         ops[i].kind = best.1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ends_run, FUSED};
+
+    #[test]
+    fn only_the_last_part_of_a_fused_kind_ends_a_run() {
+        for (fused, parts) in FUSED {
+            assert!(parts.len() >= 2, "{fused:?}");
+            assert!(parts.iter().rev().skip(1).all(|&k| !ends_run(k)), "{fused:?}");
+        }
     }
 }
