@@ -32,7 +32,10 @@ pub const DEFAULT_MEMORY_LIMIT: u32 = 64 * 1024 * 1024;
 pub(crate) type Page = [u8; PAGE_SIZE as usize];
 
 /// One allocated page and whether any of its bytes is read-only, so that the
-/// common store needs no range scan.
+/// common store needs no range scan. The bytes come first and the page is
+/// cache-line aligned, so that an aligned guest access never straddles two
+/// host cache lines.
+#[repr(C, align(64))]
 struct PageData {
     bytes: Page,
     has_read_only: bool,

@@ -347,7 +347,8 @@ fn exec(
     // slot, `i` moving to each part's slot before it runs.
     macro_rules! fused {
         ($first:ident $(, $rest:ident)*) => {{
-            let Some(window) = ops.get(i..=i $(+ { stringify!($rest); 1 })*) else { exit!(Exit::Slow(i)) };
+            let window = ops.get(i..).and_then(|rest| rest.first_chunk::<{ 1 $(+ { stringify!($rest); 1 })* }>());
+            let Some(window) = window else { exit!(Exit::Slow(i)) };
             let mut parts = window.iter().copied();
             if let Some(op) = parts.next() {
                 body!($first, op);
