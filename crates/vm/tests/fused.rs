@@ -7,15 +7,25 @@
 
 mod common;
 
-use athena_test_elf::asm::{b_type, i_type, j_type, li, r_type, s_type};
+use athena_test_elf::asm::{b_type, i_type, j_type, li, lui, r_type, s_type};
 use athena_vm::RegisterSet;
-use common::{assert_same, program_with_data, run, ALIAS_BASE, DATA_BASE, RODATA};
+use common::{assert_same, program_with_data, run, ALIAS_BASE, CODE_BASE, DATA_BASE, RODATA};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 /// The sequences the fast engine fuses (`crates/vm/src/fast/kinds.rs`),
 /// plus a few it does not, by instruction name.
 const SEQUENCES: &[&[&str]] = &[
+    &["sltu", "lw", "add", "sw", "lw"],
+    &["srli", "slli", "or", "sw", "lw"],
+    &["mul", "sw", "mulhu", "sw"],
+    &["slt", "srli", "sub", "andi"],
+    &["xori", "and", "xor"],
+    &["sw", "sltu", "lw"],
+    &["sb", "srli", "sb"],
+    &["lui", "jalr"],
+    &["auipc", "jalr"],
+    &["sub", "jalr"],
     &["addi", "addi", "add", "addi", "bne"],
     &["sb", "add", "add", "bltu"],
     &["addi", "addi", "addi", "bne"],
@@ -107,6 +117,7 @@ fn encode(rng: &mut SmallRng, name: &str, at: usize, first: usize, len: usize) -
     };
     match name {
         "add" => alu(0, 0, rng),
+        "slt" => alu(0, 2, rng),
         "sub" => alu(0x20, 0, rng),
         "sltu" => alu(0, 3, rng),
         "xor" => alu(0, 4, rng),
@@ -116,6 +127,7 @@ fn encode(rng: &mut SmallRng, name: &str, at: usize, first: usize, len: usize) -
         "mul" => alu(1, 0, rng),
         "mulhu" => alu(1, 3, rng),
         "addi" => imm(0, rng),
+        "andi" => imm(7, rng),
         "xori" => imm(4, rng),
         "slli" => shift(1, 0, rng),
         "srli" => shift(5, 0, rng),
@@ -124,6 +136,12 @@ fn encode(rng: &mut SmallRng, name: &str, at: usize, first: usize, len: usize) -
         "lw" => load(2, 4, rng),
         "sb" => store(0, 1, rng),
         "sw" => store(2, 4, rng),
+        // Mostly the code page (CODE_BASE) or the pc itself.
+        "lui" => lui(dest(rng), if rng.gen_bool(0.8) { CODE_BASE >> 12 } else { rng.gen_range(0..0x100) }),
+        "auipc" => (rng.gen_range(0..2) << 12) | (dest(rng) << 7) | 0x17,
+        // Mostly a code address (the base of `lui`/`auipc` plus a word
+        // offset), so the jump lands in the program.
+        "jalr" => i_type(rng.gen_range(-8..64) * 4 + rng.gen_range(0..2), value(rng), 0, dest(rng), 0x67),
         "beq" => branch(0, rng),
         "bne" => branch(1, rng),
         "bltu" => branch(6, rng),

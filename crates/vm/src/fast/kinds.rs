@@ -24,6 +24,14 @@ macro_rules! with_kinds {
                 Jal, Jalr, Beq, Bne, Blt, Bge, Bltu, Bgeu, Ecall, Slow;
             fused:
                 AddiAddiAddAddiBne = [Addi, Addi, Add, Addi, Bne],
+                SltuLwAddSwLw = [Sltu, Lw, Add, Sw, Lw],
+                SrliSlliOrSwLw = [Srli, Slli, Or, Sw, Lw],
+                MulSwMulhuSw = [Mul, Sw, Mulhu, Sw],
+                SltSrliSubAndi = [Slt, Srli, Sub, Andi],
+                XoriAndXor = [Xori, And, Xor],
+                AndXorSw = [And, Xor, Sw],
+                SwSltuLw = [Sw, Sltu, Lw],
+                SbSrliSb = [Sb, Srli, Sb],
                 SbAddAddBltu = [Sb, Add, Add, Bltu],
                 AddiAddiAddiBne = [Addi, Addi, Addi, Bne],
                 LbuLbuBne = [Lbu, Lbu, Bne],
@@ -93,7 +101,15 @@ macro_rules! with_kinds {
                 XoriLw = [Xori, Lw],
                 AddiSw = [Addi, Sw],
                 AddiLw = [Addi, Lw],
-                SwAdd = [Sw, Add];
+                SwAdd = [Sw, Add],
+                LwXori = [Lw, Xori],
+                SwXori = [Sw, Xori],
+                XoriXori = [Xori, Xori],
+                XorAnd = [Xor, And],
+                AndAnd = [And, And],
+                MulMulhu = [Mul, Mulhu],
+                ConstJalr = [Const, Jalr],
+                SubJalr = [Sub, Jalr];
         }
     };
 }
