@@ -16,6 +16,18 @@
 //! - Loads and stores go through a translation cache (`tlb`) that only
 //!   ever short-cuts accesses the reference would perform with no trap and
 //!   no allocation.
+//! - Frequent sequences of consecutive ops run as one fused op (`kinds`)
+//!   that executes exactly the plain ops of its slots in order; every slot
+//!   keeps its own op, so entering mid-sequence, a part that needs the
+//!   stepper, and out-of-gas inside a sequence all behave as unfused.
+//!
+//! Where the time goes, and why the loop looks the way it does (measured
+//! with callgrind and wall clock on the benchmark guests): one `match`
+//! dispatches every op with jump targets pre-resolved to slots, so a taken
+//! branch is a table load; registers live in a local array indexed by the
+//! op's `u8` fields with no bounds check; gas and instruction count are one
+//! packed word (`compile::Meter`) charged with one addition per run; and
+//! fusion roughly halves the number of dispatches on compiled Rust.
 
 mod compile;
 mod kinds;
