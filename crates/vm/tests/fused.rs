@@ -2,8 +2,9 @@
 //! built from the op sequences it fuses, with random registers (overlapping
 //! destinations and sources, `x0` destinations), loads and stores that may
 //! trap or need a fresh page in any part, branches and jumps into the
-//! middle of sequences, and every gas limit up to completion, so that out
-//! of gas lands on each instruction of each sequence.
+//! middle of sequences, branches inside sequences (taken or not), and every
+//! gas limit up to completion, so that out of gas lands on each instruction
+//! of each sequence.
 
 mod common;
 
@@ -16,6 +17,9 @@ use rand::{Rng, SeedableRng};
 /// The sequences the fast engine fuses (`crates/vm/src/fast/kinds.rs`),
 /// plus a few it does not, by instruction name.
 const SEQUENCES: &[&[&str]] = &[
+    &["lbu", "lbu", "bne", "addi", "addi", "addi", "bne"],
+    &["addi", "addi", "add", "addi", "bne", "add", "lbu", "bne"],
+    &["bltu", "lw", "add", "sw"],
     &["sltu", "lw", "add", "sw", "lw"],
     &["srli", "slli", "or", "sw", "lw"],
     &["mul", "sw", "mulhu", "sw"],

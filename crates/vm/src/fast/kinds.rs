@@ -23,6 +23,7 @@ macro_rules! with_kinds {
                 Sra, Or, And, Mul, Mulh, Mulhsu, Mulhu, Div, Divu, Rem, Remu, Lb, Lh, Lw, Lbu, Lhu, Sb, Sh, Sw, Nop,
                 Jal, Jalr, Beq, Bne, Blt, Bge, Bltu, Bgeu, Ecall, Slow;
             fused:
+                LbuLbuBneAddiAddiAddiBne = [Lbu, Lbu, Bne, Addi, Addi, Addi, Bne],
                 AddiAddiAddAddiBne = [Addi, Addi, Add, Addi, Bne],
                 SltuLwAddSwLw = [Sltu, Lw, Add, Sw, Lw],
                 SrliSlliOrSwLw = [Srli, Slli, Or, Sw, Lw],
@@ -139,26 +140,28 @@ with_kinds!(define_kinds);
 
 /// Whether an op of this plain kind ends a straight-line run.
 pub(super) fn ends_run(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Jal
-            | Kind::Jalr
-            | Kind::Beq
-            | Kind::Bne
-            | Kind::Blt
-            | Kind::Bge
-            | Kind::Bltu
-            | Kind::Bgeu
-            | Kind::Ecall
-            | Kind::Slow
-    )
+    is_branch(kind) || ends_path(kind)
+}
+
+/// Whether an op of this plain kind is a conditional branch: the only
+/// run-ending kind a fused op may have before its last part (not taken, it
+/// charges the next run and the fused op goes on).
+fn is_branch(kind: Kind) -> bool {
+    matches!(kind, Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu)
+}
+
+/// Whether an op of this plain kind never falls through to the next slot
+/// inside the fast loop.
+fn ends_path(kind: Kind) -> bool {
+    matches!(kind, Kind::Jal | Kind::Jalr | Kind::Ecall | Kind::Slow)
 }
 
 /// Gives each op the fused kind that, among those matching the plain ops
-/// from it on, leaves the fewest dispatches to the end of its run (so any
-/// entry point gets an optimal cover). `ops` holds plain kinds only and
-/// ends with a run-ending op; only the last part of a fused kind may end a
-/// run (checked by a unit test), so a match never spans two runs.
+/// from it on, leaves the fewest dispatches along the fall-through path to
+/// the next jump or system op (so any entry point gets an optimal cover of
+/// its straight-line code). `ops` holds plain kinds only and ends with a
+/// `Slow` sentinel; only the last part of a fused kind may be a jump or a
+/// system op (checked by a unit test).
 pub(super) fn fuse(ops: &mut [Op]) {
     let plain: Vec<Kind> = ops.iter().map(|op| op.kind).collect();
     // The fused kinds by their first part.
@@ -168,11 +171,11 @@ pub(super) fn fuse(ops: &mut [Op]) {
             list.push((fused, parts));
         }
     }
-    // `dispatches[i]`: dispatches from slot `i` to the end of its run.
+    // `dispatches[i]`: dispatches from slot `i` along the fall-through path.
     let mut dispatches = vec![0u32; plain.len() + 1];
     for i in (0..plain.len()).rev() {
         let after = |len: usize| {
-            let last = plain.get(i + len - 1).copied().is_some_and(ends_run);
+            let last = plain.get(i + len - 1).copied().is_some_and(ends_path);
             1 + if last { 0 } else { dispatches.get(i + len).copied().unwrap_or(0) }
         };
         let mut best = (after(1), plain[i]);
@@ -188,13 +191,13 @@ pub(super) fn fuse(ops: &mut [Op]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{ends_run, FUSED};
+    use super::{ends_path, FUSED};
 
     #[test]
-    fn only_the_last_part_of_a_fused_kind_ends_a_run() {
+    fn only_the_last_part_of_a_fused_kind_jumps() {
         for (fused, parts) in FUSED {
             assert!(parts.len() >= 2, "{fused:?}");
-            assert!(parts.iter().rev().skip(1).all(|&k| !ends_run(k)), "{fused:?}");
+            assert!(parts.iter().rev().skip(1).all(|&k| !ends_path(k)), "{fused:?}");
         }
     }
 }

@@ -142,22 +142,21 @@ fn exec(
             file[usize::from($r)]
         };
     }
-    // Moves to the run at `$slot`, charging it whole; `$from` is the
-    // control op that got there, handed to the stepper if `$slot` is not a
-    // slot.
+    // Charges the run at `$slot` whole; `$from` is the control op that got
+    // there, handed to the stepper if `$slot` is not a slot.
     macro_rules! charge {
         ($slot:expr, $from:expr) => {{
-            let slot: usize = $slot;
-            let Some(&run) = runs.get(slot) else { exit!(Exit::Slow($from)) };
+            let Some(&run) = runs.get($slot) else { exit!(Exit::Slow($from)) };
             if !acc.charge(run) {
-                exit!(Exit::Unaffordable(slot));
+                exit!(Exit::Unaffordable($slot));
             }
-            i = slot;
         }};
     }
     macro_rules! enter {
         ($slot:expr, $from:expr) => {{
-            charge!($slot, $from);
+            let slot: usize = $slot;
+            charge!(slot, $from);
+            i = slot;
             continue;
         }};
     }
@@ -346,19 +345,58 @@ fn exec(
     // A fused op: its parts in order, each with the operands of its own
     // slot, `i` moving to each part's slot before it runs.
     macro_rules! fused {
-        ($first:ident $(, $rest:ident)*) => {{
-            let window = ops.get(i..).and_then(|rest| rest.first_chunk::<{ 1 $(+ { stringify!($rest); 1 })* }>());
+        ($($part:ident),+) => {{
+            let window = ops.get(i..).and_then(|rest| rest.first_chunk::<{ 0 $(+ { stringify!($part); 1 })+ }>());
             let Some(window) = window else { exit!(Exit::Slow(i)) };
             let mut parts = window.iter().copied();
-            if let Some(op) = parts.next() {
-                body!($first, op);
+            parts!(parts; $($part),+);
+        }};
+    }
+    macro_rules! parts {
+        ($parts:ident; $last:ident) => {{
+            if let Some(op) = $parts.next() {
+                body!($last, op);
             }
-            $(
-                i += 1;
-                if let Some(op) = parts.next() {
-                    body!($rest, op);
-                }
-            )*
+        }};
+        ($parts:ident; $part:ident, $($rest:ident),+) => {{
+            if let Some(op) = $parts.next() {
+                inner!($part, op);
+            }
+            i += 1;
+            parts!($parts; $($rest),+);
+        }};
+    }
+    // A part before the last: as `body!`, except that a conditional branch
+    // not taken charges the next run and lets the fused op go on.
+    macro_rules! inner {
+        (Beq, $op:ident) => {
+            fall_through!($op, reg!($op.rs1) == reg!($op.rs2))
+        };
+        (Bne, $op:ident) => {
+            fall_through!($op, reg!($op.rs1) != reg!($op.rs2))
+        };
+        (Blt, $op:ident) => {
+            fall_through!($op, (reg!($op.rs1) as i32) < (reg!($op.rs2) as i32))
+        };
+        (Bge, $op:ident) => {
+            fall_through!($op, (reg!($op.rs1) as i32) >= (reg!($op.rs2) as i32))
+        };
+        (Bltu, $op:ident) => {
+            fall_through!($op, reg!($op.rs1) < reg!($op.rs2))
+        };
+        (Bgeu, $op:ident) => {
+            fall_through!($op, reg!($op.rs1) >= reg!($op.rs2))
+        };
+        ($kind:ident, $op:ident) => {
+            body!($kind, $op)
+        };
+    }
+    macro_rules! fall_through {
+        ($op:expr, $taken:expr) => {{
+            if $taken {
+                enter!($op.imm as usize, i)
+            }
+            charge!(i + 1, i);
         }};
     }
     macro_rules! dispatch {
@@ -375,6 +413,7 @@ fn exec(
     }
 
     charge!(start, start);
+    i = start;
     with_kinds!(dispatch)
 }
 
