@@ -7,9 +7,13 @@
 //! the later ones from there. So jumping into the middle of a sequence runs
 //! the plain ops, a part that needs the reference stepper leaves with
 //! exactly the state after the parts before it, and gas (charged per run)
-//! is untouched. The sequences are chosen for their dynamic frequency in
-//! compiled Rust (the benchmark guests): stack spills and reloads, rotates,
-//! pointer bumps, and an ALU op or a load feeding a branch.
+//! is untouched. A part before the last may be a conditional branch: taken,
+//! it leaves the fused op like any branch; not taken, it charges the next
+//! run exactly as falling through would, and the fused op goes on. The
+//! sequences are chosen for their dynamic frequency in compiled Rust (the
+//! benchmark guests): stack spills and reloads, rotates, pointer bumps, an
+//! ALU op or a load feeding a branch, and the byte loops of `memcmp`,
+//! `memcpy` and `memset`.
 
 use super::compile::Op;
 
