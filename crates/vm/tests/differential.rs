@@ -216,3 +216,18 @@ fn fast_engine_matches_reference_on_long_loops() {
         assert_same(&program, gas, 1 << 20, &format!("gas {gas}"));
     }
 }
+
+/// A straight-line run costing more than the fast engine's usual gas
+/// budget: it must still run as one charged run, and out of gas anywhere
+/// in it must match.
+#[test]
+fn fast_engine_matches_reference_on_a_run_longer_than_a_budget() {
+    // x3 = DATA_BASE; 40_000 x `lw x4, 0(x3)` (2 gas each); halt
+    let mut words = li(3, DATA_BASE).to_vec();
+    words.extend(std::iter::repeat_n(i_type(0, 3, 2, 4, 0x03), 40_000));
+    words.extend([i_type(0, 0, 0, 5, 0x13), i_type(0, 0, 0, 10, 0x13), 0x73]);
+    let program = common::program_with_data(RegisterSet::Rv32e, &words);
+    for gas in [1_000_000, 80_000, 80_015, 65_536, 3] {
+        assert_same(&program, gas, 1 << 20, &format!("gas {gas}"));
+    }
+}

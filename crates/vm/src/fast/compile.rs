@@ -49,23 +49,26 @@ impl Run {
 }
 
 /// Gas left and instructions retired by the fast loop in one word: the
-/// low half is the gas left of a budget of at most [`Meter::MAX_BUDGET`]
-/// (so the count, at most one more than the gas spent, fits the high half),
-/// the high half the instructions retired since the budget was taken.
+/// low half is the gas left of a budget of at most [`Meter::LARGEST`] (so
+/// the count, at most one more than the gas spent, fits the high half), the
+/// high half the instructions retired since the budget was taken.
 /// Charging a [`Run`] that fits is one addition: the borrow of the gas
 /// subtraction is exactly cancelled by the packing.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Meter(u64);
 
 impl Meter {
-    /// The largest budget one meter holds. Small, so that taking a new
-    /// budget (a few hundred host instructions) is common enough for the
-    /// differential tests to cover and rare enough to cost nothing.
-    pub const MAX_BUDGET: u64 = 1 << 16;
+    /// The usual budget. Small, so that taking a new budget (a few hundred
+    /// host instructions) is common enough for the differential tests to
+    /// cover and rare enough to cost nothing.
+    pub const BUDGET: u64 = 1 << 16;
 
-    /// A meter with `min(gas, MAX_BUDGET)` gas and no instructions.
-    pub fn new(gas: u64) -> Self {
-        Meter(gas.min(Self::MAX_BUDGET))
+    /// The largest budget, for a run that costs more than [`Meter::BUDGET`].
+    pub const LARGEST: u64 = 1 << 31;
+
+    /// A meter with `min(gas, budget, LARGEST)` gas and no instructions.
+    pub fn new(gas: u64, budget: u64) -> Self {
+        Meter(gas.min(budget).min(Self::LARGEST))
     }
 
     /// Charges `run` if its gas fits in what is left.
@@ -259,14 +262,16 @@ mod tests {
 
     #[test]
     fn meter_charges_gas_and_count_together() {
-        let mut meter = Meter::new(10);
+        let mut meter = Meter::new(10, Meter::BUDGET);
         assert!(meter.charge(Run::new(4, 2)));
         assert!(meter.charge(Run::new(0, 1)));
         assert!(!meter.charge(Run::new(7, 1)), "7 does not fit in 6");
         assert!(meter.charge(Run::new(6, 6)));
         assert_eq!((meter.left(), meter.retired()), (0, 9));
         assert!(!meter.charge(Run::new(1, 1)));
-        let big = Meter::new(u64::MAX);
-        assert_eq!((big.left(), big.retired()), (Meter::MAX_BUDGET, 0));
+        let usual = Meter::new(u64::MAX, Meter::BUDGET);
+        assert_eq!((usual.left(), usual.retired()), (Meter::BUDGET, 0));
+        let largest = Meter::new(u64::MAX, u64::MAX);
+        assert_eq!(largest.left(), Meter::LARGEST);
     }
 }

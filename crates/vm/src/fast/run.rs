@@ -58,12 +58,13 @@ impl Machine<'_> {
         let Some(mut start) = slot_of(region, self.pc) else {
             return self.step(env);
         };
+        let mut budget = Meter::BUDGET;
         loop {
             let gas = self.gas.left();
-            let mut meter = Meter::new(gas);
-            let budget = meter.left();
+            let mut meter = Meter::new(gas, budget);
+            let taken = meter.left();
             let exit = exec(region, &mut self.regs, &mut self.memory, tlb, &mut meter, start);
-            let gas = gas - (budget - meter.left());
+            let gas = gas - (taken - meter.left());
             let retired = self.instructions + meter.retired();
             let at = match exit {
                 Exit::Slow(at) | Exit::Unaffordable(at) | Exit::Ecall(at) => at,
@@ -81,9 +82,11 @@ impl Machine<'_> {
                 Exit::Unaffordable(_) => {
                     self.gas.set_left(gas);
                     self.instructions = retired;
-                    // Only the budget ran out: take a new one.
+                    // Only the budget ran out: take a new one, large enough
+                    // for the run.
                     let cost = region.runs.get(at).map_or(u64::MAX, |run| u64::from(run.cost()));
-                    if cost <= gas && cost <= Meter::MAX_BUDGET {
+                    if cost <= gas && cost <= Meter::LARGEST {
+                        budget = cost.max(Meter::BUDGET);
                         start = at;
                         continue;
                     }
