@@ -54,6 +54,23 @@ pub(crate) enum Stop {
     Halt(u32),
     OutOfGas,
     Trap(Trap),
+    /// A charge did not fit the slice of [`Machine::run_fast_slice`] but
+    /// fits the gas left: the machine stands before the instruction.
+    Pause,
+}
+
+/// Whether the meter holds all the gas left or only a slice of it (see
+/// [`Machine::run_fast_slice`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slice {
+    /// The meter holds all the gas left.
+    Off,
+    /// The meter holds what is left of the slice; `held` more gas is the
+    /// run's, returned to the meter when the run stops or makes a syscall.
+    On { held: u64 },
+    /// The slice ran out; the run stopped before an instruction it could
+    /// still afford.
+    Paused,
 }
 
 impl From<SyscallError> for Stop {
@@ -77,6 +94,8 @@ pub struct Machine<'p> {
     pub(crate) instructions: u64,
     /// Bytes written to fd 1 and 2 so far (bounded by [`MAX_OUTPUT_BYTES`]).
     pub(crate) output_written: u32,
+    /// Gas held back from the meter by [`Machine::run_fast_slice`].
+    pub(crate) slice: Slice,
 }
 
 impl<'p> Machine<'p> {
@@ -106,6 +125,7 @@ impl<'p> Machine<'p> {
             gas: GasMeter::new(config.gas_limit),
             instructions: 0,
             output_written: 0,
+            slice: Slice::Off,
         })
     }
 
@@ -140,6 +160,42 @@ impl<'p> Machine<'p> {
         self.finish(stop)
     }
 
+    /// Runs the fast interpreter like [`Machine::run_fast`], but lets it
+    /// spend at most `slice` gas on instructions: when an instruction (or
+    /// the page a store allocates) does not fit what is left of the slice
+    /// but does fit the gas left, the run stops before that instruction and
+    /// returns `None`. The machine is then in exactly the state the
+    /// reference interpreter has before that instruction (pc, registers,
+    /// memory, gas left, instruction count), so any engine can continue it
+    /// with identical results — the engine switches a long call to native
+    /// code this way. A charge that does not fit the gas left is the real
+    /// out-of-gas, as in `run_fast`. Syscalls see and pay from all the gas
+    /// left (`CALL` forwards a share of it), and what they charge does not
+    /// count against the slice. `Some(outcome)` is `run_fast`'s outcome.
+    pub fn run_fast_slice<E: Environment>(&mut self, env: &mut E, slice: u64) -> Option<Outcome> {
+        let left = self.gas.left();
+        if slice >= left {
+            return Some(self.run_fast(env));
+        }
+        self.slice = Slice::On { held: left - slice };
+        self.gas.set_left(slice);
+        let outcome = self.run_fast(env);
+        if self.slice == Slice::Paused {
+            self.slice = Slice::Off;
+            return None;
+        }
+        Some(outcome)
+    }
+
+    /// The stop for a charge of `amount` that did not fit the meter: a
+    /// pause if only the slice is short of it, else out of gas.
+    fn out_of_gas(&self, amount: u64) -> Stop {
+        match self.slice {
+            Slice::On { held } if self.gas.left().saturating_add(held) >= amount => Stop::Pause,
+            _ => Stop::OutOfGas,
+        }
+    }
+
     /// Runs with the given engine (see [`Engine`]); results are identical.
     pub fn run_with<E: Environment>(&mut self, engine: Engine, env: &mut E) -> Outcome {
         match engine {
@@ -150,7 +206,16 @@ impl<'p> Machine<'p> {
 
     /// Turns the reason a run stopped into its [`Outcome`].
     pub(crate) fn finish(&mut self, stop: Stop) -> Outcome {
+        // The gas held back by a slice is the run's again.
+        if let Slice::On { held } = std::mem::replace(&mut self.slice, Slice::Off) {
+            self.gas.set_left(self.gas.left().saturating_add(held));
+        }
         let exit = match stop {
+            Stop::Pause => {
+                // Not an outcome: `run_fast_slice` reports the pause.
+                self.slice = Slice::Paused;
+                Exit::OutOfGas
+            }
             Stop::Halt(code) => Exit::Halted { code },
             Stop::OutOfGas => {
                 self.gas.exhaust();
@@ -177,7 +242,8 @@ impl<'p> Machine<'p> {
     pub(crate) fn step<E: Environment>(&mut self, env: &mut E) -> Result<(), Stop> {
         let pc = self.pc;
         let insn = self.program.fetch(pc).ok_or(Stop::Trap(Trap::FetchFault { pc }))?;
-        self.gas.charge(gas::instruction_cost(insn.cost_class())).map_err(|_| Stop::OutOfGas)?;
+        let cost = gas::instruction_cost(insn.cost_class());
+        self.gas.charge(cost).map_err(|_| self.out_of_gas(cost))?;
         let mut next = pc.wrapping_add(4);
         match insn {
             Instruction::Lui { rd, imm } => self.set(rd, imm),
@@ -200,7 +266,15 @@ impl<'p> Machine<'p> {
                 self.set(rd, value);
             }
             Instruction::Store { op, rs1, rs2, offset } => {
-                self.store(pc, op.size(), self.reg(rs1).wrapping_add(offset as u32), self.reg(rs2))?;
+                let stored = self.store(pc, op.size(), self.reg(rs1).wrapping_add(offset as u32), self.reg(rs2));
+                if let Err(stop) = stored {
+                    if let Stop::Pause = stop {
+                        // The slice cannot pay the page: back to before
+                        // the store, its own charge undone.
+                        self.gas.set_left(self.gas.left() + cost);
+                    }
+                    return Err(stop);
+                }
             }
             Instruction::AluImm { op, rd, rs1, imm } => self.set(rd, alu(op, self.reg(rs1), imm as u32)),
             Instruction::Alu { op, rd, rs1, rs2 } => self.set(rd, alu(op, self.reg(rs1), self.reg(rs2))),
@@ -247,7 +321,7 @@ impl<'p> Machine<'p> {
             if !self.memory.can_allocate(1) {
                 return Err(Stop::Trap(Trap::OutOfMemory { pc, addr }));
             }
-            self.gas.charge(gas::PAGE_ALLOCATION).map_err(|_| Stop::OutOfGas)?;
+            self.gas.charge(gas::PAGE_ALLOCATION).map_err(|_| self.out_of_gas(gas::PAGE_ALLOCATION))?;
         }
         self.memory.store(addr, size, value).map_err(|e| match e {
             AccessError::Limit => Stop::Trap(Trap::OutOfMemory { pc, addr }),
@@ -256,7 +330,30 @@ impl<'p> Machine<'p> {
     }
 
     /// Handles `ECALL`; returns `Some(code)` when the run halts.
+    ///
+    /// Inside a slice the syscall runs with all the gas left (what it
+    /// observes and may charge must not depend on the slice), and the
+    /// slice keeps what it had left before it (less, if the syscall spent
+    /// more than the gas the meter then held back).
     pub(crate) fn ecall<E: Environment>(&mut self, pc: u32, env: &mut E) -> Result<Option<u32>, Stop> {
+        let Slice::On { held } = self.slice else {
+            return self.syscall(pc, env);
+        };
+        let rest = self.gas.left();
+        self.gas.set_left(rest.saturating_add(held));
+        self.slice = Slice::On { held: 0 };
+        let result = self.syscall(pc, env);
+        if let Ok(None) = result {
+            let left = self.gas.left();
+            let rest = rest.min(left);
+            self.gas.set_left(rest);
+            self.slice = Slice::On { held: left - rest };
+        }
+        result
+    }
+
+    /// The syscall of the `ECALL` at `pc`, charged from the meter as it is.
+    fn syscall<E: Environment>(&mut self, pc: u32, env: &mut E) -> Result<Option<u32>, Stop> {
         self.gas.charge(gas::SYSCALL_BASE).map_err(|_| Stop::OutOfGas)?;
         let num = self.regs[REG_T0];
         let mut ctx =
