@@ -1,9 +1,9 @@
 //! # athena-engine
 //!
 //! Executes one Athena message frame: loads the recipient's ELF code, runs
-//! it on the [`athena_vm`] machine (as native code from `athena-jit` where
-//! the host supports it, else the fast interpreter; see
-//! [`EngineConfig::use_jit`]) with the message's gas and input,
+//! it on the [`athena_vm`] machine (the fast interpreter, and native code
+//! from `athena-jit` once the program is hot, where the host supports it;
+//! see [`EngineConfig::use_jit`]) with the message's gas and input,
 //! serves the guest's host-function syscalls from an
 //! [`athena_interface::Host`], and turns the way the run ended into an
 //! [`ExecutionResult`].
@@ -38,13 +38,14 @@ pub mod gas;
 mod precompile;
 mod program_state;
 mod state;
+mod tier;
 
 use athena_interface::{ExecutionResult, Host, Message, Revision, StatusCode};
-use athena_jit::JitProgram;
-use athena_vm::{Engine, Exit, LoadError, Machine, MachineConfig, Program, ProgramCache};
-use std::sync::{Arc, Mutex, OnceLock};
+use athena_vm::{Engine, Exit, Machine, MachineConfig};
+use tier::{load_program, Policy};
 
 pub use frame::status_of_trap;
+pub use tier::{program_stats, ProgramStats};
 
 /// Default [`EngineConfig::max_call_depth`]. Each nested frame is a native
 /// recursion (engine → host → engine) and holds its own guest memory, so
@@ -57,9 +58,18 @@ pub const DEFAULT_MAX_CALL_DEPTH: u32 = 64;
 /// 65 × 16 MiB, and every page of it is paid for with gas.
 pub const DEFAULT_MEMORY_LIMIT: u32 = 16 * 1024 * 1024;
 
+/// Default [`EngineConfig::jit_threshold`]: a program is compiled once its
+/// frames have interpreted 64 instructions per instruction slot of its
+/// code. Compiling costs ~70 ns per slot (~220 ns in a cold process) and
+/// native code saves ~1.5 ns per instruction on compute (less on
+/// syscall-heavy calls), so 64 is about where interpreting has cost as
+/// much as compiling (docs/jit.md, *engine*).
+pub const DEFAULT_JIT_THRESHOLD: u32 = 64;
+
 /// Knobs of the engine. Every node of a network must use the same values
 /// for the consensus-relevant ones (`max_call_depth`, `memory_limit`);
-/// `vm_engine`, `use_jit` and `debug_output_limit` never change a result.
+/// `vm_engine`, `use_jit`, `jit_threshold` and `debug_output_limit` never
+/// change a result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineConfig {
     /// Deepest allowed frame: a `CALL` from a frame at depth `d` fails with
@@ -72,16 +82,25 @@ pub struct EngineConfig {
     pub memory_limit: u32,
     /// Which VM engine runs the code. Both give identical results.
     pub vm_engine: Engine,
-    /// Whether [`Engine::Fast`] runs as native code compiled by `athena-jit`
-    /// (once per cached program, on first use) where the host supports it
-    /// (x86-64 Linux); elsewhere, or if compiling fails, the fast
-    /// interpreter runs. Off by default while the recompiler is a
-    /// prototype and compiles on first use: about 70 ns and 60 bytes (code
-    /// and entry table) per instruction slot, ~0.1 ms for a small contract,
-    /// which pays back only after tens of calls of the same program
-    /// (docs/jit.md). [`Engine::Reference`] always runs the reference
-    /// interpreter. All three give bit-identical results.
+    /// Whether [`Engine::Fast`] tiers up to native code compiled by
+    /// `athena-jit` where the host supports it (x86-64 Linux): on by
+    /// default. A program runs on the fast interpreter until it is hot
+    /// (see [`EngineConfig::jit_threshold`]), then it is compiled, once
+    /// per cached program, and its frames run natively — including the
+    /// frame that made it hot, which continues from where the
+    /// interpreter paused. Elsewhere, with this off, or if compiling
+    /// fails, the fast interpreter runs. [`Engine::Reference`] always runs
+    /// the reference interpreter. All give bit-identical results; this is
+    /// an off switch (for comparisons and for hosts that must not map
+    /// executable memory).
     pub use_jit: bool,
+    /// How hot a program must be before it is compiled: instructions its
+    /// frames ran on the interpreter (all frames of the program in this
+    /// process), per instruction slot of its code. Checked at frame entry
+    /// and, as gas spent (at least one per instruction), inside a frame.
+    /// 0 compiles every program on first use. Default
+    /// [`DEFAULT_JIT_THRESHOLD`].
+    pub jit_threshold: u32,
     /// How many bytes of the guest's stdout and of its stderr
     /// [`execute_traced`] keeps (0 discards them, the default: consensus
     /// execution has no use for them).
@@ -94,7 +113,8 @@ impl Default for EngineConfig {
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             memory_limit: DEFAULT_MEMORY_LIMIT,
             vm_engine: Engine::Fast,
-            use_jit: false,
+            use_jit: true,
+            jit_threshold: DEFAULT_JIT_THRESHOLD,
             debug_output_limit: 0,
         }
     }
@@ -157,6 +177,36 @@ pub fn execute_traced(
     message: &Message,
     code: &[u8],
 ) -> Trace {
+    let policy = Policy::Tiered { threshold: u64::from(config.jit_threshold) };
+    run_frame(config, host, revision, message, code, policy)
+}
+
+/// [`execute_traced`] with a frame (not its nested frames) that interprets
+/// exactly `slice` gas worth of instructions, then continues on native code
+/// (compiling the program if needed), whatever the program's counts say —
+/// or the whole frame on the interpreter if `use_jit` is off, the engine is
+/// not [`Engine::Fast`] or the host has no recompiler. For tests of the
+/// switch: the result must be the same for every `slice`.
+#[doc(hidden)]
+pub fn execute_switching_after(
+    slice: u64,
+    config: &EngineConfig,
+    host: &mut dyn Host,
+    revision: Revision,
+    message: &Message,
+    code: &[u8],
+) -> Trace {
+    run_frame(config, host, revision, message, code, Policy::SwitchAfter { slice })
+}
+
+fn run_frame(
+    config: &EngineConfig,
+    host: &mut dyn Host,
+    revision: Revision,
+    message: &Message,
+    code: &[u8],
+    policy: Policy,
+) -> Trace {
     let not_run = |result| Trace { result, exit: None, instructions: 0, stdout: Vec::new(), stderr: Vec::new() };
     match revision {
         Revision::Frontier => {}
@@ -172,10 +222,10 @@ pub fn execute_traced(
         return not_run(ExecutionResult::failure(StatusCode::Failure));
     };
     let mut frame = frame::Frame::new(host, message, config);
-    let jit = if config.use_jit && config.vm_engine == Engine::Fast { loaded.jit() } else { None };
-    let outcome = match jit {
-        Some(jit) => jit.run(&mut machine, &mut frame),
-        None => machine.run_with(config.vm_engine, &mut frame),
+    let outcome = if config.use_jit && config.vm_engine == Engine::Fast {
+        loaded.run(&mut machine, &mut frame, policy)
+    } else {
+        machine.run_with(config.vm_engine, &mut frame)
     };
     let result = frame.result(&outcome);
     Trace {
@@ -185,38 +235,4 @@ pub fn execute_traced(
         stdout: frame.stdout,
         stderr: frame.stderr,
     }
-}
-
-/// A program in the process-wide cache, with its native code compiled on
-/// first use by a frame that runs the recompiler.
-struct Loaded {
-    program: Program,
-    /// `None` inside: the recompiler is unsupported on this host (or failed);
-    /// such frames run the fast interpreter.
-    jit: OnceLock<Option<JitProgram>>,
-}
-
-impl Loaded {
-    /// The compiled program, compiling it the first time (outside the
-    /// cache lock; concurrent first users wait for one compilation).
-    fn jit(&self) -> Option<&JitProgram> {
-        self.jit.get_or_init(|| JitProgram::compile(&self.program).ok()).as_ref()
-    }
-}
-
-/// Programs validated and pre-decoded once per process, keyed by the hash of
-/// their code: nested calls into the same template (and repeated
-/// transactions) skip parsing, and native code is compiled once per program.
-/// The lock is held only for the lookup (and a load on a miss), never while
-/// a frame runs or code compiles, so recursion and concurrent `execute`
-/// calls are fine. A hit returns a program built from identical bytes, so
-/// the cache never changes results.
-fn load_program(code: &[u8]) -> Result<Arc<Loaded>, LoadError> {
-    const CACHED_PROGRAMS: usize = 256;
-    static CACHE: OnceLock<Mutex<ProgramCache<Loaded>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(ProgramCache::new(CACHED_PROGRAMS)));
-    // A panic while holding the lock cannot leave the cache inconsistent
-    // (inserts are single map operations), so a poisoned lock is reused.
-    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    cache.get_or_insert_with(code, || Ok(Loaded { program: Program::from_elf(code)?, jit: OnceLock::new() }))
 }

@@ -1,7 +1,8 @@
-//! The recompiler (`EngineConfig::use_jit`, opt-in) and the fast
-//! interpreter give identical frames: nested `fib-call` frames, each run by
-//! the engine selected, agree on result, gas, exit, instruction count and
-//! every call the host saw.
+//! The recompiler (`EngineConfig::use_jit`, on by default: tiered, or
+//! compiling on first use with `jit_threshold` 0) and the fast interpreter
+//! give identical frames: nested `fib-call` frames, each run by the engine
+//! selected, agree on result, gas, exit, instruction count and every call
+//! the host saw.
 
 mod common;
 
@@ -11,9 +12,10 @@ use common::*;
 
 #[test]
 fn fib_call_is_identical_with_jit_and_fast_interpreter() {
-    let jit = EngineConfig { use_jit: true, ..EngineConfig::default() };
-    let fast = EngineConfig::default();
-    assert!(!fast.use_jit, "the recompiler is opt-in while it is a prototype");
+    let tiered = EngineConfig::default();
+    assert!(tiered.use_jit, "the recompiler is on by default (tiered)");
+    let jit = EngineConfig { jit_threshold: 0, ..tiered };
+    let fast = EngineConfig { use_jit: false, ..tiered };
     for n in [0u32, 1, 5, 8] {
         let trace = |config: EngineConfig| {
             let mut host = engine_host(config);
@@ -24,6 +26,7 @@ fn fib_call_is_identical_with_jit_and_fast_interpreter() {
         };
         let (with_jit, calls_jit) = trace(jit);
         let (with_fast, calls_fast) = trace(fast);
+        assert_eq!(trace(tiered), (with_fast.clone(), calls_fast.clone()), "fib({n}) tiered");
         assert_eq!(with_jit.result.status, StatusCode::Success, "fib({n}): {:?}", with_jit.result);
         assert_eq!(with_jit, with_fast, "fib({n})");
         assert_eq!(with_jit.result.gas_left, with_fast.result.gas_left, "fib({n}) gas");
@@ -38,5 +41,6 @@ fn fib_call_is_identical_with_jit_and_fast_interpreter() {
             execute_traced(&config, &mut host, Revision::LATEST, &message, &example("fib-call"))
         };
         assert_eq!(run(jit), run(fast), "fib(8) with gas {gas}");
+        assert_eq!(run(tiered), run(fast), "fib(8) with gas {gas}, tiered");
     }
 }
