@@ -28,9 +28,9 @@ pub(crate) struct Loaded {
     /// Instruction slots of its code (what compiling costs is proportional
     /// to).
     slots: u64,
-    /// Instructions its frames have executed on the interpreter so far
-    /// (saturating; frames of the reference engine and nested frames'
-    /// own counts are not included).
+    /// Instructions its frames have executed on the fast interpreter so far
+    /// (saturating; frames with `use_jit` off or on the reference engine
+    /// are not counted).
     interpreted: AtomicU64,
     /// Native code, compiled once (by the first frame that needs it; others
     /// wait for that compilation). `None` inside: unsupported host or a
@@ -90,11 +90,12 @@ impl Loaded {
     /// the interpreter, native code, or the one then the other.
     pub(crate) fn run<E: Environment>(&self, machine: &mut Machine<'_>, env: &mut E, policy: Policy) -> Outcome {
         let slice = match policy {
-            _ if !athena_jit::is_supported() => return machine.run_fast(env),
+            // No native code to switch to: a slice larger than any gas.
+            _ if !athena_jit::is_supported() => u64::MAX,
             Policy::SwitchAfter { slice } => slice,
             Policy::Tiered { threshold } => match self.jit.get() {
                 Some(Some(jit)) => return jit.run(machine, env),
-                Some(None) => return machine.run_fast(env),
+                Some(None) => u64::MAX,
                 None => self.slots.saturating_mul(threshold).saturating_sub(self.interpreted.load(Ordering::Relaxed)),
             },
         };
