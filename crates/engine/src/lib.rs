@@ -60,10 +60,11 @@ pub const DEFAULT_MEMORY_LIMIT: u32 = 16 * 1024 * 1024;
 
 /// Default [`EngineConfig::jit_threshold`]: a program is compiled once its
 /// frames have interpreted 64 instructions per instruction slot of its
-/// code. Compiling costs ~70 ns per slot (~220 ns in a cold process) and
-/// native code saves ~1.5 ns per instruction on compute (less on
-/// syscall-heavy calls), so 64 is about where interpreting has cost as
-/// much as compiling (docs/jit.md, *engine*).
+/// code. Compiling a program costs ~120–170 ns per slot (~70 ns when the
+/// same program is compiled again) and native code saves ~1.25 ns per
+/// instruction on a small contract call, ~1.5–1.8 ns on compute, so the
+/// break-even is 40–135 instructions per slot; 64 sits in it, favouring
+/// hot programs (docs/jit.md, *In the engine*).
 pub const DEFAULT_JIT_THRESHOLD: u32 = 64;
 
 /// Knobs of the engine. Every node of a network must use the same values

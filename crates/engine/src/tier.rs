@@ -1,9 +1,9 @@
 //! Tiered execution: the process-wide program cache, and the choice, per
 //! frame, between the fast interpreter and native code from `athena-jit`.
 //!
-//! Compiling costs about 70 ns per instruction slot of the program (~0.1 ms
-//! for a small contract, ~0.35 ms in a cold process), and native code saves
-//! roughly 1.5 ns per guest instruction executed (docs/jit.md, *engine*).
+//! Compiling costs ~120–170 ns per instruction slot of the program (~0.3
+//! ms for a small contract), and native code saves ~1.25–1.8 ns per guest
+//! instruction executed (docs/jit.md, *In the engine*).
 //! So a program is compiled once it has earned it: when the instructions
 //! its frames ran on the interpreter reach [`EngineConfig::jit_threshold`]
 //! times its slot count — about the point where interpreting has cost as
