@@ -198,3 +198,110 @@ fn fused_sequences_match_reference_at_every_gas_limit() {
         }
     }
 }
+
+/// The fused sequences that end in a conditional branch, with its funct3.
+const LOOPS: &[(&[&str], u32)] = &[
+    (&["lbu", "lbu", "bne", "addi", "addi", "addi"], 1),
+    (&["addi", "addi", "add", "addi"], 1),
+    (&["sb", "add", "add"], 6),
+    (&["addi", "addi", "addi"], 1),
+    (&["lbu", "lbu"], 1),
+    (&["sw", "addi"], 6),
+    (&["add", "add"], 6),
+    (&["add", "addi"], 1),
+    (&["add", "lbu"], 1),
+    (&["addi", "addi"], 1),
+    (&["addi"], 1),
+    (&["addi"], 0),
+    (&["add"], 6),
+    (&["lbu"], 1),
+    (&["lbu"], 0),
+    (&["addi"], 6),
+];
+
+/// A start address for a pointer walking by `step`: inside the data pages,
+/// just below their end (into the read-only page), just below a fresh page
+/// or the guard region, or anywhere.
+fn walk_start(rng: &mut SmallRng, step: i32) -> u32 {
+    let before = |end: u32, rng: &mut SmallRng| end.wrapping_sub((rng.gen_range(1..24) * step) as u32);
+    match rng.gen_range(0..6) {
+        0 => DATA_BASE + rng.gen_range(0..0x1000) * 4,
+        1 => before(RODATA, rng),
+        2 => before(ALIAS_BASE + 0x1000, rng),
+        3 => before(ALIAS_BASE, rng),
+        4 => before(0x1000, rng).wrapping_add(0x10),
+        _ => rng.gen(),
+    }
+}
+
+/// A sequence from [`LOOPS`] (or a hand-written byte or word loop) whose
+/// final branch goes back to the sequence's first instruction, after a
+/// prologue giving the value registers pointers, steps and bounds that make
+/// it iterate a few to a few dozen times (or until out of gas), walking
+/// across page boundaries: fresh pages, the read-only page, the guard.
+fn loop_program(rng: &mut SmallRng) -> Vec<u32> {
+    let mut words: Vec<u32> = Vec::new();
+    for (reg, addr) in [(3, DATA_BASE), (4, RODATA), (5, 0x800), (6, ALIAS_BASE)] {
+        words.extend(li(reg, addr));
+    }
+    let step = [1, 2, 4, 8, 64][rng.gen_range(0..5)];
+    let start = walk_start(rng, step);
+    let count = rng.gen_range(1..40u32);
+    // x7, x8: pointers; x9: counter; x10: step; x11: end; x12: one.
+    let values = [
+        (7, start),
+        (8, if rng.gen_bool(0.5) { walk_start(rng, step) } else { start }),
+        (9, count),
+        (10, step as u32),
+        (11, start.wrapping_add(count * step as u32)),
+        (12, if rng.gen_bool(0.8) { 1 } else { rng.gen() }),
+    ];
+    for (reg, value) in values {
+        words.extend(li(reg, value));
+    }
+    let head = words.len();
+    let body: Vec<u32> = match rng.gen_range(0..4) {
+        // sieve: sb; add ptr, ptr, step; add cnt, cnt, one; bltu ptr, end
+        0 => vec![s_type(0, 12, 7, 0), r_type(0, 10, 7, 0, 7), r_type(0, 12, 9, 0, 9), b_type(-12, 11, 7, 6)],
+        // memset: sw; addi ptr, ptr, 4; bltu ptr, end
+        1 => vec![s_type(0, 12, 7, 2), i_type(4, 7, 0, 7, 0x13), b_type(-8, 11, 7, 6)],
+        // memcmp: lbu; lbu; bne (out); addi; addi; addi cnt, -1; bne cnt, x0
+        2 => vec![
+            i_type(0, 7, 4, 13, 0x03),
+            i_type(0, 8, 4, 14, 0x03),
+            b_type(20, 14, 13, 1),
+            i_type(1, 7, 0, 7, 0x13),
+            i_type(1, 8, 0, 8, 0x13),
+            i_type(-1, 9, 0, 9, 0x13),
+            b_type(-24, 0, 9, 1),
+        ],
+        _ => {
+            let (names, funct3) = LOOPS[rng.gen_range(0..LOOPS.len())];
+            let len = head + names.len() + 3;
+            let mut body: Vec<u32> =
+                names.iter().enumerate().map(|(k, name)| encode(rng, name, head + k, head, len)).collect();
+            let back = -4 * names.len() as i32;
+            body.push(b_type(back, rng.gen_range(7..13), rng.gen_range(7..13), funct3));
+            body
+        }
+    };
+    words.extend(body);
+    words.push(i_type(0, 0, 0, 5, 0x13)); // t0 = HALT
+    words.push(0x73);
+    words
+}
+
+#[test]
+fn fused_loops_match_reference_at_every_gas_limit() {
+    let mut rng = SmallRng::seed_from_u64(0x100b);
+    for case in 0..300 {
+        let regs = if case % 2 == 0 { RegisterSet::Rv32e } else { RegisterSet::Rv32i };
+        let words = loop_program(&mut rng);
+        let program = program_with_data(regs, &words);
+        let memory_limit = [0x4000, 0x5000, 1 << 20][rng.gen_range(0..3)];
+        let full = run(&program, athena_vm::Engine::Reference, 3_000, memory_limit).gas_used;
+        for gas in (0..=full.min(600)).chain([3_000]) {
+            assert_same(&program, gas, memory_limit, &format!("case {case} gas {gas} words {words:08x?}"));
+        }
+    }
+}

@@ -159,14 +159,6 @@ fn exec(
             }
         }};
     }
-    macro_rules! enter {
-        ($slot:expr, $from:expr) => {{
-            let slot: usize = $slot;
-            charge!(slot, $from);
-            i = slot;
-            continue;
-        }};
-    }
     macro_rules! load {
         ($op:expr, $n:literal, $conv:expr) => {{
             let addr = reg!($op.rs1).wrapping_add($op.imm);
@@ -355,22 +347,68 @@ fn exec(
         ($($part:ident),+) => {{
             let window = ops.get(i..).and_then(|rest| rest.first_chunk::<{ 0 $(+ { stringify!($part); 1 })+ }>());
             let Some(window) = window else { exit!(Exit::Slow(i)) };
-            let mut parts = window.iter().copied();
-            parts!(parts; $($part),+);
+            // A fused op ending in a branch back to its own slot iterates
+            // here, skipping the dispatch and the window check (see `last!`).
+            let head = i;
+            'again: loop {
+                let mut parts = window.iter().copied();
+                parts!(parts, head, 'again; $($part),+);
+            }
         }};
     }
     macro_rules! parts {
-        ($parts:ident; $last:ident) => {{
+        ($parts:ident, $head:ident, $again:lifetime; $last:ident) => {{
             if let Some(op) = $parts.next() {
-                body!($last, op);
+                last!($last, op, $head, $again);
             }
+            break $again;
         }};
-        ($parts:ident; $part:ident, $($rest:ident),+) => {{
+        ($parts:ident, $head:ident, $again:lifetime; $part:ident, $($rest:ident),+) => {{
             if let Some(op) = $parts.next() {
                 inner!($part, op);
             }
             i += 1;
-            parts!($parts; $($rest),+);
+            parts!($parts, $head, $again; $($rest),+);
+        }};
+    }
+    // The last part of a fused op at slot `$head`: as `body!`, except that
+    // a conditional branch taken back to `$head` charges the run there (as
+    // entering it would) and runs the same window again.
+    macro_rules! last {
+        (Beq, $op:ident, $head:ident, $again:lifetime) => {
+            again!($op, reg!($op.rs1) == reg!($op.rs2), $head, $again)
+        };
+        (Bne, $op:ident, $head:ident, $again:lifetime) => {
+            again!($op, reg!($op.rs1) != reg!($op.rs2), $head, $again)
+        };
+        (Blt, $op:ident, $head:ident, $again:lifetime) => {
+            again!($op, (reg!($op.rs1) as i32) < (reg!($op.rs2) as i32), $head, $again)
+        };
+        (Bge, $op:ident, $head:ident, $again:lifetime) => {
+            again!($op, (reg!($op.rs1) as i32) >= (reg!($op.rs2) as i32), $head, $again)
+        };
+        (Bltu, $op:ident, $head:ident, $again:lifetime) => {
+            again!($op, reg!($op.rs1) < reg!($op.rs2), $head, $again)
+        };
+        (Bgeu, $op:ident, $head:ident, $again:lifetime) => {
+            again!($op, reg!($op.rs1) >= reg!($op.rs2), $head, $again)
+        };
+        ($kind:ident, $op:ident, $head:ident, $again:lifetime) => {{
+            let _ = $head;
+            body!($kind, $op)
+        }};
+    }
+    macro_rules! again {
+        ($op:expr, $taken:expr, $head:ident, $again:lifetime) => {{
+            if $taken {
+                if $op.imm as usize == $head {
+                    charge!($head, i);
+                    i = $head;
+                    continue $again;
+                }
+                enter!($op.imm as usize, i)
+            }
+            enter!(i + 1, i)
         }};
     }
     // A part before the last: as `body!`, except that a conditional branch
@@ -408,7 +446,16 @@ fn exec(
     }
     macro_rules! dispatch {
         (plain: $($plain:ident),*; fused: $($fused:ident = [$($part:ident),+]),*;) => {
-            loop {
+            'dispatch: loop {
+                // Defined here so that it can name the loop.
+                macro_rules! enter {
+                    ($slot:expr, $from:expr) => {{
+                        let slot: usize = $slot;
+                        charge!(slot, $from);
+                        i = slot;
+                        continue 'dispatch;
+                    }};
+                }
                 let Some(&op) = ops.get(i) else { exit!(Exit::Slow(i)) };
                 match op.kind {
                     $(Kind::$plain => body!($plain, op),)*
