@@ -822,6 +822,24 @@ impl Gen<'_> {
         }
     }
 
+    /// The probe shared by checked loads and stores: the address into `rax`,
+    /// XORed with the base register's cache entry tag (the write tag for
+    /// stores) and tested against [`mask`], then a forward jump to the miss
+    /// path. Returns the entry's index, its frame offsets and that jump.
+    fn probe(&self, ops: &mut Asm, rs1: u8, offset: i32, size: i32, write: bool) -> (u8, EntryAt, Fixup) {
+        Self::address(ops, self.map.loc(rs1), offset);
+        let e = rs1 & 31;
+        let at = entry_at(usize::from(e));
+        let tag = if write { at.wtag } else { at.rtag };
+        let mask = mask(size);
+        dynasm!(ops
+            ; .arch x64
+            ; xor rax, QWORD [rsp + tag]
+            ; test rax, mask
+        );
+        (e, at, jump_forward(ops, Some(CC_NZ)))
+    }
+
     /// A checked load: `(addr ^ tag)` of the base register's cache entry
     /// has no bits in `0xffff_ffff_ffff_f000 | (size - 1)` only for an
     /// aligned address in the entry's page (the guard page is never cached)
@@ -829,17 +847,7 @@ impl Gen<'_> {
     /// entry's load routine. A load to x0 only matters if it traps: its
     /// hit does nothing.
     fn load(&mut self, ops: &mut Asm, i: usize, op: LoadOp, d: Loc, rs1: u8, offset: i32) {
-        let size = op.size() as i32;
-        Self::address(ops, self.map.loc(rs1), offset);
-        let e = rs1 & 31;
-        let at = entry_at(usize::from(e));
-        let mask = mask(size);
-        dynasm!(ops
-            ; .arch x64
-            ; xor rax, QWORD [rsp + at.rtag]
-            ; test rax, mask
-        );
-        let miss = jump_forward(ops, Some(CC_NZ));
+        let (e, at, miss) = self.probe(ops, rs1, offset, op.size() as i32, false);
         match d {
             Loc::Zero => {}
             // `rd`'s register holds the page pointer first (it is
@@ -866,17 +874,7 @@ impl Gen<'_> {
 
     /// A checked store, like [`Gen::load`] with the entry's write tag.
     fn store(&mut self, ops: &mut Asm, i: usize, op: StoreOp, rs1: u8, rs2: u8, offset: i32) {
-        let size = op.size() as i32;
-        Self::address(ops, self.map.loc(rs1), offset);
-        let e = rs1 & 31;
-        let at = entry_at(usize::from(e));
-        let mask = mask(size);
-        dynasm!(ops
-            ; .arch x64
-            ; xor rax, QWORD [rsp + at.wtag]
-            ; test rax, mask
-        );
-        let miss = jump_forward(ops, Some(CC_NZ));
+        let (e, at, miss) = self.probe(ops, rs1, offset, op.size() as i32, true);
         dynasm!(ops ; .arch x64 ; add rax, QWORD [rsp + at.ptr]);
         let value = self.map.loc(rs2);
         match value {
