@@ -331,11 +331,7 @@ pub(super) fn alu(ops: &mut Asm, map: &RegMap, op: AluOp, rd: u8, rs1: u8, rs2: 
                 _ => RAX,
             };
             get(ops, t, a);
-            match op {
-                AluOp::Sll => dynasm!(ops ; .arch x64 ; shl Rd(t), cl),
-                AluOp::Srl => dynasm!(ops ; .arch x64 ; shr Rd(t), cl),
-                _ => dynasm!(ops ; .arch x64 ; sar Rd(t), cl),
-            }
+            shift_by_cl(ops, op, t);
             put(ops, d, t);
         }
         (AluOp::Slt, _, _) => set_less(ops, map, rd, rs1, Operand::Reg(rs2), true),
@@ -368,6 +364,16 @@ pub(super) fn alu(ops: &mut Asm, map: &RegMap, op: AluOp, rd: u8, rs1: u8, rs2: 
     }
 }
 
+/// `t = t << cl`, `>> cl` or arithmetic `>> cl` for `SLL`/`SRL`/`SRA`
+/// (x86 masks 32-bit shift counts to 5 bits, as RISC-V does).
+fn shift_by_cl(ops: &mut Asm, op: AluOp, t: u8) {
+    match op {
+        AluOp::Sll => dynasm!(ops ; .arch x64 ; shl Rd(t), cl),
+        AluOp::Srl => dynasm!(ops ; .arch x64 ; shr Rd(t), cl),
+        _ => dynasm!(ops ; .arch x64 ; sar Rd(t), cl),
+    }
+}
+
 /// `rd = rs1 op rs2` with `rax`, `rcx` and `rdx` all scratch (`map` has
 /// none of them holding a guest register): shifts, `MULH*`, `DIV`/`REM`.
 fn alu_scratch(ops: &mut Asm, map: &RegMap, op: AluOp, rd: u8, rs1: u8, rs2: u8) {
@@ -377,11 +383,7 @@ fn alu_scratch(ops: &mut Asm, map: &RegMap, op: AluOp, rd: u8, rs1: u8, rs2: u8)
         AluOp::Sll | AluOp::Srl | AluOp::Sra => {
             let t = if let Loc::Host(hd) = d { hd } else { RAX };
             get(ops, t, a);
-            match op {
-                AluOp::Sll => dynasm!(ops ; .arch x64 ; shl Rd(t), cl),
-                AluOp::Srl => dynasm!(ops ; .arch x64 ; shr Rd(t), cl),
-                _ => dynasm!(ops ; .arch x64 ; sar Rd(t), cl),
-            }
+            shift_by_cl(ops, op, t);
             put(ops, d, t);
             return;
         }

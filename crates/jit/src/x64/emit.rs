@@ -1,8 +1,8 @@
 //! Code generation for one region: run gas checks, the instruction bodies
 //! (memory accesses and control flow here, ALU ops in `alu.rs`), the
-//! checked copies of stack-window segments and the out-of-line stubs; and
-//! the routines shared by the whole program (access misses, trap exits,
-//! stack refills). See docs/jit.md.
+//! checked copies of stack-window segments and the out-of-line stubs (the
+//! routines shared by the whole program are in `routines.rs`), and the
+//! low-level jump and fixup helpers both use. See docs/jit.md.
 //!
 //! Exits leave the guest pc in the frame (`CTX_PC`) and the exit kind in
 //! `eax`, then jump to the shared exit, which writes the guest registers
@@ -15,14 +15,12 @@
 #![allow(clippy::useless_conversion)]
 
 use super::alu::{self, compare, put, put_imm, Asm, Cond, Rhs};
-use super::ctx::{
-    entry_at, load_miss, recent_at, stack_refill, store_miss, EntryAt, Meter, CTX_PC, CTX_SITE, ENTRIES, ENTRY_SHIFT,
-    PAGES, PAGE_TABLE, SIGNED, STACK_BASE, STACK_PTR, VALUE,
-};
+use super::ctx::{entry_at, EntryAt, Meter, CTX_PC, STACK_BASE, STACK_PTR, VALUE};
 use super::plan::{slot, Class, Loc, Plan, RegMap, RAX, RCX, SP};
-use super::{EXIT_DISPATCH, EXIT_ECALL, EXIT_SITE, EXIT_STEP};
+use super::routines::Shared;
+use super::{EXIT_DISPATCH, EXIT_ECALL, EXIT_STEP};
 use athena_vm::isa::{BranchOp, Instruction, LoadOp, StoreOp};
-use athena_vm::memory::{GUARD_END, PAGE_SIZE};
+use athena_vm::memory::PAGE_SIZE;
 use athena_vm::program::CodeRegion;
 use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi};
 
@@ -33,7 +31,7 @@ const LOOP_ALIGN: usize = 32;
 
 /// Pads with multi-byte `nop`s (executed when falling into a loop head) to
 /// a multiple of `to`.
-fn align(ops: &mut Asm, to: usize) {
+pub(super) fn align(ops: &mut Asm, to: usize) {
     const NOPS: [&[u8]; 9] = [
         &[0x90],
         &[0x66, 0x90],
@@ -58,22 +56,22 @@ fn align(ops: &mut Asm, to: usize) {
 pub(super) const NEVER: u64 = 1 << 63;
 
 /// Inside a shared routine (one `call` deep) the frame is at `rsp + F`.
-const F: i32 = 8;
+pub(super) const F: i32 = 8;
 
 /// Condition codes (the low nibble of `jcc`): below (borrow), zero, not
 /// zero.
-const CC_B: u8 = 0x2;
-const CC_Z: u8 = 0x4;
-const CC_NZ: u8 = 0x5;
+pub(super) const CC_B: u8 = 0x2;
+pub(super) const CC_Z: u8 = 0x4;
+pub(super) const CC_NZ: u8 = 0x5;
 
 /// The 32-bit displacement field of a jump or call emitted before its
 /// target was known, to [`patch`] once it is.
 #[derive(Clone, Copy)]
-struct Fixup(u32);
+pub(super) struct Fixup(u32);
 
 /// Emits `jcc rel32` (or `jmp rel32` without a condition) to a target
 /// placed later.
-fn jump_forward(ops: &mut Asm, cc: Option<u8>) -> Fixup {
+pub(super) fn jump_forward(ops: &mut Asm, cc: Option<u8>) -> Fixup {
     match cc {
         Some(cc) => ops.extend([0x0f, 0x80 | cc]),
         None => ops.push(0xe9),
@@ -85,7 +83,7 @@ fn jump_forward(ops: &mut Asm, cc: Option<u8>) -> Fixup {
 
 /// Points the jump at `at` to `target`. (Offsets fit in 32 bits: the
 /// code size is checked once assembled.)
-fn patch(ops: &mut Asm, at: Fixup, target: AssemblyOffset) {
+pub(super) fn patch(ops: &mut Asm, at: Fixup, target: AssemblyOffset) {
     let rel = (target.0 as u32).wrapping_sub(at.0.wrapping_add(4));
     let mut m = ops.alter_uncommitted();
     m.goto(AssemblyOffset(at.0 as usize));
@@ -94,7 +92,7 @@ fn patch(ops: &mut Asm, at: Fixup, target: AssemblyOffset) {
 
 /// Emits `jcc`/`jmp` (or `call` for `Call`) to the already placed `target`,
 /// with a one-byte displacement when it fits.
-fn jump_to(ops: &mut Asm, kind: Jump, target: AssemblyOffset) {
+pub(super) fn jump_to(ops: &mut Asm, kind: Jump, target: AssemblyOffset) {
     let here = ops.offset().0 as i64;
     let short = target.0 as i64 - (here + 2);
     match (kind, i8::try_from(short)) {
@@ -112,261 +110,14 @@ fn jump_to(ops: &mut Asm, kind: Jump, target: AssemblyOffset) {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Jump {
+pub(super) enum Jump {
     If(u8),
     Always,
     Call,
 }
 
-/// What the whole program shares: the exit, trap and stack-refill routines
-/// (right after the trampoline), the access routines (one per cache entry
-/// and access kind, emitted among a region's stubs when first needed), and
-/// the trap sites recorded so far.
-pub(super) struct Shared {
-    pub map: RegMap,
-    exit: AssemblyOffset,
-    trap: AssemblyOffset,
-    refill: AssemblyOffset,
-    loads: [[Option<AssemblyOffset>; 5]; ENTRIES],
-    stores: [[Option<AssemblyOffset>; 3]; ENTRIES],
-    /// `(offset after the call, guest pc)` of every trap site, ascending.
-    pub sites: Vec<(u32, u32)>,
-}
-
-impl Shared {
-    /// Emits the trap and stack-refill routines; `exit` is the shared exit.
-    pub fn new(ops: &mut Asm, map: RegMap, exit: AssemblyOffset) -> Self {
-        // A trap site's `call` left its return address on the stack: it goes
-        // to the frame, which is on top again.
-        let trap = ops.offset();
-        dynasm!(ops
-            ; .arch x64
-            ; pop QWORD [rsp + CTX_SITE]
-            ; mov eax, EXIT_SITE
-        );
-        jump_to(ops, Jump::Always, exit);
-        let shared = Shared {
-            map,
-            exit,
-            trap,
-            refill: ops.offset(),
-            loads: [[None; 5]; ENTRIES],
-            stores: [[None; 3]; ENTRIES],
-            sites: Vec::new(),
-        };
-        // `rax` = the range's low end (64 bits), span in the value slot:
-        // `stack_refill`, then `rbx` recomputed; `eax` = its result.
-        let (sp_at, value) = (i32::from(slot(SP)), VALUE);
-        shared.call_helper(ops, stack_refill as *const () as usize, |ops| {
-            dynasm!(ops ; .arch x64 ; mov rsi, rax ; mov edx, DWORD [rsp + F + value]);
-        });
-        dynasm!(ops
-            ; .arch x64
-            ; mov ebx, DWORD [rsp + F + sp_at]
-            ; add rbx, QWORD [rsp + F + STACK_BASE]
-            ; ret
-        );
-        shared
-    }
-
-    /// Records that the code just emitted ends with the `call` of trap site
-    /// `pc`.
-    fn site(&mut self, ops: &Asm, pc: u32) {
-        self.sites.push((ops.offset().0 as u32, pc));
-    }
-
-    /// The load routine for entry `e`, emitted here if not yet (only
-    /// between stubs, outside any straight-line code).
-    fn load_routine(&mut self, ops: &mut Asm, e: usize, op: LoadOp) -> AssemblyOffset {
-        let k = load_index(op);
-        if let Some(at) = self.loads[e % ENTRIES][k] {
-            return at;
-        }
-        let at = ops.offset();
-        self.loads[e % ENTRIES][k] = Some(at);
-        self.load_routine_code(ops, e, op);
-        at
-    }
-
-    /// The store routine for entry `e`, emitted here if not yet.
-    fn store_routine(&mut self, ops: &mut Asm, e: usize, op: StoreOp) -> AssemblyOffset {
-        let k = store_index(op);
-        if let Some(at) = self.stores[e % ENTRIES][k] {
-            return at;
-        }
-        let at = ops.offset();
-        self.stores[e % ENTRIES][k] = Some(at);
-        self.store_routine_code(ops, e, op);
-        at
-    }
-
-    /// Calls helper `f` from a routine, with `rdi` = the frame (other
-    /// arguments set by `args`, after the spill): guest registers in
-    /// caller-saved host registers are written to the frame first and
-    /// reloaded after (helpers never touch the register array); the result
-    /// stays in `eax`.
-    fn call_helper(&self, ops: &mut Asm, f: usize, args: impl FnOnce(&mut Asm)) {
-        for (d, h) in self.map.clobbered() {
-            let d = i32::from(d) + F;
-            dynasm!(ops ; .arch x64 ; mov DWORD [rsp + d], Rd(h));
-        }
-        args(ops);
-        let f = f as i64;
-        // One `call` deep, `rsp` is 8 off the 16-byte alignment.
-        dynasm!(ops
-            ; .arch x64
-            ; lea rdi, [rsp + F]
-            ; sub rsp, 8
-            ; mov rax, QWORD f
-            ; call rax
-            ; add rsp, 8
-        );
-        for (d, h) in self.map.clobbered() {
-            let d = i32::from(d) + F;
-            dynasm!(ops ; .arch x64 ; mov Rd(h), DWORD [rsp + d]);
-        }
-    }
-
-    /// Miss path shared by loads and stores: `rax` = address ^ the entry's
-    /// `tag`. Recovers the address; if one of the two recently refilled
-    /// pages matches (its read tag for a load, write tag for a store), or
-    /// the page's slot in the frame's page table does, copies it into the
-    /// entry and goes to `hit` with `rax` = the offset in the page; else
-    /// checks the guard region and alignment (the trap routine: the
-    /// reference stepper raises them) and falls through with the address in
-    /// `eax`. (Cached pages are never guard pages, and the tag test covers
-    /// the alignment bits, so a hit needs no trap check.)
-    fn try_recent(&self, ops: &mut Asm, at: EntryAt, size: i32, write: bool, hit: DynamicLabel) {
-        let tag_of = |e: EntryAt| F + if write { e.wtag } else { e.rtag };
-        let mask = mask(size);
-        let own = tag_of(at);
-        dynasm!(ops ; .arch x64 ; xor rax, QWORD [rsp + own]);
-        let mut hits = Vec::new();
-        for r in 0..2 {
-            let (label, tag) = (ops.new_dynamic_label(), tag_of(recent_at(r)));
-            dynasm!(ops
-                ; .arch x64
-                ; xor rax, QWORD [rsp + tag]
-                ; test rax, mask
-                ; jz =>label
-                ; xor rax, QWORD [rsp + tag]
-            );
-            hits.push((label, recent_at(r)));
-        }
-        // The page table: slot `page % PAGES` (24 bytes each), indexed
-        // through `rcx` (saved on the stack).
-        let (done, table_hit) = (ops.new_dynamic_label(), ops.new_dynamic_label());
-        let slot_tag = PAGE_TABLE + F + 8 + if write { 8 } else { 0 };
-        let pages = (PAGES - 1) as i32;
-        dynasm!(ops
-            ; .arch x64
-            ; push rcx
-            ; mov ecx, eax
-            ; shr ecx, 12
-            ; and ecx, pages
-            ; imul ecx, ecx, 24
-            ; xor rax, QWORD [rsp + rcx + slot_tag]
-            ; test rax, mask
-            ; jz =>table_hit
-            ; xor rax, QWORD [rsp + rcx + slot_tag]
-            ; pop rcx
-            ; jmp =>done
-            ; =>table_hit
-            // `rcx` and `rdx` pushed: the frame is at `rsp + F + 16`.
-            ; push rdx
-        );
-        for (src, dst) in [(0, at.rtag), (8, at.wtag), (16, at.ptr)] {
-            let (src, dst) = (PAGE_TABLE + F + 16 + src, dst + F + 16);
-            dynasm!(ops ; .arch x64 ; mov rdx, QWORD [rsp + rcx + src] ; mov QWORD [rsp + dst], rdx);
-        }
-        dynasm!(ops ; .arch x64 ; pop rdx ; pop rcx ; jmp =>hit);
-        for (label, from) in hits {
-            dynasm!(ops ; .arch x64 ; =>label);
-            // Through `rcx`, saved on the stack (`push`/`pop` of memory
-            // operands made the transfers workload a quarter slower).
-            dynasm!(ops ; .arch x64 ; push rcx);
-            for (src, dst) in [(from.rtag, at.rtag), (from.wtag, at.wtag), (from.ptr, at.ptr)] {
-                let (src, dst) = (src + F + 8, dst + F + 8);
-                dynasm!(ops ; .arch x64 ; mov rcx, QWORD [rsp + src] ; mov QWORD [rsp + dst], rcx);
-            }
-            dynasm!(ops ; .arch x64 ; pop rcx ; jmp =>hit);
-        }
-        let guard = GUARD_END as i32;
-        dynasm!(ops ; .arch x64 ; =>done ; cmp eax, guard);
-        jump_to(ops, Jump::If(CC_B), self.trap);
-        if size > 1 {
-            let m = (size - 1) as i8;
-            dynasm!(ops ; .arch x64 ; test al, m);
-            jump_to(ops, Jump::If(CC_NZ), self.trap);
-        }
-    }
-
-    /// Load routine (miss path) for cache entry `e`: `rax` = address ^
-    /// the entry's read tag; returns the value in `eax`.
-    fn load_routine_code(&self, ops: &mut Asm, e: usize, op: LoadOp) {
-        let at = entry_at(e);
-        let size = op.size() as i32;
-        let (ptr, hit) = (at.ptr + F, ops.new_dynamic_label());
-        self.try_recent(ops, at, size, false, hit);
-        let signed = matches!(op, LoadOp::Lb | LoadOp::Lh);
-        let code = size | if signed { SIGNED } else { 0 } | (e as i32) << ENTRY_SHIFT;
-        self.call_helper(ops, load_miss as *const () as usize, |ops| {
-            dynasm!(ops ; .arch x64 ; mov esi, eax ; mov edx, code);
-        });
-        dynasm!(ops ; .arch x64 ; ret ; =>hit ; add rax, QWORD [rsp + ptr]);
-        load_from_rax(ops, op);
-        dynasm!(ops ; .arch x64 ; ret);
-    }
-
-    /// Store routine (miss path) for cache entry `e`: `rax` = address ^
-    /// the entry's write tag; stores the value slot's low bytes
-    /// (`ctx::VALUE`), or leaves through the trap routine when the helper
-    /// refuses (the reference stepper allocates, charges or faults).
-    fn store_routine_code(&self, ops: &mut Asm, e: usize, op: StoreOp) {
-        let at = entry_at(e);
-        let size = op.size() as i32;
-        let (ptr, hit) = (at.ptr + F, ops.new_dynamic_label());
-        self.try_recent(ops, at, size, true, hit);
-        let code = size | (e as i32) << ENTRY_SHIFT;
-        let value = F + VALUE;
-        self.call_helper(ops, store_miss as *const () as usize, |ops| {
-            dynasm!(ops ; .arch x64 ; mov esi, eax ; mov edx, DWORD [rsp + value] ; mov ecx, code);
-        });
-        // A recent page hit: store through it (`rcx` pushed around the
-        // store, so the value is at `rsp + F + 8`).
-        let pushed = F + 8 + VALUE;
-        dynasm!(ops ; .arch x64 ; test eax, eax);
-        jump_to(ops, Jump::If(CC_Z), self.trap);
-        dynasm!(ops
-            ; .arch x64
-            ; ret
-            ; =>hit
-            ; add rax, QWORD [rsp + ptr]
-            ; push rcx
-            ; mov ecx, DWORD [rsp + pushed]
-        );
-        match op {
-            StoreOp::Sb => dynasm!(ops ; .arch x64 ; mov BYTE [rax], cl),
-            StoreOp::Sh => dynasm!(ops ; .arch x64 ; mov WORD [rax], cx),
-            StoreOp::Sw => dynasm!(ops ; .arch x64 ; mov DWORD [rax], ecx),
-        }
-        dynasm!(ops ; .arch x64 ; pop rcx ; ret);
-    }
-}
-
-const LOADS: [LoadOp; 5] = [LoadOp::Lb, LoadOp::Lh, LoadOp::Lw, LoadOp::Lbu, LoadOp::Lhu];
-const STORES: [StoreOp; 3] = [StoreOp::Sb, StoreOp::Sh, StoreOp::Sw];
-
-fn load_index(op: LoadOp) -> usize {
-    LOADS.iter().position(|&o| o == op).unwrap_or(0)
-}
-
-fn store_index(op: StoreOp) -> usize {
-    STORES.iter().position(|&o| o == op).unwrap_or(0)
-}
-
 /// `eax = [rax]`, sign- or zero-extended.
-fn load_from_rax(ops: &mut Asm, op: LoadOp) {
+pub(super) fn load_from_rax(ops: &mut Asm, op: LoadOp) {
     match op {
         LoadOp::Lb => dynasm!(ops ; .arch x64 ; movsx eax, BYTE [rax]),
         LoadOp::Lbu => dynasm!(ops ; .arch x64 ; movzx eax, BYTE [rax]),
@@ -377,7 +128,7 @@ fn load_from_rax(ops: &mut Asm, op: LoadOp) {
 }
 
 /// `addr & mask`: the page bits and the alignment bits of an access.
-fn mask(size: i32) -> i32 {
+pub(super) fn mask(size: i32) -> i32 {
     (0xffff_f000u32 | (size as u32 - 1)) as i32
 }
 

@@ -19,6 +19,7 @@ mod alu;
 mod ctx;
 mod emit;
 mod plan;
+mod routines;
 
 use crate::JitError;
 use athena_vm::jit_support::JitStop;
@@ -188,7 +189,7 @@ impl Compiled {
             ; ret
         );
 
-        let mut shared = emit::Shared::new(&mut ops, map, exit);
+        let mut shared = routines::Shared::new(&mut ops, map, exit);
         let mut regions = Vec::new();
         for region in program.code() {
             let mut table: Box<[[u64; 2]]> = vec![[0u64; 2]; region.len()].into_boxed_slice();
