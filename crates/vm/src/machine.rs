@@ -267,14 +267,12 @@ impl<'p> Machine<'p> {
             }
             Instruction::Store { op, rs1, rs2, offset } => {
                 let stored = self.store(pc, op.size(), self.reg(rs1).wrapping_add(offset as u32), self.reg(rs2));
-                if let Err(stop) = stored {
-                    if let Stop::Pause = stop {
-                        // The slice cannot pay the page: back to before
-                        // the store, its own charge undone.
-                        self.gas.set_left(self.gas.left() + cost);
-                    }
-                    return Err(stop);
+                if let Err(Stop::Pause) = stored {
+                    // The slice cannot pay the page: back to before the
+                    // store, its own charge undone.
+                    self.gas.set_left(self.gas.left() + cost);
                 }
+                stored?;
             }
             Instruction::AluImm { op, rd, rs1, imm } => self.set(rd, alu(op, self.reg(rs1), imm as u32)),
             Instruction::Alu { op, rd, rs1, rs2 } => self.set(rd, alu(op, self.reg(rs1), self.reg(rs2))),
