@@ -19,6 +19,9 @@ use rand::{Rng, SeedableRng};
 const SEQUENCES: &[&[&str]] = &[
     &["lbu", "lbu", "bne", "addi", "addi", "addi", "bne"],
     &["addi", "addi", "add", "addi", "bne", "add", "lbu", "bne"],
+    &["addi", "addi", "add", "addi", "bne+2", "jal", "add", "lbu", "bne"],
+    &["addi", "addi", "add", "addi", "bne+2", "jal"],
+    &["bne+2", "jal", "add", "lbu", "bne"],
     &["bltu", "lw", "add", "sw"],
     &["sltu", "lw", "add", "sw", "lw"],
     &["srli", "slli", "or", "sw", "lw"],
@@ -106,7 +109,8 @@ fn offset(rng: &mut SmallRng, size: i32) -> i32 {
 }
 
 /// Encodes instruction `name` at word `at` of a `len`-word program, with
-/// random operands; branches target any word from `first` on.
+/// random operands; branches and `jal` target any word from `first` on, a
+/// branch named `+2` mostly the word after the next (over a jump).
 fn encode(rng: &mut SmallRng, name: &str, at: usize, first: usize, len: usize) -> u32 {
     let alu = |f7: u32, f3: u32, rng: &mut SmallRng| r_type(f7, value(rng), value(rng), f3, dest(rng));
     let shift = |f3: u32, f7: u32, rng: &mut SmallRng| {
@@ -148,6 +152,9 @@ fn encode(rng: &mut SmallRng, name: &str, at: usize, first: usize, len: usize) -
         "jalr" => i_type(rng.gen_range(-8..64) * 4 + rng.gen_range(0..2), value(rng), 0, dest(rng), 0x67),
         "beq" => branch(0, rng),
         "bne" => branch(1, rng),
+        "bne+2" if rng.gen_bool(0.9) => b_type(8, value(rng), value(rng), 1),
+        "bne+2" => branch(1, rng),
+        "jal" => j_type((rng.gen_range(first..len) as i32 - at as i32) * 4, rng.gen_range(0..2)),
         "bltu" => branch(6, rng),
         other => panic!("no encoder for {other}"),
     }
@@ -173,10 +180,7 @@ fn fused_program(rng: &mut SmallRng, sequences: usize) -> Vec<u32> {
     let len = first + names.len() + 2;
     for (k, name) in names.iter().enumerate() {
         let at = first + k;
-        words.push(match *name {
-            "jal" => j_type((rng.gen_range(first..len) as i32 - at as i32) * 4, rng.gen_range(0..2)),
-            name => encode(rng, name, at, first, len),
-        });
+        words.push(encode(rng, name, at, first, len));
     }
     words.push(i_type(0, 0, 0, 5, 0x13)); // t0 = HALT
     words.push(0x73);
@@ -203,6 +207,7 @@ fn fused_sequences_match_reference_at_every_gas_limit() {
 const LOOPS: &[(&[&str], u32)] = &[
     (&["lbu", "lbu", "bne", "addi", "addi", "addi"], 1),
     (&["addi", "addi", "add", "addi"], 1),
+    (&["addi", "addi", "add", "addi", "bne+2", "jal", "add", "lbu"], 1),
     (&["sb", "add", "add"], 6),
     (&["addi", "addi", "addi"], 1),
     (&["lbu", "lbu"], 1),

@@ -184,6 +184,27 @@ fn exec(
             enter!(i + 1, i)
         }};
     }
+    // Whether the conditional branch `$op` of kind `$kind` is taken.
+    macro_rules! cond {
+        (Beq, $op:ident) => {
+            reg!($op.rs1) == reg!($op.rs2)
+        };
+        (Bne, $op:ident) => {
+            reg!($op.rs1) != reg!($op.rs2)
+        };
+        (Blt, $op:ident) => {
+            (reg!($op.rs1) as i32) < (reg!($op.rs2) as i32)
+        };
+        (Bge, $op:ident) => {
+            (reg!($op.rs1) as i32) >= (reg!($op.rs2) as i32)
+        };
+        (Bltu, $op:ident) => {
+            reg!($op.rs1) < reg!($op.rs2)
+        };
+        (Bgeu, $op:ident) => {
+            reg!($op.rs1) >= reg!($op.rs2)
+        };
+    }
     // The semantics of each plain kind, for the op `$op` at slot `i`.
     macro_rules! body {
         (Const, $op:ident) => {
@@ -317,22 +338,22 @@ fn exec(
             enter!(slot, i)
         }};
         (Beq, $op:ident) => {
-            branch!($op, reg!($op.rs1) == reg!($op.rs2))
+            branch!($op, cond!(Beq, $op))
         };
         (Bne, $op:ident) => {
-            branch!($op, reg!($op.rs1) != reg!($op.rs2))
+            branch!($op, cond!(Bne, $op))
         };
         (Blt, $op:ident) => {
-            branch!($op, (reg!($op.rs1) as i32) < (reg!($op.rs2) as i32))
+            branch!($op, cond!(Blt, $op))
         };
         (Bge, $op:ident) => {
-            branch!($op, (reg!($op.rs1) as i32) >= (reg!($op.rs2) as i32))
+            branch!($op, cond!(Bge, $op))
         };
         (Bltu, $op:ident) => {
-            branch!($op, reg!($op.rs1) < reg!($op.rs2))
+            branch!($op, cond!(Bltu, $op))
         };
         (Bgeu, $op:ident) => {
-            branch!($op, reg!($op.rs1) >= reg!($op.rs2))
+            branch!($op, cond!(Bgeu, $op))
         };
         (Ecall, $op:ident) => {
             exit!(Exit::Ecall(i))
@@ -363,6 +384,25 @@ fn exec(
             }
             break $again;
         }};
+        // A branch over the jump after it (see `kinds`): taken, it charges
+        // the run after the jump (as entering it would) and the fused op
+        // goes on there; not taken, the jump runs and leaves.
+        ($parts:ident, $head:ident, $again:lifetime; $branch:ident, Jal, $($rest:ident),+) => {{
+            if let (Some(op), Some(jump)) = ($parts.next(), $parts.next()) {
+                if cond!($branch, op) {
+                    if op.imm as usize != i + 2 {
+                        enter!(op.imm as usize, i)
+                    }
+                    charge!(i + 2, i);
+                } else {
+                    charge!(i + 1, i);
+                    i += 1;
+                    body!(Jal, jump);
+                }
+            }
+            i += 2;
+            parts!($parts, $head, $again; $($rest),+);
+        }};
         ($parts:ident, $head:ident, $again:lifetime; $part:ident, $($rest:ident),+) => {{
             if let Some(op) = $parts.next() {
                 inner!($part, op);
@@ -376,22 +416,22 @@ fn exec(
     // entering it would) and runs the same window again.
     macro_rules! last {
         (Beq, $op:ident, $head:ident, $again:lifetime) => {
-            again!($op, reg!($op.rs1) == reg!($op.rs2), $head, $again)
+            again!($op, cond!(Beq, $op), $head, $again)
         };
         (Bne, $op:ident, $head:ident, $again:lifetime) => {
-            again!($op, reg!($op.rs1) != reg!($op.rs2), $head, $again)
+            again!($op, cond!(Bne, $op), $head, $again)
         };
         (Blt, $op:ident, $head:ident, $again:lifetime) => {
-            again!($op, (reg!($op.rs1) as i32) < (reg!($op.rs2) as i32), $head, $again)
+            again!($op, cond!(Blt, $op), $head, $again)
         };
         (Bge, $op:ident, $head:ident, $again:lifetime) => {
-            again!($op, (reg!($op.rs1) as i32) >= (reg!($op.rs2) as i32), $head, $again)
+            again!($op, cond!(Bge, $op), $head, $again)
         };
         (Bltu, $op:ident, $head:ident, $again:lifetime) => {
-            again!($op, reg!($op.rs1) < reg!($op.rs2), $head, $again)
+            again!($op, cond!(Bltu, $op), $head, $again)
         };
         (Bgeu, $op:ident, $head:ident, $again:lifetime) => {
-            again!($op, reg!($op.rs1) >= reg!($op.rs2), $head, $again)
+            again!($op, cond!(Bgeu, $op), $head, $again)
         };
         ($kind:ident, $op:ident, $head:ident, $again:lifetime) => {{
             let _ = $head;
@@ -415,22 +455,22 @@ fn exec(
     // not taken charges the next run and lets the fused op go on.
     macro_rules! inner {
         (Beq, $op:ident) => {
-            fall_through!($op, reg!($op.rs1) == reg!($op.rs2))
+            fall_through!($op, cond!(Beq, $op))
         };
         (Bne, $op:ident) => {
-            fall_through!($op, reg!($op.rs1) != reg!($op.rs2))
+            fall_through!($op, cond!(Bne, $op))
         };
         (Blt, $op:ident) => {
-            fall_through!($op, (reg!($op.rs1) as i32) < (reg!($op.rs2) as i32))
+            fall_through!($op, cond!(Blt, $op))
         };
         (Bge, $op:ident) => {
-            fall_through!($op, (reg!($op.rs1) as i32) >= (reg!($op.rs2) as i32))
+            fall_through!($op, cond!(Bge, $op))
         };
         (Bltu, $op:ident) => {
-            fall_through!($op, reg!($op.rs1) < reg!($op.rs2))
+            fall_through!($op, cond!(Bltu, $op))
         };
         (Bgeu, $op:ident) => {
-            fall_through!($op, reg!($op.rs1) >= reg!($op.rs2))
+            fall_through!($op, cond!(Bgeu, $op))
         };
         ($kind:ident, $op:ident) => {
             body!($kind, $op)
