@@ -5,8 +5,9 @@
 //! implementations:
 //!
 //! * [`DevnetSequencer`]: the embedded devnet base layer. Orders queued
-//!   bundles into blocks (FIFO) when asked to produce one, persists blocks
-//!   and results in a redb file, so it survives restarts.
+//!   bundles into blocks (FIFO) when asked to produce one, persists blocks,
+//!   results and the queue of accepted bundles in a redb file, so it
+//!   survives restarts without losing an accepted bundle.
 //! * [`HttpBaseLayer`]: a client of a sequencer's HTTP API
 //!   (`docs/node.md`); what executors, shadows and relays use.
 //!
@@ -16,6 +17,7 @@
 
 use crate::types::{
     Block, BlockResult, Bundle, ErrorBody, LatestResponse, QueuedResponse, MAX_BLOCK_BYTES, MAX_BLOCK_TXS,
+    MAX_BUNDLE_BYTES,
 };
 use parity_scale_codec::Encode;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -70,9 +72,57 @@ pub const MAX_QUEUE_BYTES: usize = 64 * 1024 * 1024;
 
 const BLOCKS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("blocks");
 const RESULTS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("results");
+/// Accepted bundles not yet in a block: sequence number (increasing in
+/// arrival order) -> SCALE(Bundle). Written before `submit_bundle` answers;
+/// emptied by the transaction that stores the block carrying them.
+const QUEUE: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("queue");
 
 fn unavailable(error: impl std::fmt::Display) -> BaseLayerError {
     BaseLayerError::Unavailable(error.to_string())
+}
+
+/// Why the devnet sequencer's database could not be opened. Kept apart from
+/// [`BaseLayerError`] so a damaged file is told from a transient failure
+/// (and a caller can name the bad row) instead of a panic or a retry loop.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DevnetOpenError {
+    /// redb could not open, create or read the file.
+    #[error("sequencer database: {0}")]
+    Storage(String),
+    /// The newest stored block does not decode.
+    #[error("sequencer block {height} is corrupt: {reason}")]
+    CorruptBlock {
+        /// The block's height (its key).
+        height: u64,
+        /// The decoding error.
+        reason: String,
+    },
+    /// A queued bundle does not decode or breaks the bundle rules.
+    #[error("queued bundle #{seq} is corrupt: {reason}")]
+    CorruptQueue {
+        /// The entry's sequence number (its key).
+        seq: u64,
+        /// The decoding or checking error.
+        reason: String,
+    },
+}
+
+impl From<DevnetOpenError> for BaseLayerError {
+    fn from(error: DevnetOpenError) -> Self {
+        BaseLayerError::Unavailable(error.to_string())
+    }
+}
+
+fn storage(error: impl std::fmt::Display) -> DevnetOpenError {
+    DevnetOpenError::Storage(error.to_string())
+}
+
+/// A bundle waiting for a block, as mirrored in memory from [`QUEUE`].
+#[derive(Debug)]
+struct Queued {
+    seq: u64,
+    bundle: Bundle,
+    bytes: usize,
 }
 
 #[derive(Debug)]
@@ -80,13 +130,16 @@ struct SequencerState {
     latest: u64,
     latest_hash: [u8; 32],
     latest_timestamp: u64,
-    queue: VecDeque<(Bundle, usize)>,
+    /// Mirror of [`QUEUE`] in key order; changed only after a commit.
+    queue: VecDeque<Queued>,
     queued_bytes: usize,
+    next_seq: u64,
 }
 
-/// The embedded devnet base layer (see the module docs). Bundles waiting in
-/// the queue are held in memory only: a crash loses them, and the relays
-/// that sent them resubmit what does not get included.
+/// The embedded devnet base layer (see the module docs). Accepted bundles
+/// are committed to the `queue` table before `submit_bundle` answers, and
+/// leave it in the transaction that stores their block: a crash neither
+/// loses nor duplicates one.
 #[derive(Debug)]
 pub struct DevnetSequencer {
     db: Database,
@@ -94,36 +147,51 @@ pub struct DevnetSequencer {
 }
 
 impl DevnetSequencer {
-    /// Opens (or creates) the sequencer database at `path`.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, BaseLayerError> {
-        Self::with_database(Database::create(path).map_err(unavailable)?)
+    /// Opens (or creates) the sequencer database at `path`, restoring the
+    /// queue of accepted bundles in arrival order.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, DevnetOpenError> {
+        Self::with_database(Database::create(path).map_err(storage)?)
     }
 
     /// A sequencer in memory (tests).
-    pub fn in_memory() -> Result<Self, BaseLayerError> {
+    pub fn in_memory() -> Result<Self, DevnetOpenError> {
         Self::with_database(
-            Database::builder().create_with_backend(redb::backends::InMemoryBackend::new()).map_err(unavailable)?,
+            Database::builder().create_with_backend(redb::backends::InMemoryBackend::new()).map_err(storage)?,
         )
     }
 
-    fn with_database(db: Database) -> Result<Self, BaseLayerError> {
-        let tx = db.begin_write().map_err(unavailable)?;
-        tx.open_table(BLOCKS).map_err(unavailable)?;
-        tx.open_table(RESULTS).map_err(unavailable)?;
-        tx.commit().map_err(unavailable)?;
-        let read = db.begin_read().map_err(unavailable)?;
-        let blocks = read.open_table(BLOCKS).map_err(unavailable)?;
-        let last = blocks.last().map_err(unavailable)?.map(|(_, bytes)| bytes.value().to_vec());
-        let latest = match last {
-            Some(bytes) => Block::from_bytes(&bytes).map_err(unavailable)?,
+    fn with_database(db: Database) -> Result<Self, DevnetOpenError> {
+        let tx = db.begin_write().map_err(storage)?;
+        tx.open_table(BLOCKS).map_err(storage)?;
+        tx.open_table(RESULTS).map_err(storage)?;
+        tx.open_table(QUEUE).map_err(storage)?;
+        tx.commit().map_err(storage)?;
+        let read = db.begin_read().map_err(storage)?;
+        let blocks = read.open_table(BLOCKS).map_err(storage)?;
+        let latest = match blocks.last().map_err(storage)? {
+            Some((height, bytes)) => Block::from_bytes(bytes.value())
+                .map_err(|e| DevnetOpenError::CorruptBlock { height: height.value(), reason: e.to_string() })?,
             None => Block::genesis(),
         };
+        let mut queue = VecDeque::new();
+        let mut queued_bytes = 0;
+        for row in read.open_table(QUEUE).map_err(storage)?.iter().map_err(storage)? {
+            let (seq, value) = row.map_err(storage)?;
+            let seq = seq.value();
+            let bundle = Bundle::from_bytes(value.value())
+                .map_err(|e| DevnetOpenError::CorruptQueue { seq, reason: e.to_string() })?;
+            let bytes = value.value().len();
+            queued_bytes += bytes;
+            queue.push_back(Queued { seq, bundle, bytes });
+        }
+        let next_seq = queue.back().map_or(0, |q| q.seq + 1);
         let state = SequencerState {
             latest: latest.height,
             latest_hash: latest.hash(),
             latest_timestamp: latest.timestamp,
-            queue: VecDeque::new(),
-            queued_bytes: 0,
+            queue,
+            queued_bytes,
+            next_seq,
         };
         drop(blocks);
         drop(read);
@@ -137,23 +205,25 @@ impl DevnetSequencer {
 
     /// Orders queued bundles (FIFO, up to [`MAX_BLOCK_BYTES`] and
     /// [`MAX_BLOCK_TXS`] of them, at least one) into the next block with timestamp `max(now, previous)`,
-    /// persists it and returns it. With nothing queued, produces an empty
-    /// block only if `allow_empty`.
+    /// persists it and returns it. The block is stored and its bundles leave
+    /// the persisted queue in one write transaction. With nothing queued,
+    /// produces an empty block only if `allow_empty`.
     pub fn produce_block(&self, now: u64, allow_empty: bool) -> Result<Option<Block>, BaseLayerError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.queue.is_empty() && !allow_empty {
             return Ok(None);
         }
         let (mut size, mut txs, mut taken) = (64, 0, 0);
-        for (bundle, bytes) in &state.queue {
-            if taken > 0 && (size + bytes > MAX_BLOCK_BYTES || txs + bundle.txs.len() > MAX_BLOCK_TXS) {
+        for queued in &state.queue {
+            let (bytes, count) = (queued.bytes, queued.bundle.txs.len());
+            if taken > 0 && (size + bytes > MAX_BLOCK_BYTES || txs + count > MAX_BLOCK_TXS) {
                 break;
             }
             size += bytes;
-            txs += bundle.txs.len();
+            txs += count;
             taken += 1;
         }
-        let bundles: Vec<Bundle> = state.queue.iter().take(taken).map(|(b, _)| b.clone()).collect();
+        let bundles: Vec<Bundle> = state.queue.iter().take(taken).map(|q| q.bundle.clone()).collect();
         let block = Block {
             height: state.latest + 1,
             parent_hash: state.latest_hash,
@@ -161,14 +231,18 @@ impl DevnetSequencer {
             bundles,
         };
         let tx = self.db.begin_write().map_err(unavailable)?;
-        tx.open_table(BLOCKS)
-            .map_err(unavailable)?
-            .insert(block.height, block.encode().as_slice())
-            .map_err(unavailable)?;
+        {
+            let mut blocks = tx.open_table(BLOCKS).map_err(unavailable)?;
+            blocks.insert(block.height, block.encode().as_slice()).map_err(unavailable)?;
+            let mut queue = tx.open_table(QUEUE).map_err(unavailable)?;
+            for queued in state.queue.iter().take(taken) {
+                queue.remove(queued.seq).map_err(unavailable)?;
+            }
+        }
         tx.commit().map_err(unavailable)?;
         for _ in 0..taken {
-            if let Some((_, bytes)) = state.queue.pop_front() {
-                state.queued_bytes -= bytes;
+            if let Some(queued) = state.queue.pop_front() {
+                state.queued_bytes -= queued.bytes;
             }
         }
         state.latest = block.height;
@@ -181,14 +255,23 @@ impl DevnetSequencer {
 impl BaseLayer for DevnetSequencer {
     fn submit_bundle(&self, bundle: Bundle) -> Result<QueuedResponse, BaseLayerError> {
         bundle.check().map_err(|e| BaseLayerError::rejected("bad_request", e.to_string()))?;
-        let bytes = bundle.encoded_size();
-        let txs = bundle.txs.len();
+        let encoded = bundle.encode();
+        let (bytes, txs) = (encoded.len(), bundle.txs.len());
+        if bytes > MAX_BUNDLE_BYTES {
+            // Over the HTTP limit: it would not decode when the queue is restored.
+            return Err(BaseLayerError::rejected("too_large", format!("{bytes} bytes, at most {MAX_BUNDLE_BYTES}")));
+        }
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.queued_bytes + bytes > MAX_QUEUE_BYTES {
             return Err(BaseLayerError::rejected("queue_full", "too many bundles waiting; retry later"));
         }
+        let seq = state.next_seq;
+        let tx = self.db.begin_write().map_err(unavailable)?;
+        tx.open_table(QUEUE).map_err(unavailable)?.insert(seq, encoded.as_slice()).map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        state.next_seq = seq + 1;
         state.queued_bytes += bytes;
-        state.queue.push_back((bundle, bytes));
+        state.queue.push_back(Queued { seq, bundle, bytes });
         Ok(QueuedResponse { queued: state.queue.len(), txs })
     }
 
@@ -405,5 +488,32 @@ mod tests {
         }
         assert_eq!(seq.produce_block(300, false).unwrap().unwrap().tx_count(), MAX_BLOCK_TXS);
         assert_eq!(seq.queued(), 1);
+    }
+
+    #[test]
+    fn a_corrupt_queue_entry_is_an_error_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SEQUENCER_FILE);
+        let seq = DevnetSequencer::open(&path).unwrap();
+        seq.submit_bundle(Bundle { relay: [1; 24], txs: vec![vec![1]] }).unwrap();
+        drop(seq);
+        let db = Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.open_table(QUEUE).unwrap().insert(7, [0xff, 0xff, 0xff].as_slice()).unwrap();
+        tx.commit().unwrap();
+        drop(db);
+        match DevnetSequencer::open(&path) {
+            Err(DevnetOpenError::CorruptQueue { seq: 7, .. }) => {}
+            other => panic!("expected a corrupt queue entry 7, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bundles_over_the_wire_limit_are_refused() {
+        let seq = DevnetSequencer::in_memory().unwrap();
+        let tx = vec![0; athena_transaction::tx::MAX_TX_SIZE];
+        let big = Bundle { relay: [2; 24], txs: vec![tx; MAX_BUNDLE_BYTES / athena_transaction::tx::MAX_TX_SIZE + 1] };
+        assert!(matches!(seq.submit_bundle(big), Err(BaseLayerError::Rejected { error, .. }) if error == "too_large"));
+        assert_eq!(seq.queued(), 0);
     }
 }

@@ -2,7 +2,7 @@
 //! the base-layer HTTP API (`docs/node.md`, "Sequencer API"), producing a
 //! block every interval.
 
-use crate::base_layer::{BaseLayer, DevnetSequencer, SEQUENCER_FILE};
+use crate::base_layer::{BaseLayer, BaseLayerError, DevnetSequencer, SEQUENCER_FILE};
 use crate::http::{self, blocking, read_body, ApiError, NodeError, NodeHandle, WorkerExit};
 use crate::types::{Block, BlockResult, Bundle, LatestResponse, SequencerStatus, MAX_BUNDLE_BYTES};
 use axum::body::Body;
@@ -76,7 +76,9 @@ async fn submit(State(s): State<SeqState>, headers: HeaderMap, body: Body) -> Re
         other => ApiError::bad_request("bad_bundle", other.to_string()),
     })?;
     let relay = hex::encode(bundle.relay);
-    let queued = s.base.submit_bundle(bundle)?;
+    // The devnet sequencer commits the bundle to disk before answering.
+    let base = Arc::clone(&s.base);
+    let queued = blocking(move || base.submit_bundle(bundle)).await??;
     tracing::debug!(relay, txs = queued.txs, "bundle queued");
     Ok((StatusCode::ACCEPTED, Json(queued)).into_response())
 }
@@ -119,9 +121,9 @@ pub fn start_sequencer(config: SequencerConfig) -> Result<NodeHandle, NodeError>
     let sequencer = match &config.data_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
-            DevnetSequencer::open(dir.join(SEQUENCER_FILE))?
+            DevnetSequencer::open(dir.join(SEQUENCER_FILE)).map_err(BaseLayerError::from)?
         }
-        None => DevnetSequencer::in_memory()?,
+        None => DevnetSequencer::in_memory().map_err(BaseLayerError::from)?,
     };
     let sequencer = Arc::new(sequencer);
     tracing::info!("sequencer at block {}", sequencer.latest_height()?);
