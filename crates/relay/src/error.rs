@@ -83,6 +83,10 @@ pub enum AdmitError {
     /// not be reached or answered nonsense. Retrying later may succeed.
     #[error("executor unavailable: {0}")]
     ExecutorUnavailable(String),
+    /// The relay could not durably record the transaction (disk error), so
+    /// it did not accept it. Retrying later may succeed.
+    #[error("storage unavailable: {0}")]
+    StorageUnavailable(String),
 }
 
 impl AdmitError {
@@ -102,6 +106,7 @@ impl AdmitError {
             AdmitError::MempoolFull(_) => "mempool_full",
             AdmitError::AccountFull { .. } => "account_full",
             AdmitError::ExecutorUnavailable(_) => "executor_unavailable",
+            AdmitError::StorageUnavailable(_) => "storage_unavailable",
         }
     }
 
@@ -120,7 +125,7 @@ impl AdmitError {
             | AdmitError::CannotPay(_)
             | AdmitError::Invalid(_) => 422,
             AdmitError::AccountFull { .. } => 429,
-            AdmitError::MempoolFull(_) | AdmitError::ExecutorUnavailable(_) => 503,
+            AdmitError::MempoolFull(_) | AdmitError::ExecutorUnavailable(_) | AdmitError::StorageUnavailable(_) => 503,
         }
     }
 
@@ -166,6 +171,7 @@ mod tests {
             AdmitError::MempoolFull(String::new()),
             AdmitError::AccountFull { max: 0 },
             AdmitError::ExecutorUnavailable(String::new()),
+            AdmitError::StorageUnavailable(String::new()),
         ];
         let codes: std::collections::BTreeSet<_> = all.iter().map(AdmitError::code).collect();
         assert_eq!(codes.len(), all.len());

@@ -14,6 +14,7 @@
 //! * [`service`]: the pool plus executor/sequencer clients and the three
 //!   activities (admit, follow the chain, bundle);
 //! * [`server`]: the HTTP API;
+//! * [`store`]: the durable record of accepted transactions;
 //! * [`start`] / [`run`]: the process (listener + background tasks);
 //! * [`cli`]: `athena node relay` arguments (also the `athena-relay`
 //!   binary).
@@ -28,6 +29,7 @@ pub mod error;
 pub mod mempool;
 pub mod server;
 pub mod service;
+pub mod store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +48,10 @@ pub enum RelayError {
     /// Binding or serving the listener failed.
     #[error("relay listener: {0}")]
     Io(#[from] std::io::Error),
+    /// The pool's store in the data directory could not be opened (or is
+    /// unreadable: it is left untouched for the operator).
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
 }
 
 /// A running relay (server and background tasks); stop it with
@@ -69,14 +75,12 @@ impl RelayHandle {
         &self.relay
     }
 
-    /// Stop serving, stop the background tasks, save the pool.
+    /// Stop serving and stop the background tasks. Nothing needs saving:
+    /// accepted transactions are already recorded (see [`store`]).
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
-        }
-        if let Err(e) = self.relay.save().await {
-            tracing::warn!(error = %e, "could not save the mempool");
         }
     }
 }
@@ -88,10 +92,11 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 
 /// Start the relay on an already bound `listener` (its address wins over
 /// `config.listen`): the HTTP server, the executor follower, the bundler,
-/// and the restoration of a saved pool.
+/// and the restoration of the recorded pool (an unreadable store is
+/// [`RelayError::Store`]).
 pub async fn start(config: RelayConfig, listener: TcpListener) -> Result<RelayHandle, RelayError> {
     let addr = listener.local_addr()?;
-    let relay = Relay::new(config);
+    let (relay, saved) = Relay::open(config).await?;
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 
@@ -140,13 +145,9 @@ pub async fn start(config: RelayConfig, listener: TcpListener) -> Result<RelayHa
             }
             // Failures are logged inside and retried on the next tick.
             let _ = r.bundle_once().await;
-            if let Err(e) = r.save().await {
-                tracing::warn!(error = %e, "could not save the mempool");
-            }
         }
     }));
 
-    let saved = relay.load_snapshot().await;
     if !saved.is_empty() {
         let (r, rx) = (relay.clone(), stop_rx);
         tasks.push(tokio::spawn(async move {
@@ -168,8 +169,8 @@ pub async fn start(config: RelayConfig, listener: TcpListener) -> Result<RelayHa
 }
 
 /// Run the relay process: bind `config.listen`, print `listening
-/// http://ADDR` on stdout, serve until Ctrl-C or SIGTERM, then save the pool
-/// and return.
+/// http://ADDR` on stdout, serve until Ctrl-C or SIGTERM, then stop and
+/// return.
 pub async fn run(config: RelayConfig) -> Result<(), RelayError> {
     let listener = TcpListener::bind(config.listen).await?;
     let handle = start(config, listener).await?;

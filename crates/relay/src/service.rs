@@ -9,22 +9,24 @@
 //! changed meanwhile).
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use athena_interface::Address;
 use athena_node::types::{Bundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_TXS};
-use parity_scale_codec::{Decode, Encode};
 use tokio::sync::Notify;
 
 use crate::admission::{classify, decide, Verdict};
 use crate::clients::{ClientError, ExecutorClient, SequencerClient};
 use crate::error::AdmitError;
-use crate::mempool::{Candidate, DropReason, Mempool, MempoolConfig, PendingInfo, TxId};
+use crate::mempool::{
+    AccountState, Admitted, Candidate, DropReason, Mempool, MempoolConfig, PendingInfo, TxId, Verification,
+};
+use crate::store::{PoolStore, StoreError, Stored};
+pub use crate::store::{SNAPSHOT_FILE, STORE_FILE};
 
-/// Name of the pool snapshot in the data directory.
-pub const SNAPSHOT_FILE: &str = "mempool.scale";
+/// A transaction to record: store key, id, bytes.
+type Record = (u64, TxId, Vec<u8>);
 
 /// Everything the relay process needs. Build with [`RelayConfig::new`] and
 /// adjust the public fields.
@@ -38,7 +40,8 @@ pub struct RelayConfig {
     pub sequencer_url: String,
     /// The relay's own address: the fee recipient of its bundles.
     pub address: Address,
-    /// Where the pool is persisted across restarts (none: memory only).
+    /// Where the pool is recorded durably ([`STORE_FILE`]; none: memory
+    /// only). Opened by [`Relay::open`].
     pub data_dir: Option<PathBuf>,
     /// Pool limits and policies.
     pub mempool: MempoolConfig,
@@ -107,28 +110,59 @@ pub struct Relay {
     /// Network HRP reported by the executor (for bech32 account lookups).
     hrp: Mutex<Option<String>>,
     last_height: Mutex<Option<u64>>,
-    dirty: AtomicBool,
+    /// The durable record of the pool (with a data directory).
+    store: Option<Arc<PoolStore>>,
+    /// Serialises the store's writes so they follow the pool's changes in
+    /// order (see [`Relay::persist`]).
+    persist: tokio::sync::Mutex<()>,
     started: std::time::Instant,
     /// Wakes the bundler early (size threshold, resubmissions).
     pub(crate) bundle_now: Notify,
 }
 
 impl Relay {
-    /// A relay for `config`; bundle limits are clamped to what the
-    /// sequencer accepts.
-    pub fn new(mut config: RelayConfig) -> Arc<Self> {
+    /// A relay for `config` that keeps its pool in memory only
+    /// (`config.data_dir` is not opened: use [`Relay::open`]); bundle
+    /// limits are clamped to what the sequencer accepts.
+    pub fn new(config: RelayConfig) -> Arc<Self> {
+        Self::with_store(config, None)
+    }
+
+    /// A relay for `config` with its durable store opened (or created) in
+    /// `config.data_dir`, if set, and the transactions recorded there, in
+    /// arrival order, for [`Relay::restore`]. An unreadable store is an
+    /// error: the relay refuses to start rather than lose accepted
+    /// transactions.
+    pub async fn open(config: RelayConfig) -> Result<(Arc<Self>, Vec<Stored>), StoreError> {
+        let Some(dir) = config.data_dir.clone() else {
+            return Ok((Self::new(config), Vec::new()));
+        };
+        let (store, rows) = tokio::task::spawn_blocking(move || PoolStore::open(&dir))
+            .await
+            .map_err(|e| StoreError::Storage(format!("store task failed: {e}")))??;
+        Ok((Self::with_store(config, Some(Arc::new(store))), rows))
+    }
+
+    fn with_store(mut config: RelayConfig, store: Option<Arc<PoolStore>>) -> Arc<Self> {
         let m = &mut config.mempool;
         // Room for the SCALE framing of the bundle around the transactions.
         m.max_bundle_bytes = m.max_bundle_bytes.min(MAX_BUNDLE_BYTES - 64 * 1024);
         m.max_bundle_txs = m.max_bundle_txs.clamp(1, MAX_BUNDLE_TXS);
         Arc::new(Self {
-            pool: Mutex::new(Mempool::new(config.mempool.clone())),
+            pool: Mutex::new({
+                let mut pool = Mempool::new(config.mempool.clone());
+                if store.is_some() {
+                    pool.track_removals();
+                }
+                pool
+            }),
             executor: ExecutorClient::new(&config.executor_url, config.http_timeout),
             sequencer: SequencerClient::new(&config.sequencer_url, config.http_timeout),
             config,
             hrp: Mutex::new(None),
             last_height: Mutex::new(None),
-            dirty: AtomicBool::new(false),
+            store,
+            persist: tokio::sync::Mutex::new(()),
             started: std::time::Instant::now(),
             bundle_now: Notify::new(),
         })
@@ -161,8 +195,9 @@ impl Relay {
         Some(network.encode_address(&self.config.address))
     }
 
-    /// Admission: decode, pool rules, the executor's dry run, then insert.
-    /// Nothing reaches a bundle unless this returns `Ok`.
+    /// Admission: decode, pool rules, the executor's dry run, then insert
+    /// and, with a data directory, commit to the durable store before
+    /// returning. Nothing reaches a bundle unless this returns `Ok`.
     pub async fn submit(&self, bytes: Vec<u8>) -> Result<TxId, AdmitError> {
         let cand = Candidate::decode(bytes)?;
         if self.pool().contains(&cand.id) {
@@ -182,21 +217,14 @@ impl Relay {
             Verdict::Verify(r) => Some(AdmitError::RejectedByVerify(r.clone())),
             _ => None,
         };
-        let mut pool = self.pool();
-        let plan = match (pool.plan(&cand, account), intrinsic) {
-            (Ok(plan), _) => plan,
-            (
-                Err(AdmitError::CannotPay(_) | AdmitError::AccountFull { .. } | AdmitError::MempoolFull(_)),
-                Some(err),
-            ) => return Err(err),
-            (Err(e), _) => return Err(e),
-        };
-        let verification = decide(plan.check, verdict, cand.nonce, account.nonce)?;
         let (id, nonce, principal) = (cand.id, cand.nonce, cand.principal);
-        let admitted = pool.insert(cand, account, verification)?;
-        let ready = pool.ready_bytes();
-        drop(pool);
-        self.dirty.store(true, Ordering::Relaxed);
+        let (admitted, verification, ready, record) = self.insert(cand, account, verdict, intrinsic)?;
+        if let Err(e) = self.persist(record, None).await {
+            // Not recorded, so not accepted.
+            self.pool().mark_included(&id);
+            tracing::error!(error = %e, id = %hex::encode(id.0), "could not record a transaction; refused it");
+            return Err(AdmitError::StorageUnavailable(e.to_string()));
+        }
         tracing::info!(
             id = %hex::encode(id.0),
             principal = %hex::encode(principal.0),
@@ -210,6 +238,31 @@ impl Relay {
             self.bundle_now.notify_one();
         }
         Ok(id)
+    }
+
+    /// The pool side of [`Relay::submit`], in one critical section: the
+    /// pool's rules, the decision, the insertion, and the store key reserved
+    /// under the same lock (so keys follow arrival order).
+    fn insert(
+        &self,
+        cand: Candidate,
+        account: AccountState,
+        verdict: Verdict,
+        intrinsic: Option<AdmitError>,
+    ) -> Result<(Admitted, Verification, usize, Option<Record>), AdmitError> {
+        let mut pool = self.pool();
+        let plan = match (pool.plan(&cand, account), intrinsic) {
+            (Ok(plan), _) => plan,
+            (
+                Err(AdmitError::CannotPay(_) | AdmitError::AccountFull { .. } | AdmitError::MempoolFull(_)),
+                Some(err),
+            ) => return Err(err),
+            (Err(e), _) => return Err(e),
+        };
+        let verification = decide(plan.check, verdict, cand.nonce, account.nonce)?;
+        let record = self.store.as_ref().map(|s| (s.reserve(), cand.id, cand.bytes.clone()));
+        let admitted = pool.insert(cand, account, verification)?;
+        Ok((admitted, verification, pool.ready_bytes(), record))
     }
 
     /// Status of `id`: pending here, else included per the executor, else
@@ -243,6 +296,7 @@ impl Relay {
             report.dropped.extend(outcome.expired);
             report.resubmit = outcome.resubmit;
             self.log_sync(&report);
+            self.persist_removals(None).await;
             return Ok(report);
         }
         let mut report = SyncReport { height: Some(status.height), ..Default::default() };
@@ -267,6 +321,7 @@ impl Relay {
         report.dropped.extend(outcome.expired);
         report.resubmit = outcome.resubmit;
         self.log_sync(&report);
+        self.persist_removals(None).await;
         if self.pool().ready_bytes() > 0 {
             self.bundle_now.notify_one();
         }
@@ -299,11 +354,46 @@ impl Relay {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
+    /// Bring the durable store in line with the pool: delete the rows of
+    /// the transactions the pool removed since the last call and of
+    /// `forget` unless the pool holds it, and record `add` (key, id, bytes)
+    /// if the pool still holds it. Writes are
+    /// serialised and read the pool's removals under the same lock, so the
+    /// store sees removals and additions in the pool's order (a transaction
+    /// included before its own record is written is not recorded). The
+    /// commit runs on the blocking pool. Without a store: nothing.
+    async fn persist(&self, add: Option<Record>, forget: Option<TxId>) -> Result<(), StoreError> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let _order = self.persist.lock().await;
+        let (removed, add) = {
+            let mut pool = self.pool();
+            let mut removed = pool.take_removed();
+            removed.extend(forget.filter(|id| !pool.contains(id)));
+            (removed, add.filter(|(_, id, _)| pool.contains(id)))
+        };
+        if removed.is_empty() && add.is_none() {
+            return Ok(());
+        }
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            store.apply(add.as_ref().map(|(seq, id, bytes)| (*seq, *id, bytes.as_slice())), removed)
+        })
+        .await
+        .map_err(|e| StoreError::Storage(format!("store task failed: {e}")))?
+    }
+
+    /// [`Relay::persist`] of the pool's removals (and of `forget`), logging
+    /// a failure (they are retried with the next write).
+    async fn persist_removals(&self, forget: Option<TxId>) {
+        if let Err(e) = self.persist(None, forget).await {
+            tracing::error!(error = %e, "could not delete dropped transactions from the store; will retry");
+        }
+    }
+
     fn log_sync(&self, report: &SyncReport) {
         if report.included.is_empty() && report.dropped.is_empty() && report.resubmit.is_empty() {
             return;
         }
-        self.dirty.store(true, Ordering::Relaxed);
         let stats = self.pool().stats();
         tracing::info!(
             height = report.height,
@@ -351,62 +441,36 @@ impl Relay {
             tracing::warn!(error = %e, txs = ids.len(), "bundle submission failed; will retry");
             return Err(e);
         }
-        self.dirty.store(true, Ordering::Relaxed);
         tracing::info!(txs = ids.len(), bytes, base_height = height, "submitted bundle");
         Ok(ids.len())
     }
 
-    /// Write the pool to the data directory if it changed since the last
-    /// save (atomically: temporary file, then rename).
-    pub async fn save(&self) -> std::io::Result<()> {
-        let Some(dir) = &self.config.data_dir else {
-            return Ok(());
-        };
-        if !self.dirty.swap(false, Ordering::Relaxed) {
-            return Ok(());
-        }
-        let data = self.pool().snapshot().encode();
-        tokio::fs::create_dir_all(dir).await?;
-        let tmp = dir.join(format!("{SNAPSHOT_FILE}.tmp"));
-        tokio::fs::write(&tmp, data).await?;
-        tokio::fs::rename(&tmp, dir.join(SNAPSHOT_FILE)).await
-    }
-
-    /// The transactions saved by [`Relay::save`] (empty if none or
-    /// unreadable: a lost pool is re-sent by wallets, not fatal).
-    pub async fn load_snapshot(&self) -> Vec<Vec<u8>> {
-        let Some(dir) = &self.config.data_dir else {
-            return Vec::new();
-        };
-        match tokio::fs::read(dir.join(SNAPSHOT_FILE)).await {
-            Ok(data) => Vec::<Vec<u8>>::decode(&mut &data[..]).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "ignoring unreadable mempool snapshot");
-                Vec::new()
-            }),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// Re-admit saved transactions (in their arrival order) through the full
-    /// admission path; waits for the executor while it is unavailable.
-    pub async fn restore(&self, txs: Vec<Vec<u8>>) {
+    /// Re-admit recorded transactions (in their arrival order) through the
+    /// full admission path; waits for the executor while it is unavailable.
+    /// A re-admitted transaction keeps its record (and key); one that is
+    /// refused (included meanwhile, now invalid...) is deleted from it.
+    pub async fn restore(&self, txs: Vec<Stored>) {
         let total = txs.len();
         let mut restored = 0usize;
         for tx in txs {
             loop {
-                match self.submit(tx.clone()).await {
+                match self.submit(tx.bytes.clone()).await {
                     Ok(_) => restored += 1,
-                    Err(AdmitError::ExecutorUnavailable(_)) => {
+                    Err(AdmitError::ExecutorUnavailable(_) | AdmitError::StorageUnavailable(_)) => {
                         tokio::time::sleep(self.config.poll_interval).await;
                         continue;
                     }
-                    Err(e) => tracing::info!(error = %e, "not restoring a saved transaction"),
+                    Err(e) => {
+                        tracing::info!(id = %hex::encode(tx.id.0), error = %e, "not restoring a recorded transaction");
+                        // Unless a wallet re-sent it meanwhile (a duplicate).
+                        self.persist_removals(Some(tx.id)).await;
+                    }
                 }
                 break;
             }
         }
         if total > 0 {
-            tracing::info!(restored, total, "restored saved mempool");
+            tracing::info!(restored, total, "restored the recorded mempool");
         }
     }
 }

@@ -259,13 +259,8 @@ async fn lost_bundles_are_resubmitted_then_included() {
 
 #[tokio::test]
 async fn pool_survives_a_restart() {
-    let world = Shared::default();
     let alice = key(1);
-    {
-        let mut w = world.lock().unwrap();
-        w.fund(&alice, 10_000_000);
-        w.sequencer_down = true;
-    }
+    let world = held_world(&[&alice]);
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_path_buf();
     let relay = relay_with(&world, |c| c.data_dir = Some(data_dir.clone())).await;
@@ -274,7 +269,7 @@ async fn pool_survives_a_restart() {
         assert_eq!(post_raw(&base(&relay), tx.clone()).await.0, 202);
     }
     relay.shutdown().await;
-    assert!(dir.path().join(athena_relay::service::SNAPSHOT_FILE).exists());
+    assert!(dir.path().join(athena_relay::service::STORE_FILE).exists());
 
     let relay = relay_with(&world, |c| c.data_dir = Some(data_dir.clone())).await;
     wait_for("restoration", || relay.relay().pool().stats().txs == 2).await;
@@ -309,4 +304,38 @@ async fn lost_bundles_are_resubmitted_after_a_timeout_without_blocks() {
     world.lock().unwrap().produce_block();
     wait_for("inclusion", || relay.relay().pool().stats().txs == 0).await;
     relay.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_old_snapshot_is_migrated_and_restored() {
+    let alice = key(1);
+    let world = held_world(&[&alice]);
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join(athena_relay::service::SNAPSHOT_FILE);
+    let txs = vec![signed(&alice, 0, 3), signed(&alice, 1, 3)];
+    std::fs::write(&snapshot, parity_scale_codec::Encode::encode(&txs)).unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let relay = relay_with(&world, |c| c.data_dir = Some(data_dir)).await;
+    assert!(!snapshot.exists());
+    wait_for("restoration", || relay.relay().pool().stats().txs == 2).await;
+    relay.shutdown().await;
+    let (_, rows) = athena_relay::store::PoolStore::open(dir.path()).unwrap();
+    assert_eq!(rows.into_iter().map(|r| r.bytes).collect::<Vec<_>>(), txs);
+}
+
+#[tokio::test]
+async fn an_unreadable_store_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(athena_relay::service::STORE_FILE), b"garbage, not a database").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = athena_relay::RelayConfig::new(
+        listener.local_addr().unwrap(),
+        "http://127.0.0.1:1",
+        "http://127.0.0.1:1",
+        relay_address(),
+    );
+    config.data_dir = Some(dir.path().to_path_buf());
+    let err = athena_relay::start(config, listener).await.unwrap_err();
+    assert!(matches!(err, athena_relay::RelayError::Store(_)), "{err}");
+    assert!(err.to_string().contains("mempool.redb"), "{err}");
 }

@@ -342,6 +342,9 @@ pub struct Mempool {
     next_seq: u64,
     dropped: BTreeMap<TxId, (u64, DropReason)>,
     dropped_order: VecDeque<(u64, TxId)>,
+    /// Ids removed since the last [`Mempool::take_removed`], while
+    /// [`Mempool::track_removals`] is on (the durable store follows them).
+    removed: Option<Vec<TxId>>,
 }
 
 /// `min` replacement price: `ceil(old × (100 + bump) / 100)`, at least
@@ -367,7 +370,21 @@ impl Mempool {
             next_seq: 0,
             dropped: BTreeMap::new(),
             dropped_order: VecDeque::new(),
+            removed: None,
         }
+    }
+
+    /// Record the id of every transaction that leaves the pool, for
+    /// [`Mempool::take_removed`] (the relay's durable store deletes them).
+    /// Off by default so a pool without a store does not accumulate ids.
+    pub fn track_removals(&mut self) {
+        self.removed.get_or_insert_with(Vec::new);
+    }
+
+    /// The ids removed since the last call, in removal order (empty unless
+    /// [`Mempool::track_removals`] is on).
+    pub fn take_removed(&mut self) -> Vec<TxId> {
+        self.removed.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The configuration in force.
@@ -659,6 +676,9 @@ impl Mempool {
     fn remove(&mut self, id: &TxId, reason: Option<DropReason>) -> Option<Entry> {
         let entry = self.entries.remove(id)?;
         self.bytes -= entry.bytes.len();
+        if let Some(removed) = &mut self.removed {
+            removed.push(*id);
+        }
         if let Some(acc) = self.accounts.get_mut(&entry.principal) {
             if acc.queue.get(&entry.nonce) == Some(id) {
                 acc.queue.remove(&entry.nonce);

@@ -54,6 +54,21 @@ pub struct World {
 
 pub type Shared = Arc<Mutex<World>>;
 
+/// A world where each of `keys` is funded with 10 000 000 and the sequencer
+/// refuses bundles (so transactions stay pending until the test lets them
+/// go).
+pub fn held_world(keys: &[&SigningKey]) -> Shared {
+    let world = Shared::default();
+    {
+        let mut w = world.lock().unwrap();
+        for key in keys {
+            w.fund(key, 10_000_000);
+        }
+        w.sequencer_down = true;
+    }
+    world
+}
+
 /// The check the fake executor runs: the runtime's order and texts.
 fn check(world: &World, bytes: &[u8]) -> Result<(), String> {
     let tx = athena_transaction::decode(bytes).map_err(|e| format!("undecodable: {e}"))?;
