@@ -150,12 +150,7 @@ pub async fn start(config: RelayConfig, listener: TcpListener) -> Result<RelayHa
 
     if !saved.is_empty() {
         let (r, rx) = (relay.clone(), stop_rx);
-        tasks.push(tokio::spawn(async move {
-            tokio::select! {
-                _ = stopped(rx) => {}
-                _ = r.restore(saved) => {}
-            }
-        }));
+        tasks.push(tokio::spawn(async move { r.restore(saved, rx).await }));
     }
 
     tracing::info!(

@@ -449,15 +449,24 @@ impl Relay {
     /// full admission path; waits for the executor while it is unavailable.
     /// A re-admitted transaction keeps its record (and key); one that is
     /// refused (included meanwhile, now invalid...) is deleted from it.
-    pub async fn restore(&self, txs: Vec<Stored>) {
+    /// Stops between transactions once `stop` turns true (or its sender is
+    /// gone), never inside one: a store write is not cut off, so when the
+    /// relay's shutdown has awaited this, nothing holds the store open.
+    pub async fn restore(&self, txs: Vec<Stored>, mut stop: tokio::sync::watch::Receiver<bool>) {
         let total = txs.len();
         let mut restored = 0usize;
-        for tx in txs {
+        'all: for tx in txs {
             loop {
+                if *stop.borrow() {
+                    break 'all;
+                }
                 match self.submit(tx.bytes.clone()).await {
                     Ok(_) => restored += 1,
                     Err(AdmitError::ExecutorUnavailable(_) | AdmitError::StorageUnavailable(_)) => {
-                        tokio::time::sleep(self.config.poll_interval).await;
+                        tokio::select! {
+                            _ = stop.wait_for(|s| *s) => break 'all,
+                            _ = tokio::time::sleep(self.config.poll_interval) => {}
+                        }
                         continue;
                     }
                     Err(e) => {
