@@ -142,6 +142,11 @@ async fn replacement_caps_and_status_codes() {
     let relay = relay_with(&world, |c| {
         c.mempool.max_per_account = 2;
         c.mempool.max_txs = 3;
+        // Not even tried: a bundle pass marks what it takes as bundled
+        // until the (down) sequencer refuses it, and a replacement racing
+        // that window is `already_bundled` instead of what is tested here.
+        c.bundle_interval = Duration::from_secs(3600);
+        c.bundle_threshold_bytes = usize::MAX;
     })
     .await;
     let url = base(&relay);
