@@ -60,29 +60,26 @@ pub struct athcon_bytes32 {
     pub bytes: [u8; 32],
 }
 
-impl From<Address> for athcon_address {
-    fn from(a: Address) -> Self {
-        Self { bytes: a.0 }
-    }
+/// `From` both ways between a C byte array struct (`{ bytes }`) and its
+/// `athena-interface` newtype, so each mirror pair is written once.
+macro_rules! bytes_conversions {
+    ($c:ident <=> $rust:ident) => {
+        impl From<$rust> for $c {
+            fn from(v: $rust) -> Self {
+                Self { bytes: v.0 }
+            }
+        }
+
+        impl From<$c> for $rust {
+            fn from(v: $c) -> Self {
+                $rust(v.bytes)
+            }
+        }
+    };
 }
 
-impl From<athcon_address> for Address {
-    fn from(a: athcon_address) -> Self {
-        Address(a.bytes)
-    }
-}
-
-impl From<Bytes32> for athcon_bytes32 {
-    fn from(b: Bytes32) -> Self {
-        Self { bytes: b.0 }
-    }
-}
-
-impl From<athcon_bytes32> for Bytes32 {
-    fn from(b: athcon_bytes32) -> Self {
-        Bytes32(b.bytes)
-    }
-}
+bytes_conversions!(athcon_address <=> Address);
+bytes_conversions!(athcon_bytes32 <=> Bytes32);
 
 /// `struct athcon_message`. Borrowed from its creator; `input_data` may be
 /// null only when `input_size` is 0.
@@ -161,31 +158,32 @@ pub struct athcon_tx_context {
     pub chain_id: athcon_bytes32,
 }
 
-impl From<TxContext> for athcon_tx_context {
-    fn from(t: TxContext) -> Self {
-        Self {
-            gas_price: t.gas_price,
-            origin: t.origin.into(),
-            block_height: t.block_height,
-            block_timestamp: t.block_timestamp,
-            block_gas_limit: t.block_gas_limit,
-            chain_id: t.chain_id.into(),
+/// `From` both ways between two structs with the same field names, each
+/// field converted with `Into`, so the field list is written once.
+macro_rules! field_conversions {
+    ($a:ident <=> $b:ident { $($field:ident),* $(,)? }) => {
+        impl From<$a> for $b {
+            fn from(v: $a) -> Self {
+                Self { $($field: v.$field.into()),* }
+            }
         }
-    }
+
+        impl From<$b> for $a {
+            fn from(v: $b) -> Self {
+                Self { $($field: v.$field.into()),* }
+            }
+        }
+    };
 }
 
-impl From<athcon_tx_context> for TxContext {
-    fn from(t: athcon_tx_context) -> Self {
-        Self {
-            gas_price: t.gas_price,
-            origin: t.origin.into(),
-            block_height: t.block_height,
-            block_timestamp: t.block_timestamp,
-            block_gas_limit: t.block_gas_limit,
-            chain_id: t.chain_id.into(),
-        }
-    }
-}
+field_conversions!(TxContext <=> athcon_tx_context {
+    gas_price,
+    origin,
+    block_height,
+    block_timestamp,
+    block_gas_limit,
+    chain_id,
+});
 
 /// `athcon_release_result_fn`.
 pub type athcon_release_result_fn = Option<unsafe extern "C" fn(result: *const athcon_result)>;
