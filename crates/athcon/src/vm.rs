@@ -180,30 +180,8 @@ fn reject(status: StatusCode) -> athcon_result {
     into_c_result(ExecutionResult::failure(status))
 }
 
-unsafe extern "C" fn execute(
-    vm: *mut athcon_vm,
-    host: *const athcon_host_interface,
-    context: *mut athcon_host_context,
-    revision: u32,
-    msg: *const athcon_message,
-    code: *const u8,
-    code_size: usize,
-) -> athcon_result {
-    // Nothing may unwind into the caller's C frames: every panic below
-    // (ours or the engine's) becomes `internal_error`.
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: the caller passes the ABI's arguments; the helper checks
-        // every pointer for null and documents what it relies on otherwise.
-        unsafe { execute_checked(vm, host, context, revision, msg, code, code_size) }
-    }));
-    match outcome {
-        Ok(result) => into_c_result(result),
-        Err(_) => reject(StatusCode::InternalError),
-    }
-}
-
-/// `execute` after the panic guard. Argument checks, in order (the first
-/// failing one decides the status; docs/athcon.md):
+/// `athcon_vm.execute`. Argument checks, in order (the first failing one
+/// decides the status; docs/athcon.md):
 /// null `vm` → internal_error; null `msg`, null `host` or an incomplete
 /// host table → rejected; unknown revision → rejected; unknown message
 /// kind → rejected; `input_data` null with `input_size > 0`,
@@ -215,7 +193,7 @@ unsafe extern "C" fn execute(
 /// # Safety
 /// Non-null pointers must be valid as described in `athcon.h` for the
 /// duration of the call.
-unsafe fn execute_checked(
+unsafe extern "C" fn execute(
     vm: *mut athcon_vm,
     host: *const athcon_host_interface,
     context: *mut athcon_host_context,
@@ -223,49 +201,57 @@ unsafe fn execute_checked(
     msg: *const athcon_message,
     code: *const u8,
     code_size: usize,
-) -> ExecutionResult {
-    // SAFETY: `vm` is null or a live instance (ABI).
-    let Some(vm) = (unsafe { instance(vm) }) else {
-        return ExecutionResult::failure(StatusCode::InternalError);
-    };
-    let options = *vm.options.lock().unwrap_or_else(PoisonError::into_inner);
-    // SAFETY: non-null `msg` and `host` point to valid structs for the
-    // call (ABI); we only read them.
-    let (Some(msg), Some(host)) = (unsafe { msg.as_ref() }, unsafe { host.as_ref() }) else {
-        return ExecutionResult::failure(StatusCode::Rejected);
-    };
-    // SAFETY: the host's callbacks follow athcon.h for `context` and stay
-    // valid for this call, which outlives `chost`.
-    let Some(mut chost) = (unsafe { CHost::new(host, context) }) else {
-        return ExecutionResult::failure(StatusCode::Rejected);
-    };
-    let Some(revision) = Revision::from_u32(revision) else {
-        return ExecutionResult::failure(StatusCode::Rejected);
-    };
-    let Some(kind) = MessageKind::from_u32(msg.kind) else {
-        return ExecutionResult::failure(StatusCode::Rejected);
-    };
-    if msg.input_size > ATHCON_MAX_INPUT_SIZE
-        || (msg.input_data.is_null() && msg.input_size != 0)
-        || (code.is_null() && code_size != 0)
-    {
-        return ExecutionResult::failure(StatusCode::Rejected);
+) -> athcon_result {
+    // Nothing may unwind into the caller's C frames: every panic below
+    // (ours or the engine's) becomes `internal_error`.
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> ExecutionResult {
+        // SAFETY: `vm` is null or a live instance (ABI).
+        let Some(vm) = (unsafe { instance(vm) }) else {
+            return ExecutionResult::failure(StatusCode::InternalError);
+        };
+        let options = *vm.options.lock().unwrap_or_else(PoisonError::into_inner);
+        // SAFETY: non-null `msg` and `host` point to valid structs for the
+        // call (ABI); we only read them.
+        let (Some(msg), Some(host)) = (unsafe { msg.as_ref() }, unsafe { host.as_ref() }) else {
+            return ExecutionResult::failure(StatusCode::Rejected);
+        };
+        // SAFETY: the host's callbacks follow athcon.h for `context` and stay
+        // valid for this call, which outlives `chost`.
+        let Some(mut chost) = (unsafe { CHost::new(host, context) }) else {
+            return ExecutionResult::failure(StatusCode::Rejected);
+        };
+        let Some(revision) = Revision::from_u32(revision) else {
+            return ExecutionResult::failure(StatusCode::Rejected);
+        };
+        let Some(kind) = MessageKind::from_u32(msg.kind) else {
+            return ExecutionResult::failure(StatusCode::Rejected);
+        };
+        if msg.input_size > ATHCON_MAX_INPUT_SIZE
+            || (msg.input_data.is_null() && msg.input_size != 0)
+            || (code.is_null() && code_size != 0)
+        {
+            return ExecutionResult::failure(StatusCode::Rejected);
+        }
+        let input = if msg.input_size == 0 {
+            Vec::new()
+        } else {
+            // SAFETY: checked non-null above; the ABI guarantees `input_size`
+            // readable bytes for the call. Copied because `Message` owns input.
+            unsafe { std::slice::from_raw_parts(msg.input_data, msg.input_size) }.to_vec()
+        };
+        let code = if code_size == 0 {
+            &[][..]
+        } else {
+            // SAFETY: checked non-null above; the ABI guarantees `code_size`
+            // readable bytes for the call.
+            unsafe { std::slice::from_raw_parts(code, code_size) }
+        };
+        engine::execute(&mut chost, revision, &msg.to_message(kind, input), code, &options)
+    }));
+    match outcome {
+        Ok(result) => into_c_result(result),
+        Err(_) => reject(StatusCode::InternalError),
     }
-    let input = if msg.input_size == 0 {
-        Vec::new()
-    } else {
-        // SAFETY: checked non-null above; the ABI guarantees `input_size`
-        // readable bytes for the call. Copied because `Message` owns input.
-        unsafe { std::slice::from_raw_parts(msg.input_data, msg.input_size) }.to_vec()
-    };
-    let code = if code_size == 0 {
-        &[][..]
-    } else {
-        // SAFETY: checked non-null above; the ABI guarantees `code_size`
-        // readable bytes for the call.
-        unsafe { std::slice::from_raw_parts(code, code_size) }
-    };
-    engine::execute(&mut chost, revision, &msg.to_message(kind, input), code, &options)
 }
 
 #[cfg(test)]
