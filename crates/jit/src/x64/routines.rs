@@ -77,25 +77,33 @@ impl Shared {
     /// The load routine for entry `e`, emitted here if not yet (only
     /// between stubs, outside any straight-line code).
     pub fn load_routine(&mut self, ops: &mut Asm, e: usize, op: LoadOp) -> AssemblyOffset {
-        let k = load_index(op);
-        if let Some(at) = self.loads[e % ENTRIES][k] {
-            return at;
-        }
-        let at = ops.offset();
-        self.loads[e % ENTRIES][k] = Some(at);
-        self.load_routine_code(ops, e, op);
-        at
+        self.routine(ops, |s| &mut s.loads, e, load_index(op), |s, ops| s.load_routine_code(ops, e, op))
     }
 
     /// The store routine for entry `e`, emitted here if not yet.
     pub fn store_routine(&mut self, ops: &mut Asm, e: usize, op: StoreOp) -> AssemblyOffset {
-        let k = store_index(op);
-        if let Some(at) = self.stores[e % ENTRIES][k] {
+        self.routine(ops, |s| &mut s.stores, e, store_index(op), |s, ops| s.store_routine_code(ops, e, op))
+    }
+
+    /// The routine memoized in slot `[e % ENTRIES][k]` of `table`, or the
+    /// code `emit` writes, emitted here and memoized there: the one
+    /// memoizer behind [`Shared::load_routine`] and
+    /// [`Shared::store_routine`], whose tables differ only in width.
+    fn routine<const N: usize>(
+        &mut self,
+        ops: &mut Asm,
+        table: fn(&mut Self) -> &mut [[Option<AssemblyOffset>; N]; ENTRIES],
+        e: usize,
+        k: usize,
+        emit: impl FnOnce(&Self, &mut Asm),
+    ) -> AssemblyOffset {
+        let slot = &mut table(self)[e % ENTRIES][k];
+        if let Some(at) = *slot {
             return at;
         }
         let at = ops.offset();
-        self.stores[e % ENTRIES][k] = Some(at);
-        self.store_routine_code(ops, e, op);
+        *slot = Some(at);
+        emit(self, ops);
         at
     }
 
