@@ -4,16 +4,12 @@
 //! tests spawn), the relay in `athena-relay` (`athena_relay::cli`, which
 //! depends on `athena-node`, so only this front door can offer all four).
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use std::process::ExitCode;
 
-/// `athena node`: run one node process.
-#[derive(Args, Debug)]
-pub struct NodeArgs {
-    /// Which process.
-    #[command(subcommand)]
-    pub command: NodeCommand,
-}
+/// `athena node`: run one node process (`athena-node`'s definition, with
+/// the relay among the processes).
+pub type NodeArgs = athena_node::cli::NodeArgs<NodeCommand>;
 
 /// The node processes: those of `athena-node` plus the relay.
 #[derive(Subcommand, Debug)]

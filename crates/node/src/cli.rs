@@ -23,12 +23,14 @@ use std::time::Duration;
 /// Exit code of a shadow executor that found a divergence.
 pub const EXIT_DIVERGED: u8 = 2;
 
-/// `athena node`: run one node process.
+/// `athena node`: run one node process. Generic over the set of processes
+/// so that the `athena` front door, whose set adds the relay (a crate that
+/// depends on this one), reuses this definition instead of repeating it.
 #[derive(Args, Debug)]
-pub struct NodeArgs {
+pub struct NodeArgs<C: Subcommand = NodeCommand> {
     /// Which process.
     #[command(subcommand)]
-    pub command: NodeCommand,
+    pub command: C,
 }
 
 /// The node processes.
