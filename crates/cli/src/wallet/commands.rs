@@ -93,8 +93,8 @@ fn key_show(opt: &KeyOpt, json: bool) -> CmdResult {
 }
 
 fn address(a: AddressArgs) -> CmdResult {
-    let (_, key) = load_key(&a.key)?;
-    let (network, template) = match a.template.wallet_template.as_deref() {
+    let (_, key) = load_key(&a.wallet.key)?;
+    let (network, template) = match a.wallet.template.wallet_template.as_deref() {
         // Offline: the template's bech32 prefix names the network.
         Some(text) => {
             let (hrp, template) = parse_template_any(text).map_err(|e| e.to_string())?;
@@ -102,7 +102,7 @@ fn address(a: AddressArgs) -> CmdResult {
             (network, template)
         }
         None => {
-            let session = connect(&a.node)?;
+            let session = connect(&a.wallet.node)?;
             let template = session.wallet_template(None).map_err(|e| e.to_string())?;
             (session.network().clone(), template)
         }
@@ -357,12 +357,13 @@ fn proof_result(report: &mut Report, check: &ProofCheck) -> ExitCode {
 
 fn account(a: AccountArgs) -> CmdResult {
     let trusted = trusted_root(a.root.as_deref())?;
-    let session = connect(&a.node)?;
+    let session = connect(&a.wallet.node)?;
     let address = match &a.address {
         Some(text) => session.parse_address("address", text).map_err(|e| e.to_string())?,
         None => {
-            let (_, key) = load_key(&a.key)?;
-            let template = session.wallet_template(a.template.wallet_template.as_deref()).map_err(|e| e.to_string())?;
+            let (_, key) = load_key(&a.wallet.key)?;
+            let template =
+                session.wallet_template(a.wallet.template.wallet_template.as_deref()).map_err(|e| e.to_string())?;
             wallet_address(&template, &key.public_bytes())
         }
     };

@@ -174,15 +174,25 @@ pub struct KeyShowArgs {
     pub output: OutputOpts,
 }
 
-/// `athena address`.
-#[derive(Args, Debug)]
-pub struct AddressArgs {
+/// Which wallet a read-only command means when it is your own: the key
+/// file, the wallet template and the node to ask for the template. One
+/// struct for `athena address` and `athena account`, which both derive the
+/// wallet's address from these.
+#[derive(Args, Debug, Clone)]
+pub struct WalletIdOpts {
     #[command(flatten)]
     pub key: KeyOpt,
     #[command(flatten)]
     pub template: TemplateOpt,
     #[command(flatten)]
     pub node: NodeOpts,
+}
+
+/// `athena address`.
+#[derive(Args, Debug)]
+pub struct AddressArgs {
+    #[command(flatten)]
+    pub wallet: WalletIdOpts,
     #[command(flatten)]
     pub output: OutputOpts,
 }
@@ -271,11 +281,7 @@ pub struct AccountArgs {
     #[arg(long, value_name = "HEX")]
     pub root: Option<String>,
     #[command(flatten)]
-    pub key: KeyOpt,
-    #[command(flatten)]
-    pub template: TemplateOpt,
-    #[command(flatten)]
-    pub node: NodeOpts,
+    pub wallet: WalletIdOpts,
     #[command(flatten)]
     pub output: OutputOpts,
 }
