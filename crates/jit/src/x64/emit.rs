@@ -276,25 +276,27 @@ pub(super) fn region(ops: &mut Asm, shared: &mut Shared, region: &CodeRegion, ta
         g.stub(ops, stub);
     }
     let (start, table_label, out, short) = (g.start as i32, g.table, g.jalr_out, g.jalr_short);
-    dynasm!(ops
-        ; .arch x64
-        ; =>out
-        ; add eax, start
-        ; mov DWORD [rsp + CTX_PC], eax
-        ; mov eax, EXIT_DISPATCH
-    );
-    jump_to(ops, Jump::Always, g.shared.exit);
+    // Both `jalr` exits store `start + eax` as the guest pc and leave to the
+    // dispatcher: one sequence, emitted after each.
+    let exit_with_index = |ops: &mut Asm| {
+        dynasm!(ops
+            ; .arch x64
+            ; add eax, start
+            ; mov DWORD [rsp + CTX_PC], eax
+            ; mov eax, EXIT_DISPATCH
+        );
+        jump_to(ops, Jump::Always, g.shared.exit);
+    };
+    dynasm!(ops ; .arch x64 ; =>out);
+    exit_with_index(ops);
     dynasm!(ops
         ; .arch x64
         ; =>short
         ; add r13, QWORD [rax]
         ; sub rax, QWORD [=>table_label]
         ; shr rax, 2
-        ; add eax, start
-        ; mov DWORD [rsp + CTX_PC], eax
-        ; mov eax, EXIT_DISPATCH
     );
-    jump_to(ops, Jump::Always, g.shared.exit);
+    exit_with_index(ops);
     dynasm!(ops
         ; .arch x64
         ; .align 8
