@@ -98,8 +98,7 @@ fn generate(rng: &mut SmallRng, regs: RegisterSet, len: usize, hot: [u32; 6]) ->
             67..=72 => {
                 // Counted loop: decrement x6, branch back while positive.
                 let back = rng.gen_range(1..=at.min(12));
-                w.push(enc_i(-1, 6, 0, 6, 0x13));
-                enc_b(-(back + 1) * 4, 6, 0, 4) // blt x0, x6, back
+                count_down(&mut w, back)
             }
             73..=80 => {
                 let target = rng.gen_range(0..len as i32 + 2);
@@ -184,21 +183,11 @@ fn hot_pool(rng: &mut SmallRng, regs: RegisterSet, case: usize) -> [u32; 6] {
 const RODATA: u32 = 0x2000;
 const RO_WORDS: i32 = 0x20;
 
+/// One written page plus a .bss page allocated (and charged) on first
+/// store, then the read-only bytes.
 fn segments(code: &[u32]) -> Vec<Segment> {
-    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
     let ro = (RO_WORDS * 4) as u32;
-    vec![
-        Segment { vaddr: CODE_BASE, mem_size: bytes.len() as u32, data: bytes, executable: true, writable: false },
-        // One written page plus a .bss page allocated (and charged) on first store.
-        Segment { vaddr: DATA_BASE, mem_size: 0x2000, data: vec![0xa5; 0x1000], executable: false, writable: true },
-        Segment {
-            vaddr: DATA_BASE + RODATA,
-            mem_size: ro,
-            data: (0..ro).map(|i| i as u8 ^ 0x3c).collect(),
-            executable: false,
-            writable: false,
-        },
-    ]
+    image(code, vec![0xa5; 0x1000], 0x2000, RODATA, (0..ro).map(|i| i as u8 ^ 0x3c).collect())
 }
 
 #[test]
@@ -403,13 +392,7 @@ fn jit_page_cache_matches_reference() {
     code.push(store(sw, 8, 22, 0x10)); // read-only bytes: faults
     code.extend([enc_i(0, 0, 0, 5, 0x13), enc_i(0, 8, 0, 10, 0x13), 0x73]);
 
-    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let data: Vec<u8> = (0..0x3000u32).map(|i| (i.wrapping_mul(0x9e37_79b1) >> 13) as u8).collect();
-    let segs = vec![
-        Segment { vaddr: CODE_BASE, mem_size: bytes.len() as u32, data: bytes, executable: true, writable: false },
-        Segment { vaddr: DATA_BASE, mem_size: 0x5000, data, executable: false, writable: true },
-        Segment { vaddr: DATA_BASE + 0x5000, mem_size: 0x80, data: vec![7; 0x80], executable: false, writable: false },
-    ];
+    let segs = image(&code, noise(0x3000, 13), 0x5000, 0x5000, vec![7; 0x80]);
     let program = Program::from_segments(CODE_BASE, RegisterSet::Rv32i, segs).expect("valid program");
     let jit = JitProgram::compile(&program).expect("compile");
     let full = observe(None, &program, MachineConfig { gas_limit: 1_000_000, memory_limit: 1 << 20 }, true);

@@ -20,15 +20,10 @@ use rand::{Rng, SeedableRng};
 const SP: u32 = 2;
 const RODATA: u32 = 0x3000;
 
+/// The code, a written page, then a .bss page (allocated by the first
+/// store), then read-only bytes at `RODATA`.
 fn image(code: &[u32]) -> Vec<Segment> {
-    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let data: Vec<u8> = (0..0x1000u32).map(|i| (i.wrapping_mul(0x9e37_79b1) >> 9) as u8).collect();
-    vec![
-        Segment { vaddr: CODE_BASE, mem_size: bytes.len() as u32, data: bytes, executable: true, writable: false },
-        // A written page, then a .bss page (allocated by the first store).
-        Segment { vaddr: DATA_BASE, mem_size: 0x2000, data, executable: false, writable: true },
-        Segment { vaddr: DATA_BASE + RODATA, mem_size: 0x40, data: vec![5; 0x40], executable: false, writable: false },
-    ]
+    common::image(code, noise(0x1000, 9), 0x2000, RODATA, vec![5; 0x40])
 }
 
 fn pages() -> Vec<u32> {

@@ -26,13 +26,7 @@ fn watched_pages() -> Vec<u32> {
 }
 
 fn image(code: &[u32]) -> Vec<Segment> {
-    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let data: Vec<u8> = (0..0x1000u32).map(|i| (i.wrapping_mul(0x9e37_79b1) >> 11) as u8).collect();
-    vec![
-        Segment { vaddr: CODE_BASE, mem_size: bytes.len() as u32, data: bytes, executable: true, writable: false },
-        Segment { vaddr: DATA_BASE, mem_size: 0x2000, data, executable: false, writable: true },
-        Segment { vaddr: DATA_BASE + 0x2000, mem_size: 0x40, data: vec![9; 0x40], executable: false, writable: false },
-    ]
+    common::image(code, noise(0x1000, 11), 0x2000, 0x2000, vec![9; 0x40])
 }
 
 fn load(size_code: u32, rd: u32, base: u32, imm: i32) -> u32 {
@@ -142,8 +136,7 @@ fn generate(rng: &mut SmallRng, regs: RegisterSet, len: usize) -> Vec<u32> {
             }
             73..=78 => {
                 let back = rng.gen_range(1..=at.min(16));
-                w.push(enc_i(-1, 6, 0, 6, 0x13));
-                enc_b(-(back + 1) * 4, 6, 0, 4) // blt x0, x6, back
+                count_down(&mut w, back)
             }
             79..=83 => {
                 let target = rng.gen_range(0..len as i32 + 2);

@@ -4,7 +4,8 @@
 
 use athena_jit::JitProgram;
 use athena_vm::{
-    CollectingEnvironment, Environment, Machine, MachineConfig, Program, SyscallContext, SyscallError, SyscallOutcome,
+    CollectingEnvironment, Environment, Machine, MachineConfig, Program, Segment, SyscallContext, SyscallError,
+    SyscallOutcome,
 };
 
 pub const CODE_BASE: u32 = 0x2_0000;
@@ -15,6 +16,35 @@ pub const DATA_BASE: u32 = 0x6_0000;
 pub use athena_test_elf::asm::{
     b_type as enc_b, i_type as enc_i, j_type as enc_j, li as load_const, r_type as enc_r, s_type as enc_s,
 };
+
+/// A test program's memory image: `code` at [`CODE_BASE`]; `data` at
+/// [`DATA_BASE`] in a writable segment of `data_size` bytes (the part past
+/// `data` is .bss, allocated and charged on first store); then the
+/// read-only bytes `ro` at `DATA_BASE + rodata`. One builder so every test
+/// binary lays out its program the same way and differs only in sizes and
+/// contents.
+pub fn image(code: &[u32], data: Vec<u8>, data_size: u32, rodata: u32, ro: Vec<u8>) -> Vec<Segment> {
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    vec![
+        Segment { vaddr: CODE_BASE, mem_size: bytes.len() as u32, data: bytes, executable: true, writable: false },
+        Segment { vaddr: DATA_BASE, mem_size: data_size, data, executable: false, writable: true },
+        Segment { vaddr: DATA_BASE + rodata, mem_size: ro.len() as u32, data: ro, executable: false, writable: false },
+    ]
+}
+
+/// `len` bytes of deterministic noise (a multiplicative hash of the index,
+/// shifted right by `shift`), so loads read varied, reproducible values.
+pub fn noise(len: u32, shift: u32) -> Vec<u8> {
+    (0..len).map(|i| (i.wrapping_mul(0x9e37_79b1) >> shift) as u8).collect()
+}
+
+/// The counted loop of the random generators: `x6 -= 1` pushed onto `w`,
+/// then (returned, for the caller's slot) `blt x0, x6` back over `back`
+/// earlier instructions and the decrement.
+pub fn count_down(w: &mut Vec<u32>, back: i32) -> u32 {
+    w.push(enc_i(-1, 6, 0, 6, 0x13));
+    enc_b(-(back + 1) * 4, 6, 0, 4) // blt x0, x6, back
+}
 
 /// Collects output and, when `host` is set, serves syscall 9 as a host
 /// function: charges `5 + a2` gas, writes 8 bytes at `a0` (checked), sets
