@@ -80,30 +80,14 @@ fn message_deeper_than_the_limit_is_refused_with_its_gas() {
 /// Caller script: write slot 1, CALL `callee` (with `gas`), write slot 2,
 /// then report. Data: callee address at 0, key1 at 32, key2 at 64, value at 96.
 fn caller_script(gas: u32, value: u64) -> Vec<u8> {
-    let mut data = vec![0u8; 160];
-    data[..24].copy_from_slice(addr(0xbb).as_bytes());
-    data[32..64].fill(1);
-    data[64..96].fill(2);
-    data[96..128].fill(0x77);
-    script(
-        &[
-            sys(n::STORAGE_WRITE, &[DATA + 32, DATA + 96]),
-            sys(n::CALL, &[DATA, DATA + 128, 4, value as u32, (value >> 32) as u32, gas]),
-            sys(n::STORAGE_WRITE, &[DATA + 64, DATA + 96]),
-            sys(n::RETURNDATA_SIZE, &[]),
-            sys(n::RETURNDATA_COPY, &[DATA + 128, 0, 32]),
-        ],
-        &data,
-    )
+    let mut steps = caller_steps(value, gas);
+    steps.push(sys(n::RETURNDATA_COPY, &[DATA + 128, 0, 32]));
+    script(&steps, &caller_data(addr(0xbb)))
 }
 
 /// Callee script: write slot 9 of its own account, then `last`.
 fn callee_script(last: Op) -> Vec<u8> {
-    let mut data = vec![0u8; 64];
-    data[..32].fill(9);
-    data[32..].fill(0x99);
-    data.extend_from_slice(b"nope");
-    script(&[sys(n::STORAGE_WRITE, &[DATA, DATA + 32]), last], &data)
+    script(&[sys(n::STORAGE_WRITE, &[DATA, DATA + 32]), last], &callee_data())
 }
 
 struct Nested {

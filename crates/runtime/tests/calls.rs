@@ -99,29 +99,13 @@ fn the_default_depth_limit_is_reachable() {
 /// Caller script: write slot 1, CALL `CALLEE` with `value`, write slot 2,
 /// RETURNDATA_SIZE. Data: callee at 0, key1 at 32, key2 at 64, value at 96.
 fn caller_script(value: u64) -> Vec<u8> {
-    let mut data = vec![0u8; 160];
-    data[..24].copy_from_slice(CALLEE.as_bytes());
-    data[32..64].fill(1);
-    data[64..96].fill(2);
-    data[96..128].fill(0x77);
-    script(
-        &[
-            sys(n::STORAGE_WRITE, &[DATA + 32, DATA + 96]),
-            sys(n::CALL, &[DATA, DATA + 128, 4, value as u32, (value >> 32) as u32, athena_engine::abi::CALL_GAS_ALL]),
-            sys(n::STORAGE_WRITE, &[DATA + 64, DATA + 96]),
-            sys(n::RETURNDATA_SIZE, &[]),
-        ],
-        &data,
-    )
+    script(&caller_steps(value, athena_engine::abi::CALL_GAS_ALL), &caller_data(CALLEE))
 }
 
 /// Callee script: emit a log, write slot 9 = 0x99, then `last`.
 fn callee_script(last: Op) -> Vec<u8> {
-    let mut data = vec![0u8; 64];
-    data[..32].fill(9);
-    data[32..].fill(0x99);
-    data.extend_from_slice(b"nope");
-    script(&[sys(n::EMIT_LOG, &[DATA, 1, DATA + 64, 4]), sys(n::STORAGE_WRITE, &[DATA, DATA + 32]), last], &data)
+    let steps = [sys(n::EMIT_LOG, &[DATA, 1, DATA + 64, 4]), sys(n::STORAGE_WRITE, &[DATA, DATA + 32]), last];
+    script(&steps, &callee_data())
 }
 
 /// Runs the caller script against `callee`, with 50 coins and value 20.

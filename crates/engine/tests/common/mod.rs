@@ -8,28 +8,9 @@ use athena_interface::mock::{Account, CallHandler, MockHost, MockHostState, Mock
 use athena_interface::{Address, Bytes32, ExecutionResult, Host, Message, Revision, StatusCode, StorageStatus};
 use std::cell::Cell;
 
-/// The script-guest builder and its decoder (each test binary uses a
-/// different part of it).
+mod shared;
 #[allow(unused_imports)]
-pub use athena_test_elf::script::*;
-
-/// Gas for tests that do not care.
-pub const GAS: u64 = 10_000_000;
-
-/// The ELF bytes of guest example `name` (built once per process).
-pub fn example(name: &str) -> Vec<u8> {
-    let path = athena_guest_builder::example_elf(athena_guest_builder::GuestTarget::Rv32em, name)
-        .unwrap_or_else(|e| panic!("building guest examples: {e}"));
-    std::fs::read(path).unwrap()
-}
-
-pub fn addr(b: u8) -> Address {
-    Address::new([b; 24])
-}
-
-pub fn word(b: u8) -> Bytes32 {
-    Bytes32::new([b; 32])
-}
+pub use shared::*;
 
 /// A top-level call message to `recipient`.
 pub fn message(recipient: Address, input: &[u8], gas: u64) -> Message {
@@ -75,13 +56,6 @@ pub fn install(host: &mut MockHost, address: Address, code: Vec<u8>) {
 pub fn run(host: &mut MockHost, config: &EngineConfig, address: Address, input: &[u8], gas: u64) -> ExecutionResult {
     let code = code_of(host, &address);
     execute_with(config, host, Revision::LATEST, &message(address, input, gas), &code)
-}
-
-/// Runs `f` on a thread with a generous stack: nested frames recurse
-/// natively (engine → host → engine). Depth 64 fits in 2 MiB today; the
-/// margin keeps the test about depth, not about stack frame sizes.
-pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new().stack_size(64 << 20).spawn(f).unwrap().join().unwrap()
 }
 
 /// A host that records which callbacks the engine made, then delegates to

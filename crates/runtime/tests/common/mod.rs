@@ -7,34 +7,11 @@ use athena_engine::EngineConfig;
 use athena_interface::{Address, Bytes32, ExecutionResult, Message, MessageKind};
 use athena_runtime::{Effects, Env, MemoryState, Overlay, Runtime, StateWriter};
 
-/// The script-guest builder and its decoder (each test binary uses a
-/// different part of it).
+/// The guests, addresses and scripts the engine's tests use too.
+#[path = "../../../engine/tests/common/shared.rs"]
+mod shared;
 #[allow(unused_imports)]
-pub use athena_test_elf::script::*;
-
-/// Gas for tests that do not care.
-pub const GAS: u64 = 10_000_000;
-
-/// The ELF bytes of guest example `name` (built once per process).
-pub fn example(name: &str) -> Vec<u8> {
-    let path = athena_guest_builder::example_elf(athena_guest_builder::GuestTarget::Rv32em, name)
-        .unwrap_or_else(|e| panic!("building guest examples: {e}"));
-    std::fs::read(path).unwrap()
-}
-
-pub fn addr(b: u8) -> Address {
-    Address::new([b; 24])
-}
-
-pub fn word(b: u8) -> Bytes32 {
-    Bytes32::new([b; 32])
-}
-
-/// Runs `f` on a thread with a generous stack (nested frames recurse
-/// natively: engine → runtime → engine).
-pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    std::thread::Builder::new().stack_size(64 << 20).spawn(f).unwrap().join().unwrap()
-}
+pub use shared::*;
 
 /// Committed state plus the knobs every transaction runs with.
 pub struct World {
