@@ -151,6 +151,18 @@ impl Chain {
     }
 }
 
+/// An unsigned call (no template) of `principal` at `nonce`: what
+/// [`Wallet::unsigned`] and [`Multisig::unsigned`] build for their account.
+pub fn unsigned_call(
+    principal: Address,
+    nonce: u64,
+    payload: Vec<u8>,
+    gas_limit: u64,
+    gas_price: u64,
+) -> UnsignedTransaction {
+    UnsignedTransaction { principal, template: None, nonce, gas_limit, gas_price, payload }
+}
+
 /// A chain with Alice's wallet funded and spawned.
 pub fn with_alice() -> (Chain, Wallet) {
     let mut chain = Chain::new();
@@ -184,14 +196,7 @@ impl Wallet {
 
     /// An unsigned transaction of this wallet with the next nonce.
     pub fn unsigned(&self, payload: Vec<u8>, gas_limit: u64, gas_price: u64) -> UnsignedTransaction {
-        UnsignedTransaction {
-            principal: self.address,
-            template: None,
-            nonce: self.nonce,
-            gas_limit,
-            gas_price,
-            payload,
-        }
+        unsigned_call(self.address, self.nonce, payload, gas_limit, gas_price)
     }
 
     /// Signs `unsigned` for `network` and encodes it; counts the nonce.
@@ -283,14 +288,7 @@ impl Multisig {
 
     /// An unsigned transaction of this account with the next nonce.
     pub fn unsigned(&self, payload: Vec<u8>, gas_limit: u64, gas_price: u64) -> UnsignedTransaction {
-        UnsignedTransaction {
-            principal: self.address,
-            template: None,
-            nonce: self.nonce,
-            gas_limit,
-            gas_price,
-            payload,
-        }
+        unsigned_call(self.address, self.nonce, payload, gas_limit, gas_price)
     }
 
     /// The authenticator `SCALE(Vec<(index, signature)>)` with one entry
