@@ -398,8 +398,7 @@ fn jit_page_cache_matches_reference() {
     let full = observe(None, &program, MachineConfig { gas_limit: 1_000_000, memory_limit: 1 << 20 }, true);
     let fault = format!("StoreFault {{ pc: {}, addr: {} }}", CODE_BASE + 4 * at as u32 + 4, DATA_BASE + 0x5010);
     assert!(full.0.contains(&fault), "{}", full.0);
-    let used: u64 =
-        full.0.split("gas_used: ").nth(1).and_then(|s| s.split(',').next()).and_then(|s| s.parse().ok()).expect("gas");
+    let used = gas_used(&full.0);
     for memory_limit in [1 << 20, 0x9000, 0xb000] {
         for gas in (0..=used + 1).chain([1_000_000]) {
             let config = MachineConfig { gas_limit: gas, memory_limit };

@@ -138,13 +138,7 @@ fn jalr_into_every_slot_of_a_run_at_every_gas_limit() {
             let program = program(&code, entry, sp, regs);
             let jit = JitProgram::compile(&program).expect("compile");
             let full = observe(None, &program, MachineConfig::default(), true);
-            let used: u64 = full
-                .0
-                .split("gas_used: ")
-                .nth(1)
-                .and_then(|s| s.split(',').next())
-                .and_then(|s| s.parse().ok())
-                .expect("gas");
+            let used = gas_used(&full.0);
             for memory_limit in [1 << 20, 0x5000] {
                 for gas in (0..=used + 1).chain([1_000_000]) {
                     let config = MachineConfig { gas_limit: gas, memory_limit };

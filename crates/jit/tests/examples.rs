@@ -3,9 +3,12 @@
 //! targets, at full gas and at gas limits that stop them mid-run.
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
+mod common;
+
 use athena_guest_builder::{example_elf, GuestTarget};
 use athena_jit::JitProgram;
 use athena_vm::{CollectingEnvironment, Machine, MachineConfig, Program};
+use common::gas_used;
 
 fn observe(
     program: &Program,
@@ -30,13 +33,7 @@ fn check(target: GuestTarget, name: &str, input: &[u8], limit: u64) {
     let jit = JitProgram::compile(&program).expect("compile");
     let full = observe(&program, None, input, limit);
     assert!(full.0.contains("Halted") || name == "panic" || name == "asm-loop", "{name}: {}", full.0);
-    let used: u64 = full
-        .0
-        .split("gas_used: ")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .and_then(|s| s.parse().ok())
-        .expect("gas_used");
+    let used = gas_used(&full.0);
     // Full run, plus cut-offs spread over the run (out of gas mid-run).
     for gas in [limit, used, used.saturating_sub(1), used / 2, used / 3 + 7, used / 10 + 1, 100, 0] {
         let reference = if gas == limit { full.clone() } else { observe(&program, None, input, gas) };

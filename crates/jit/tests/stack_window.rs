@@ -254,13 +254,7 @@ fn stack_window_frames_crossing_pages() {
         let pages = watched_pages();
         let full = observe(None, &program, MachineConfig::default(), true);
         assert!(full.0.contains("Halted"), "{}", full.0);
-        let used: u64 = full
-            .0
-            .split("gas_used: ")
-            .nth(1)
-            .and_then(|s| s.split(',').next())
-            .and_then(|s| s.parse().ok())
-            .expect("gas");
+        let used = gas_used(&full.0);
         for memory_limit in [1 << 20, 0x6000, 0x8000] {
             for gas in (0..=used + 1).step_by(3).chain([used, 1_000_000]) {
                 let config = MachineConfig { gas_limit: gas, memory_limit };

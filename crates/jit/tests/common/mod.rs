@@ -80,6 +80,18 @@ impl Environment for TestEnv {
 
 pub type Observed = (String, Vec<u32>, u32, TestEnv);
 
+/// The `gas_used` of a run's outcome, read from its `Debug` form (the
+/// first element of an [`Observed`]): the tests sweep gas limits up to
+/// what a full run used.
+pub fn gas_used(outcome: &str) -> u64 {
+    outcome
+        .split("gas_used: ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.parse().ok())
+        .expect("gas_used in the outcome")
+}
+
 pub fn observe(jit: Option<&JitProgram>, program: &Program, config: MachineConfig, host: bool) -> Observed {
     let mut machine = Machine::new(program, config).expect("instantiate");
     let mut env = TestEnv { inner: CollectingEnvironment::with_input(b"jit differential input".to_vec()), host };
