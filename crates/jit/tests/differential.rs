@@ -190,16 +190,24 @@ fn segments(code: &[u32]) -> Vec<Segment> {
     image(code, vec![0xa5; 0x1000], 0x2000, RODATA, (0..ro).map(|i| i as u8 ^ 0x3c).collect())
 }
 
+/// A random program of `len` instructions (hot registers from
+/// [`hot_pool`] for `case`) over [`segments`], and its compiled form: the
+/// setup of the random-program tests.
+fn random_program(rng: &mut SmallRng, regs: RegisterSet, len: usize, case: usize) -> (Vec<u32>, Program, JitProgram) {
+    let hot = hot_pool(rng, regs, case);
+    let code = generate(rng, regs, len, hot);
+    let program = Program::from_segments(CODE_BASE, regs, segments(&code)).expect("valid program");
+    let jit = JitProgram::compile(&program).expect("compile");
+    (code, program, jit)
+}
+
 #[test]
 fn jit_matches_reference_on_random_programs() {
     let mut rng = SmallRng::seed_from_u64(0x5eed_0001);
     for case in 0..3000 {
         let regs = if case % 3 == 0 { RegisterSet::Rv32i } else { RegisterSet::Rv32e };
         let len = rng.gen_range(3..160);
-        let hot = hot_pool(&mut rng, regs, case / 3);
-        let code = generate(&mut rng, regs, len, hot);
-        let program = Program::from_segments(CODE_BASE, regs, segments(&code)).expect("valid program");
-        let jit = JitProgram::compile(&program).expect("compile");
+        let (code, program, jit) = random_program(&mut rng, regs, len, case / 3);
         for gas in [
             rng.gen_range(0..40),
             rng.gen_range(40..300),
@@ -224,10 +232,7 @@ fn jit_matches_reference_with_host_functions() {
     for case in 0..1000 {
         let regs = if case % 2 == 0 { RegisterSet::Rv32i } else { RegisterSet::Rv32e };
         let len = rng.gen_range(3..120);
-        let hot = hot_pool(&mut rng, regs, case / 2);
-        let code = generate(&mut rng, regs, len, hot);
-        let program = Program::from_segments(CODE_BASE, regs, segments(&code)).expect("valid program");
-        let jit = JitProgram::compile(&program).expect("compile");
+        let (code, program, jit) = random_program(&mut rng, regs, len, case / 2);
         for gas in [rng.gen_range(0..300), rng.gen_range(300..5000), 1_000_000] {
             let config = MachineConfig { gas_limit: gas, memory_limit: 1 << 20 };
             check_env(&program, &jit, config, true, &|| format!("case {case} gas {gas} code {code:08x?}"));
