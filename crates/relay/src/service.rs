@@ -365,21 +365,29 @@ impl Relay {
     async fn persist(&self, add: Option<Record>, forget: Option<TxId>) -> Result<(), StoreError> {
         let Some(store) = &self.store else { return Ok(()) };
         let _order = self.persist.lock().await;
-        let (removed, add) = {
+        let (taken, removed, add) = {
             let mut pool = self.pool();
-            let mut removed = pool.take_removed();
+            let taken = pool.take_removed();
+            let mut removed = taken.clone();
             removed.extend(forget.filter(|id| !pool.contains(id)));
-            (removed, add.filter(|(_, id, _)| pool.contains(id)))
+            (taken, removed, add.filter(|(_, id, _)| pool.contains(id)))
         };
         if removed.is_empty() && add.is_none() {
             return Ok(());
         }
         let store = store.clone();
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             store.apply(add.as_ref().map(|(seq, id, bytes)| (*seq, *id, bytes.as_slice())), removed)
         })
         .await
-        .map_err(|e| StoreError::Storage(format!("store task failed: {e}")))?
+        .map_err(|e| StoreError::Storage(format!("store task failed: {e}")))
+        .and_then(|applied| applied);
+        if result.is_err() {
+            // The pool's removals are retried with the next write (`forget`
+            // is not: a wallet may re-send that transaction meanwhile).
+            self.pool().untake_removed(taken);
+        }
+        result
     }
 
     /// [`Relay::persist`] of the pool's removals (and of `forget`), logging

@@ -387,6 +387,16 @@ impl Mempool {
         self.removed.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
+    /// Gives back ids taken by [`Mempool::take_removed`] that could not be
+    /// acted on (a failed store write), ahead of those removed since, so
+    /// the next take retries them in removal order.
+    pub fn untake_removed(&mut self, mut ids: Vec<TxId>) {
+        if let Some(removed) = &mut self.removed {
+            ids.append(removed);
+            *removed = ids;
+        }
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &MempoolConfig {
         &self.config

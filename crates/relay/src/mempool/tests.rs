@@ -395,3 +395,27 @@ fn snapshot_readmits_to_the_same_bundle() {
     assert_eq!(p.select_bundle(), q.select_bundle());
     assert_eq!(q.bytes_of(&q.select_bundle()), p.bytes_of(&p.select_bundle()));
 }
+
+#[test]
+fn removals_are_tracked_in_order_and_given_back_ahead() {
+    let mut untracked = pool();
+    let a = tx(1, 0, 1, 0);
+    admit(&mut untracked, &a, RICH).unwrap();
+    assert!(untracked.mark_included(&a.id));
+    assert!(untracked.take_removed().is_empty(), "off by default");
+
+    let mut p = pool();
+    p.track_removals();
+    let (a, b, c) = (tx(1, 0, 1, 0), tx(2, 0, 1, 0), tx(3, 0, 1, 0));
+    for t in [&a, &b, &c] {
+        admit(&mut p, t, RICH).unwrap();
+    }
+    assert!(p.mark_included(&a.id) && p.mark_included(&b.id));
+    let taken = p.take_removed();
+    assert_eq!(taken, vec![a.id, b.id]);
+    assert!(p.take_removed().is_empty());
+    // A failed write gives them back; a later removal queues behind them.
+    assert!(p.mark_included(&c.id));
+    p.untake_removed(taken);
+    assert_eq!(p.take_removed(), vec![a.id, b.id, c.id]);
+}
