@@ -7,7 +7,8 @@
 # Guest artifacts (bench/target/guest-artifacts), per engine the full guest
 # (every workload: the run tasks, load-full, cold-full) and the ~50 KiB
 # load program (bench_workloads::LOAD_PROGRAM: the load and cold tasks):
-#   Athena   athena.elf     athena-load.elf
+#   Athena   athena.elf     athena-load.elf      (riscv32em)
+#            athena-im.elf  athena-im-load.elf   (riscv32im, same sources)
 #   CKB-VM   ckbvm.elf      ckbvm-load.elf
 #   wasmi    guest.wasm     load.wasm
 #   PolkaVM  guest.polkavm  load.polkavm   (from polkavm.elf, polkavm-load.elf)
@@ -77,25 +78,33 @@ build_guests() {
     mkdir -p "$ART" "$GUEST_TARGET/polkavm"
     local out
 
-    say "guest 1/4: Athena (riscv32em-unknown-none-elf)"
+    say "guest 1/5: Athena (riscv32em-unknown-none-elf)"
     guest_cargo athena riscv32em-unknown-none-elf "-C linker=ld.lld -C strip=symbols"
     out="$GUEST_TARGET/athena/riscv32em-unknown-none-elf/release"
     cp "$out/bench-guest-athena" "$ART/athena.elf"
     cp "$out/bench-guest-athena-load" "$ART/athena-load.elf"
 
-    say "guest 2/4: CKB-VM (riscv64imac-unknown-none-elf)"
+    # The same guest with 32 registers instead of 16: the columns that
+    # show what RV32E's register spills cost (bench/README.md).
+    say "guest 2/5: Athena (riscv32im-unknown-none-elf)"
+    guest_cargo athena riscv32im-unknown-none-elf "-C linker=ld.lld -C strip=symbols"
+    out="$GUEST_TARGET/athena/riscv32im-unknown-none-elf/release"
+    cp "$out/bench-guest-athena" "$ART/athena-im.elf"
+    cp "$out/bench-guest-athena-load" "$ART/athena-im-load.elf"
+
+    say "guest 3/5: CKB-VM (riscv64imac-unknown-none-elf)"
     guest_cargo ckbvm riscv64imac-unknown-none-elf "-C linker=ld.lld -C strip=symbols"
     out="$GUEST_TARGET/ckbvm/riscv64imac-unknown-none-elf/release"
     cp "$out/bench-guest-ckbvm" "$ART/ckbvm.elf"
     cp "$out/bench-guest-ckbvm-load" "$ART/ckbvm-load.elf"
 
-    say "guest 3/4: wasmi (wasm32-unknown-unknown)"
+    say "guest 4/5: wasmi (wasm32-unknown-unknown)"
     guest_cargo wasm wasm32-unknown-unknown "-C linker=wasm-ld -C strip=symbols" -p bench-guest-wasm -p bench-guest-wasm-load
     out="$GUEST_TARGET/wasm/wasm32-unknown-unknown/release"
     cp "$out/bench_guest_wasm.wasm" "$ART/guest.wasm"
     cp "$out/bench_guest_wasm_load.wasm" "$ART/load.wasm"
 
-    say "guest 4/4: PolkaVM (polkavm-linker's 32-bit target JSON, patched) + polkavm-linker"
+    say "guest 5/5: PolkaVM (polkavm-linker's 32-bit target JSON, patched) + polkavm-linker"
     local json="$GUEST_TARGET/polkavm/riscv32emac-unknown-none-polkavm.json"
     "$RUNNER" polkavm-target-json "$json"
     guest_cargo polkavm "$json" "" -Zjson-target-spec

@@ -2,7 +2,10 @@
 //!
 //! `athena` runs the default (fast) engine, `athena-ref` the reference
 //! interpreter, `athena-jit` the x86-64 recompiler (`crates/jit`: compiled
-//! once in `load`, then `JitProgram::run` per run). The guest is `bench/guests/athena` (riscv32em ELF): it reads
+//! once in `load`, then `JitProgram::run` per run). `athena-im` and
+//! `athena-jit-im` are the fast interpreter and the recompiler on the same
+//! guest built for riscv32im (32 registers instead of RV32E's 16): what the
+//! register spills of RV32E cost, measured. The guest is `bench/guests/athena` (riscv32em ELF): it reads
 //! the workload id (u32 LE) with INPUT_LEN/INPUT_READ, WRITEs the 8-byte LE
 //! checksum to fd 1 and HALTs with 0. This file is the only place that
 //! touches the `athena-vm` API; adjust it here when that API changes.
@@ -14,7 +17,7 @@ use bench_workloads::Workload;
 use super::{Engine, EngineSpec, RunOutput, BUDGET};
 
 /// Specs of the Athena engines.
-pub const SPECS: [EngineSpec; 3] = [
+pub const SPECS: [EngineSpec; 5] = [
     EngineSpec {
         name: "athena",
         artifact: Some("athena.elf"),
@@ -36,14 +39,28 @@ pub const SPECS: [EngineSpec; 3] = [
         work_unit: "instr",
         note: "athena-jit x86-64 recompiler (compiled in load), gas metered, riscv32em guest",
     },
+    EngineSpec {
+        name: "athena-im",
+        artifact: Some("athena-im.elf"),
+        load_artifact: Some("athena-im-load.elf"),
+        work_unit: "instr",
+        note: "as `athena`, on the same guest built for riscv32im (32 registers: fewer spills)",
+    },
+    EngineSpec {
+        name: "athena-jit-im",
+        artifact: Some("athena-im.elf"),
+        load_artifact: Some("athena-im-load.elf"),
+        work_unit: "instr",
+        note: "as `athena-jit`, on the same guest built for riscv32im",
+    },
 ];
 
-/// Creates engine `name` (`athena` or `athena-ref`) for the ELF `elf`.
+/// Creates engine `name` (one of [`SPECS`]) for the ELF `elf`.
 pub fn create(name: &str, elf: Vec<u8>) -> Result<Box<dyn Engine>, String> {
     let (engine, use_jit) = match name {
-        "athena" => (athena_vm::Engine::Fast, false),
+        "athena" | "athena-im" => (athena_vm::Engine::Fast, false),
         "athena-ref" => (athena_vm::Engine::Reference, false),
-        "athena-jit" => (athena_vm::Engine::Fast, true),
+        "athena-jit" | "athena-jit-im" => (athena_vm::Engine::Fast, true),
         _ => return Err(format!("unknown Athena engine `{name}`")),
     };
     if use_jit && !athena_jit::is_supported() {
@@ -52,7 +69,7 @@ pub fn create(name: &str, elf: Vec<u8>) -> Result<Box<dyn Engine>, String> {
     Ok(Box::new(Athena { elf, engine, use_jit, program: None, jit: None }))
 }
 
-/// Athena holding the riscv32em guest.
+/// Athena holding the riscv32em (or riscv32im) guest.
 struct Athena {
     elf: Vec<u8>,
     engine: athena_vm::Engine,
