@@ -179,6 +179,11 @@ impl Relay {
         &self.config
     }
 
+    /// The durable store, with a data directory.
+    pub fn store(&self) -> Option<&Arc<PoolStore>> {
+        self.store.as_ref()
+    }
+
     /// The executor client (the HTTP layer proxies through it).
     pub fn executor(&self) -> &ExecutorClient {
         &self.executor
@@ -218,13 +223,31 @@ impl Relay {
             _ => None,
         };
         let (id, nonce, principal) = (cand.id, cand.nonce, cand.principal);
+        // Held from the insertion to the end of its write: no other write
+        // takes the pool's removals (this admission's replaced or evicted
+        // transactions) in between, so if this write fails their rows are
+        // still in the store and the admission can be undone exactly.
+        let order = self.persist.lock().await;
         let (admitted, verification, ready, record) = self.insert(cand, account, verdict, intrinsic)?;
-        if let Err(e) = self.persist(record, None).await {
-            // Not recorded, so not accepted.
-            self.pool().mark_included(&id);
-            tracing::error!(error = %e, id = %hex::encode(id.0), "could not record a transaction; refused it");
+        if let Err(e) = self.write(&order, record, None).await {
+            // Not recorded, so not accepted: the pool goes back to what it
+            // was, the displaced transactions included (their rows stay).
+            let undone = self.pool().undo_admission(admitted);
+            if let Some(store) = &self.store {
+                store.keep(&undone.restored);
+            }
+            for (id, reason) in &undone.dropped {
+                tracing::info!(id = %hex::encode(id.0), reason = %reason, "dropped transaction");
+            }
+            tracing::error!(
+                error = %e,
+                id = %hex::encode(id.0),
+                restored = undone.restored.len(),
+                "could not record a transaction; refused it"
+            );
             return Err(AdmitError::StorageUnavailable(e.to_string()));
         }
+        drop(order);
         tracing::info!(
             id = %hex::encode(id.0),
             principal = %hex::encode(principal.0),
@@ -360,11 +383,24 @@ impl Relay {
     /// if the pool still holds it. Writes are
     /// serialised and read the pool's removals under the same lock, so the
     /// store sees removals and additions in the pool's order (a transaction
-    /// included before its own record is written is not recorded). The
-    /// commit runs on the blocking pool. Without a store: nothing.
+    /// included before its own record is written is not recorded).
+    /// [`Relay::submit`] takes the lock before inserting, so an admission
+    /// and its write are one step in that order. The commit runs on the
+    /// blocking pool. Without a store: nothing.
     async fn persist(&self, add: Option<Record>, forget: Option<TxId>) -> Result<(), StoreError> {
+        let order = self.persist.lock().await;
+        self.write(&order, add, forget).await
+    }
+
+    /// [`Relay::persist`] with its lock held (`_order`). On failure the
+    /// pool's taken removals are given back for the next write.
+    async fn write(
+        &self,
+        _order: &tokio::sync::MutexGuard<'_, ()>,
+        add: Option<Record>,
+        forget: Option<TxId>,
+    ) -> Result<(), StoreError> {
         let Some(store) = &self.store else { return Ok(()) };
-        let _order = self.persist.lock().await;
         let (taken, removed, add) = {
             let mut pool = self.pool();
             let taken = pool.take_removed();

@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use athena_interface::Bytes32;
@@ -97,6 +97,9 @@ pub struct PoolStore {
     db: Database,
     next_seq: AtomicU64,
     mirror: Mutex<Mirror>,
+    /// While set, writes fail as a disk error would (tests only: see
+    /// [`PoolStore::fail_writes`]).
+    fail_writes: AtomicBool,
 }
 
 impl PoolStore {
@@ -116,6 +119,7 @@ impl PoolStore {
             next_seq: AtomicU64::new(rows.last().map_or(0, |r| r.seq + 1)),
             mirror: Mutex::new(Mirror { ids: rows.iter().map(|r| (r.id, r.seq)).collect(), ..Default::default() }),
             db,
+            fail_writes: AtomicBool::new(false),
         };
         let snapshot = dir.join(SNAPSHOT_FILE);
         if !snapshot.exists() {
@@ -174,6 +178,9 @@ impl PoolStore {
             mirror.unremoved.clear();
             return Ok(());
         }
+        if self.fail_writes.load(Ordering::SeqCst) {
+            return Err(StoreError::Storage("injected write failure".into()));
+        }
         let tx = self.db.begin_write().map_err(storage)?;
         {
             let mut table = tx.open_table(PENDING).map_err(storage)?;
@@ -196,6 +203,25 @@ impl PoolStore {
             mirror.ids.insert(id, seq);
         }
         Ok(())
+    }
+
+    /// The pool holds `ids` again (a failed admission was undone): drop
+    /// them from the removals a failed write kept for the next one, so
+    /// their rows stay.
+    pub fn keep(&self, ids: &[TxId]) {
+        let mut mirror = self.mirror.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            mirror.unremoved.remove(id);
+        }
+    }
+
+    /// Make every write fail (as a disk error would, after the removals
+    /// were noted) while `on`: for tests of the relay's handling of storage
+    /// failures, including the crate's integration tests (so not behind
+    /// `cfg(test)`). Nothing outside the process can reach it.
+    #[doc(hidden)]
+    pub fn fail_writes(&self, on: bool) {
+        self.fail_writes.store(on, Ordering::SeqCst);
     }
 
     /// Whether `id` is recorded.

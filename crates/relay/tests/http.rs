@@ -344,3 +344,48 @@ async fn an_unreadable_store_stops_the_start() {
     assert!(matches!(err, athena_relay::RelayError::Store(_)), "{err}");
     assert!(err.to_string().contains("mempool.redb"), "{err}");
 }
+
+#[tokio::test]
+async fn a_replacement_that_cannot_be_recorded_leaves_the_replaced_one_pending_and_recorded() {
+    let (alice, bob) = (key(1), key(2));
+    let world = held_world(&[&alice, &bob]);
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let held = |c: &mut athena_relay::RelayConfig| {
+        c.data_dir = Some(data_dir.clone());
+        // No bundle pass: it would mark the old one bundled for a moment
+        // (then `already_bundled`, not what is tested here).
+        c.bundle_interval = Duration::from_secs(3600);
+        c.bundle_threshold_bytes = usize::MAX;
+    };
+    let relay = relay_with(&world, held).await;
+    let url = base(&relay);
+    let (old, new) = (signed(&alice, 0, 100), signed(&alice, 0, 200));
+    assert_eq!(post_raw(&url, old.clone()).await.0, 202);
+    let store = relay.relay().store().unwrap().clone();
+
+    store.fail_writes(true);
+    let (s, body) = post_raw(&url, new.clone()).await;
+    assert_eq!((s, body["error"].as_str()), (503, Some("storage_unavailable")), "{body}");
+    store.fail_writes(false);
+    let (_, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(&old))).await;
+    assert_eq!(body["status"].as_str(), Some("pending"), "{body}");
+    let (_, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(&new))).await;
+    assert_eq!(body["status"].as_str(), Some("unknown"), "{body}");
+
+    // The next write must not delete the old one's row (the failed one
+    // had it among its removals).
+    let other = signed(&bob, 0, 100);
+    assert_eq!(post_raw(&url, other.clone()).await.0, 202);
+    let rows: Vec<Vec<u8>> = store.rows().unwrap().into_iter().map(|r| r.bytes).collect();
+    assert_eq!(rows, vec![old.clone(), other.clone()]);
+    drop(store);
+    relay.shutdown().await;
+
+    // And a restart brings it back.
+    let relay = relay_with(&world, held).await;
+    wait_for("restoration", || relay.relay().pool().stats().txs == 2).await;
+    let (_, body) = get_json(&base(&relay), &format!("/v1/transactions/{}", tx_id(&old))).await;
+    assert_eq!(body["status"].as_str(), Some("pending"), "{body}");
+    relay.shutdown().await;
+}

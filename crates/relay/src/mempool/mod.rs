@@ -170,7 +170,8 @@ pub struct Plan {
     pub check: CheckKind,
 }
 
-/// What [`Mempool::insert`] did.
+/// What [`Mempool::insert`] did; hand it back to
+/// [`Mempool::undo_admission`] if the admission cannot stand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Admitted {
     /// The admitted id.
@@ -182,6 +183,51 @@ pub struct Admitted {
     /// Transactions dropped because the fresh account state showed them
     /// stale.
     pub stale: Vec<TxId>,
+    /// What the admission changed, for [`Mempool::undo_admission`].
+    undo: Undo,
+}
+
+/// The state an admission overwrote: the displaced (replaced and evicted)
+/// entries as they were, the admitted id's earlier drop record, and the
+/// arrival counter before the displacement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Undo {
+    /// Displaced entries, in removal order.
+    displaced: Vec<Displaced>,
+    /// The admitted id's drop record that the admission forgot (a wallet
+    /// re-sending a dropped transaction).
+    forgotten: Option<(u64, DropReason)>,
+    /// [`Mempool::next_seq`] before the displaced entries' drop records and
+    /// the admitted entry took numbers from it...
+    seq_before: u64,
+    /// ... and after.
+    seq_after: u64,
+}
+
+/// An entry an admission removed, with what restoring it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Displaced {
+    entry: Entry,
+    /// Its principal's committed state at the removal (the account record
+    /// goes with its last pending transaction).
+    state: AccountState,
+    /// The drop record its own record pushed out of the bounded memory.
+    pushed_out: Option<Forgotten>,
+}
+
+/// A drop record evicted from the bounded memory: its order slot and,
+/// unless stale, its map entry.
+type Forgotten = ((u64, TxId), Option<(u64, DropReason)>);
+
+/// What [`Mempool::undo_admission`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Undone {
+    /// Displaced transactions put back as they were (still recorded
+    /// durably: nothing may delete their rows).
+    pub restored: Vec<TxId>,
+    /// Transactions dropped because they were chained on the undone one
+    /// (their rows, if any, are deleted with the other removals).
+    pub dropped: Vec<(TxId, DropReason)>,
 }
 
 /// Why a transaction left the pool without being included; remembered for
@@ -307,7 +353,7 @@ pub struct Stats {
     pub deferred: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     id: TxId,
     principal: Address,
@@ -324,7 +370,7 @@ struct Entry {
     submissions: u32,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Account {
     state: AccountState,
     /// Pending transactions by nonce; contiguous nonces (no gaps), and a
@@ -332,8 +378,9 @@ struct Account {
     queue: BTreeMap<u64, TxId>,
 }
 
-/// The mempool. See the module docs for its rules.
-#[derive(Debug, Clone)]
+/// The mempool. See the module docs for its rules. Equality compares
+/// everything, drop records and removal tracking included.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mempool {
     config: MempoolConfig,
     entries: BTreeMap<TxId, Entry>,
@@ -556,11 +603,19 @@ impl Mempool {
     ) -> Result<Admitted, AdmitError> {
         let plan = self.plan(&cand, fresh)?;
         let stale = self.observe(&cand.principal, fresh).into_iter().map(|(id, _)| id).collect();
-        if let Some(old) = plan.replaces {
-            self.remove(&old, Some(DropReason::Replaced { by: cand.id }));
-        }
-        for victim in &plan.evict {
-            self.remove(victim, Some(DropReason::Evicted { by: cand.id }));
+        let seq_before = self.next_seq;
+        let mut displaced = Vec::new();
+        let removals = plan
+            .replaces
+            .iter()
+            .map(|old| (old, DropReason::Replaced { by: cand.id }))
+            .chain(plan.evict.iter().map(|victim| (victim, DropReason::Evicted { by: cand.id })));
+        for (id, reason) in removals {
+            let Some(entry) = self.entries.get(id) else { continue };
+            let state = self.accounts.get(&entry.principal).map(|acc| acc.state).unwrap_or_default();
+            if let Some((entry, pushed_out)) = self.remove(id, Some(reason)) {
+                displaced.push(Displaced { entry, state, pushed_out });
+            }
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -570,7 +625,7 @@ impl Mempool {
             acc.state = fresh;
         }
         acc.queue.insert(cand.nonce, cand.id);
-        self.forget_dropped(&cand.id);
+        let forgotten = self.dropped.remove(&cand.id);
         self.entries.insert(
             cand.id,
             Entry {
@@ -586,7 +641,99 @@ impl Mempool {
                 submissions: 0,
             },
         );
-        Ok(Admitted { id: cand.id, replaced: plan.replaces, evicted: plan.evict, stale })
+        let undo = Undo { displaced, forgotten, seq_before, seq_after: self.next_seq };
+        Ok(Admitted { id: cand.id, replaced: plan.replaces, evicted: plan.evict, stale, undo })
+    }
+
+    /// Take back an admission that cannot stand (the relay could not record
+    /// it durably, so it was never accepted): the admitted transaction
+    /// leaves without a trace (not dropped, not a removal to delete: it was
+    /// never recorded) and every transaction it replaced or evicted comes
+    /// back exactly as it was (arrival order, verification, submissions,
+    /// no drop record) and is taken off the removal list, since its row is
+    /// still in the store. If nothing else touched the pool in between, the
+    /// pool equals what it was before [`Mempool::insert`], except what the
+    /// admission learnt from the executor: the principal's fresher
+    /// committed state and the stale transactions it dropped stay.
+    ///
+    /// If the pool moved on meanwhile, what still fits comes back: a
+    /// displaced transaction returns only to a free nonce slot that extends
+    /// its principal's run (otherwise it stays dropped and its removal
+    /// stays listed), and transactions chained on the undone one that no
+    /// restored transaction precedes are dropped with it.
+    pub fn undo_admission(&mut self, admitted: Admitted) -> Undone {
+        let Admitted { id, undo, .. } = admitted;
+        let mut out = Undone::default();
+        if let Some(entry) = self.unlink(&id) {
+            let refilled =
+                undo.displaced.iter().any(|d| d.entry.principal == entry.principal && d.entry.nonce == entry.nonce);
+            let next =
+                entry.nonce.checked_add(1).and_then(|n| self.accounts.get(&entry.principal)?.queue.get(&n).copied());
+            if let Some(next) = next.filter(|_| !refilled) {
+                out.dropped = self.drop_run(&next, DropReason::PredecessorDropped { nonce: entry.nonce });
+            }
+        }
+        if let Some(record) = undo.forgotten {
+            // Unless its slot in the bounded memory was reused meanwhile.
+            if self.dropped_order.binary_search(&(record.0, id)).is_ok() && !self.dropped.contains_key(&id) {
+                self.dropped.insert(id, record);
+            }
+        }
+        // Newest first, so the drop records unwind in order.
+        for d in undo.displaced.into_iter().rev() {
+            let back = d.entry.id;
+            if self.restore(d) {
+                out.restored.push(back);
+            }
+        }
+        out.restored.reverse();
+        if self.next_seq == undo.seq_after {
+            self.next_seq = undo.seq_before;
+        }
+        out
+    }
+
+    /// Put a displaced entry back if its slot is free and extends its
+    /// principal's run; see [`Mempool::undo_admission`].
+    fn restore(&mut self, d: Displaced) -> bool {
+        let Displaced { entry, state, pushed_out } = d;
+        if self.entries.contains_key(&entry.id) {
+            return false;
+        }
+        let fits = match self.accounts.get(&entry.principal) {
+            Some(acc) => {
+                !acc.queue.contains_key(&entry.nonce)
+                    && entry.nonce >= acc.state.nonce
+                    && (entry.nonce == acc.state.nonce || acc.queue.contains_key(&(entry.nonce - 1)))
+            }
+            None => entry.nonce == state.nonce,
+        };
+        if !fits {
+            return false;
+        }
+        // Its drop record goes; if it is still the newest, the one it
+        // pushed out of the bounded memory comes back.
+        let newest = self.dropped.get(&entry.id).map(|(seq, _)| (*seq, entry.id));
+        self.dropped.remove(&entry.id);
+        if newest.is_some() && self.dropped_order.back() == newest.as_ref() {
+            self.dropped_order.pop_back();
+            if let Some((slot, record)) = pushed_out {
+                self.dropped_order.push_front(slot);
+                if let Some(record) = record {
+                    self.dropped.insert(slot.1, record);
+                }
+            }
+        }
+        if let Some(removed) = &mut self.removed {
+            if let Some(at) = removed.iter().rposition(|id| *id == entry.id) {
+                removed.remove(at);
+            }
+        }
+        self.bytes += entry.bytes.len();
+        let acc = self.accounts.entry(entry.principal).or_insert_with(|| Account { state, ..Default::default() });
+        acc.queue.insert(entry.nonce, entry.id);
+        self.entries.insert(entry.id, entry);
+        true
     }
 
     /// Record a fresher committed state for `principal` and drop its entries
@@ -683,12 +830,23 @@ impl Mempool {
         }
     }
 
-    fn remove(&mut self, id: &TxId, reason: Option<DropReason>) -> Option<Entry> {
-        let entry = self.entries.remove(id)?;
-        self.bytes -= entry.bytes.len();
+    /// Remove `id` for good: listed for the store, and remembered as
+    /// dropped with `reason` (none: included). Also returns the drop record
+    /// this pushed out of the bounded memory.
+    fn remove(&mut self, id: &TxId, reason: Option<DropReason>) -> Option<(Entry, Option<Forgotten>)> {
+        let entry = self.unlink(id)?;
         if let Some(removed) = &mut self.removed {
             removed.push(*id);
         }
+        let pushed_out = reason.and_then(|reason| self.remember_dropped(*id, reason));
+        Some((entry, pushed_out))
+    }
+
+    /// Take `id` out of the entries, byte count and its principal's run
+    /// (the account record goes with its last transaction); nothing else.
+    fn unlink(&mut self, id: &TxId) -> Option<Entry> {
+        let entry = self.entries.remove(id)?;
+        self.bytes -= entry.bytes.len();
         if let Some(acc) = self.accounts.get_mut(&entry.principal) {
             if acc.queue.get(&entry.nonce) == Some(id) {
                 acc.queue.remove(&entry.nonce);
@@ -697,31 +855,30 @@ impl Mempool {
                 self.accounts.remove(&entry.principal);
             }
         }
-        if let Some(reason) = reason {
-            self.remember_dropped(*id, reason);
-        }
         Some(entry)
     }
 
-    fn remember_dropped(&mut self, id: TxId, reason: DropReason) {
+    /// Remember why `id` was dropped; returns the oldest record if the
+    /// memory was full (at most one: the memory never exceeds its bound).
+    fn remember_dropped(&mut self, id: TxId, reason: DropReason) -> Option<Forgotten> {
         if self.config.remember_dropped == 0 {
-            return;
+            return None;
         }
         let seq = self.next_seq;
         self.next_seq += 1;
         self.dropped.insert(id, (seq, reason));
         self.dropped_order.push_back((seq, id));
+        let mut pushed_out = None;
         while self.dropped_order.len() > self.config.remember_dropped {
             if let Some((old_seq, old)) = self.dropped_order.pop_front() {
-                if self.dropped.get(&old).is_some_and(|(s, _)| *s == old_seq) {
-                    self.dropped.remove(&old);
-                }
+                let record = match self.dropped.get(&old) {
+                    Some((s, _)) if *s == old_seq => self.dropped.remove(&old),
+                    _ => None,
+                };
+                pushed_out = Some(((old_seq, old), record));
             }
         }
-    }
-
-    fn forget_dropped(&mut self, id: &TxId) {
-        self.dropped.remove(id);
+        pushed_out
     }
 
     /// Why `id` was dropped, if it was recently.

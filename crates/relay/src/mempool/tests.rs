@@ -419,3 +419,85 @@ fn removals_are_tracked_in_order_and_given_back_ahead() {
     p.untake_removed(taken);
     assert_eq!(p.take_removed(), vec![a.id, b.id, c.id]);
 }
+
+/// Admit `c` into a copy of `p`, undo it, and require the copy to equal `p`
+/// again (entries with their arrival order, verification and bundling,
+/// runs, byte count, drop records, removal list, arrival counter).
+fn admit_then_undo(p: &Mempool, c: &Candidate, verification: Verification) -> (Admitted, Undone) {
+    let mut q = p.clone();
+    let admitted = q.insert(c.clone(), RICH, verification).unwrap();
+    assert!(q.contains(&c.id));
+    let undone = q.undo_admission(admitted.clone());
+    assert_eq!(&q, p, "undoing {admitted:?}");
+    assert!(q.take_removed().is_empty(), "no restored row is scheduled for deletion");
+    (admitted, undone)
+}
+
+#[test]
+fn an_undone_admission_leaves_the_pool_as_it_was() {
+    let mut p = pool();
+    p.track_removals();
+    // A bundled principal, a head with a deferred successor and a third
+    // transaction, and a dropped transaction that a wallet re-sends.
+    let bundled = tx(9, 0, 50, 0);
+    let (head, deferred, third) = (tx(1, 0, 10, 0), tx(1, 1, 10, 0), tx(1, 2, 10, 0));
+    let resent = tx(2, 0, 5, 0);
+    admit(&mut p, &bundled, RICH).unwrap();
+    p.mark_bundled(&[bundled.id], 1, 0);
+    admit(&mut p, &head, RICH).unwrap();
+    p.insert(deferred.clone(), RICH, Verification::Deferred).unwrap();
+    admit(&mut p, &third, RICH).unwrap();
+    admit(&mut p, &resent, RICH).unwrap();
+    p.drop_run(&resent.id, DropReason::Invalid("test".into()));
+    p.take_removed();
+
+    // Plain insertions: a new principal, a run's extension, the re-sent one
+    // (its drop record comes back).
+    for c in [tx(3, 0, 7, 0), tx(1, 3, 7, 0)] {
+        let (_, undone) = admit_then_undo(&p, &c, Verification::Verified);
+        assert_eq!(undone, Undone::default());
+    }
+    admit_then_undo(&p, &resent, Verification::Verified);
+    assert_eq!(p.dropped_reason(&resent.id), Some(&DropReason::Invalid("test".into())));
+
+    // Replacement of the deferred middle of a run: it comes back deferred,
+    // in its place, with its arrival order; the successor stays.
+    let (admitted, undone) = admit_then_undo(&p, &tx(1, 1, 20, 1), Verification::Verified);
+    assert_eq!(admitted.replaced, Some(deferred.id));
+    assert_eq!(undone.restored, vec![deferred.id]);
+
+    // Eviction of several (a whole run: its account record goes and comes
+    // back), with the drop memory full: each eviction's record pushes an
+    // older record out, and both come back.
+    let small = tx(1, 0, 1, 0).bytes.len();
+    let mut e = Mempool::new(MempoolConfig { max_bytes: 4 * small, remember_dropped: 2, ..Default::default() });
+    e.track_removals();
+    for n in [5, 6] {
+        let gone = tx(n, 0, 1, 0);
+        admit(&mut e, &gone, RICH).unwrap();
+        e.drop_run(&gone.id, DropReason::Invalid(format!("{n}")));
+    }
+    admit(&mut e, &tx(1, 0, 1, 0), RICH).unwrap();
+    e.insert(tx(1, 1, 1, 0), RICH, Verification::Deferred).unwrap();
+    admit(&mut e, &tx(2, 0, 2, 0), RICH).unwrap();
+    admit(&mut e, &tx(3, 0, 3, 0), RICH).unwrap();
+    e.take_removed();
+    let big = tx_sized(4, 0, 10, 0, 8 + small - 1);
+    let (admitted, undone) = admit_then_undo(&e, &big, Verification::Verified);
+    assert_eq!(admitted.evicted, vec![tx(1, 1, 1, 0).id, tx(1, 0, 1, 0).id]);
+    assert_eq!(undone.restored, admitted.evicted);
+}
+
+#[test]
+fn undoing_an_admission_drops_what_was_chained_on_it() {
+    let mut p = pool();
+    p.track_removals();
+    let (a, b) = (tx(1, 0, 1, 0), tx(1, 1, 1, 0));
+    let admitted = admit(&mut p, &a, RICH).unwrap();
+    admit(&mut p, &b, RICH).unwrap();
+    let undone = p.undo_admission(admitted);
+    assert_eq!(undone.dropped, vec![(b.id, DropReason::PredecessorDropped { nonce: 0 })]);
+    assert_eq!(p.stats(), Stats::default());
+    // The undone one was never recorded: only its successor's row goes.
+    assert_eq!(p.take_removed(), vec![b.id]);
+}
