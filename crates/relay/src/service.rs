@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use athena_interface::Address;
 use athena_node::types::{Bundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_TXS};
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify, OwnedMutexGuard};
 
 use crate::admission::{classify, decide, Verdict};
 use crate::clients::{ClientError, ExecutorClient, SequencerClient};
@@ -27,6 +27,26 @@ pub use crate::store::{SNAPSHOT_FILE, STORE_FILE};
 
 /// A transaction to record: store key, id, bytes.
 type Record = (u64, TxId, Vec<u8>);
+
+/// What an admission gives its submitter: the pool's account of it, how it
+/// was verified, and the ready bytes after it.
+type Accepted = (Admitted, Verification, usize);
+
+/// A checked transaction waiting for the next group write
+/// ([`Relay::commit_queued`]) to admit and record it.
+struct Queued {
+    cand: Candidate,
+    account: AccountState,
+    verdict: Verdict,
+    intrinsic: Option<AdmitError>,
+    reply: oneshot::Sender<Result<Accepted, AdmitError>>,
+}
+
+impl std::fmt::Debug for Queued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queued").field("id", &self.cand.id).finish_non_exhaustive()
+    }
+}
 
 /// Everything the relay process needs. Build with [`RelayConfig::new`] and
 /// adjust the public fields.
@@ -114,7 +134,9 @@ pub struct Relay {
     store: Option<Arc<PoolStore>>,
     /// Serialises the store's writes so they follow the pool's changes in
     /// order (see [`Relay::persist`]).
-    persist: tokio::sync::Mutex<()>,
+    persist: Arc<tokio::sync::Mutex<()>>,
+    /// Checked submissions waiting for the next group write.
+    queue: Mutex<Vec<Queued>>,
     started: std::time::Instant,
     /// Wakes the bundler early (size threshold, resubmissions).
     pub(crate) bundle_now: Notify,
@@ -162,7 +184,8 @@ impl Relay {
             hrp: Mutex::new(None),
             last_height: Mutex::new(None),
             store,
-            persist: tokio::sync::Mutex::new(()),
+            persist: Arc::new(tokio::sync::Mutex::new(())),
+            queue: Mutex::new(Vec::new()),
             started: std::time::Instant::now(),
             bundle_now: Notify::new(),
         })
@@ -203,7 +226,13 @@ impl Relay {
     /// Admission: decode, pool rules, the executor's dry run, then insert
     /// and, with a data directory, commit to the durable store before
     /// returning. Nothing reaches a bundle unless this returns `Ok`.
-    pub async fn submit(&self, bytes: Vec<u8>) -> Result<TxId, AdmitError> {
+    ///
+    /// Group commit: the checked transaction joins a queue; whoever holds
+    /// the store's write lock next admits everything queued and records it
+    /// in one write ([`Relay::commit_queued`]), so submissions that arrive
+    /// while a write is in flight share the next one. Each call still
+    /// returns only once its own transaction is recorded (or refused).
+    pub async fn submit(self: &Arc<Self>, bytes: Vec<u8>) -> Result<TxId, AdmitError> {
         let cand = Candidate::decode(bytes)?;
         if self.pool().contains(&cand.id) {
             return Err(AdmitError::Duplicate(hex::encode(cand.id.0)));
@@ -223,31 +252,26 @@ impl Relay {
             _ => None,
         };
         let (id, nonce, principal) = (cand.id, cand.nonce, cand.principal);
-        // Held from the insertion to the end of its write: no other write
-        // takes the pool's removals (this admission's replaced or evicted
-        // transactions) in between, so if this write fails their rows are
-        // still in the store and the admission can be undone exactly.
-        let order = self.persist.lock().await;
-        let (admitted, verification, ready, record) = self.insert(cand, account, verdict, intrinsic)?;
-        if let Err(e) = self.write(&order, record, None).await {
-            // Not recorded, so not accepted: the pool goes back to what it
-            // was, the displaced transactions included (their rows stay).
-            let undone = self.pool().undo_admission(admitted);
-            if let Some(store) = &self.store {
-                store.keep(&undone.restored);
+        let (reply, mut answer) = oneshot::channel();
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(Queued { cand, account, verdict, intrinsic, reply });
+        let outcome = loop {
+            tokio::select! {
+                biased;
+                outcome = &mut answer => break outcome,
+                order = self.persist.clone().lock_owned() => {
+                    // A group write may have taken it while we waited.
+                    if let Ok(outcome) = answer.try_recv() {
+                        break Ok(outcome);
+                    }
+                    // Its own task: a cancelled submitter cannot cut a
+                    // group write (or its undoing) short.
+                    let relay = self.clone();
+                    tokio::spawn(async move { relay.commit_queued(order).await });
+                }
             }
-            for (id, reason) in &undone.dropped {
-                tracing::info!(id = %hex::encode(id.0), reason = %reason, "dropped transaction");
-            }
-            tracing::error!(
-                error = %e,
-                id = %hex::encode(id.0),
-                restored = undone.restored.len(),
-                "could not record a transaction; refused it"
-            );
-            return Err(AdmitError::StorageUnavailable(e.to_string()));
-        }
-        drop(order);
+        };
+        let (admitted, verification, ready) =
+            outcome.map_err(|_| AdmitError::StorageUnavailable("the store writer stopped".into()))??;
         tracing::info!(
             id = %hex::encode(id.0),
             principal = %hex::encode(principal.0),
@@ -263,7 +287,65 @@ impl Relay {
         Ok(id)
     }
 
-    /// The pool side of [`Relay::submit`], in one critical section: the
+    /// One group write, holding the write lock (`order`): admit every
+    /// queued transaction in queue order (each under the pool's rules, see
+    /// [`Relay::insert`]), record all admitted ones in one store write, and
+    /// answer each submitter. Holding the lock from the first insertion to
+    /// the end of the write, no other write takes the pool's removals (the
+    /// group's replaced or evicted transactions) in between, so if the
+    /// write fails their rows are still in the store and every admission
+    /// of the group is undone exactly, newest first (the pool as before the
+    /// group, displaced transactions back) and refused.
+    async fn commit_queued(&self, order: OwnedMutexGuard<()>) {
+        let queued = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        let (mut group, mut records) = (Vec::new(), Vec::new());
+        for q in queued {
+            match self.insert(q.cand, q.account, q.verdict, q.intrinsic) {
+                Ok((admitted, verification, ready, record)) => {
+                    records.extend(record);
+                    group.push(((admitted, verification, ready), q.reply));
+                }
+                Err(e) => {
+                    let _ = q.reply.send(Err(e));
+                }
+            }
+        }
+        if group.is_empty() {
+            return;
+        }
+        let Err(e) = self.write(&order, records, None).await else {
+            for (accepted, reply) in group {
+                let _ = reply.send(Ok(accepted));
+            }
+            return;
+        };
+        // Not recorded, so not accepted: the pool goes back to what it was,
+        // the displaced transactions included (their rows stay).
+        let mut replies = Vec::new();
+        let (mut restored, mut dropped) = (Vec::new(), Vec::new());
+        {
+            let mut pool = self.pool();
+            for ((admitted, _, _), reply) in group.into_iter().rev() {
+                tracing::error!(error = %e, id = %hex::encode(admitted.id.0), "could not record a transaction; refused it");
+                let undone = pool.undo_admission(admitted);
+                restored.extend(undone.restored);
+                dropped.extend(undone.dropped);
+                replies.push(reply);
+            }
+        }
+        if let Some(store) = &self.store {
+            store.keep(&restored);
+        }
+        for (id, reason) in &dropped {
+            tracing::info!(id = %hex::encode(id.0), reason = %reason, "dropped transaction");
+        }
+        for reply in replies {
+            let _ = reply.send(Err(AdmitError::StorageUnavailable(e.to_string())));
+        }
+        drop(order);
+    }
+
+    /// The pool side of an admission, in one critical section: the
     /// pool's rules, the decision, the insertion, and the store key reserved
     /// under the same lock (so keys follow arrival order).
     fn insert(
@@ -384,36 +466,40 @@ impl Relay {
     /// serialised and read the pool's removals under the same lock, so the
     /// store sees removals and additions in the pool's order (a transaction
     /// included before its own record is written is not recorded).
-    /// [`Relay::submit`] takes the lock before inserting, so an admission
-    /// and its write are one step in that order. The commit runs on the
-    /// blocking pool. Without a store: nothing.
+    /// Admissions hold the lock from their insertion to the end of their
+    /// (group) write ([`Relay::commit_queued`]), so an admission and its
+    /// write are one step in that order. The commit runs on the blocking
+    /// pool. Without a store: nothing.
     async fn persist(&self, add: Option<Record>, forget: Option<TxId>) -> Result<(), StoreError> {
-        let order = self.persist.lock().await;
-        self.write(&order, add, forget).await
+        let order = self.persist.clone().lock_owned().await;
+        self.write(&order, add.into_iter().collect(), forget).await
     }
 
-    /// [`Relay::persist`] with its lock held (`_order`). On failure the
-    /// pool's taken removals are given back for the next write.
+    /// [`Relay::persist`] of several additions (in key order) with its lock
+    /// held (`_order`), in one store write. On failure the pool's taken
+    /// removals are given back for the next write.
     async fn write(
         &self,
-        _order: &tokio::sync::MutexGuard<'_, ()>,
-        add: Option<Record>,
+        _order: &OwnedMutexGuard<()>,
+        adds: Vec<Record>,
         forget: Option<TxId>,
     ) -> Result<(), StoreError> {
         let Some(store) = &self.store else { return Ok(()) };
-        let (taken, removed, add) = {
+        let (taken, removed, adds) = {
             let mut pool = self.pool();
             let taken = pool.take_removed();
             let mut removed = taken.clone();
             removed.extend(forget.filter(|id| !pool.contains(id)));
-            (taken, removed, add.filter(|(_, id, _)| pool.contains(id)))
+            let adds: Vec<Record> = adds.into_iter().filter(|(_, id, _)| pool.contains(id)).collect();
+            (taken, removed, adds)
         };
-        if removed.is_empty() && add.is_none() {
+        if removed.is_empty() && adds.is_empty() {
             return Ok(());
         }
         let store = store.clone();
         let result = tokio::task::spawn_blocking(move || {
-            store.apply(add.as_ref().map(|(seq, id, bytes)| (*seq, *id, bytes.as_slice())), removed)
+            let adds: Vec<_> = adds.iter().map(|(seq, id, bytes)| (*seq, *id, bytes.as_slice())).collect();
+            store.apply_many(&adds, removed)
         })
         .await
         .map_err(|e| StoreError::Storage(format!("store task failed: {e}")))
@@ -496,7 +582,7 @@ impl Relay {
     /// Stops between transactions once `stop` turns true (or its sender is
     /// gone), never inside one: a store write is not cut off, so when the
     /// relay's shutdown has awaited this, nothing holds the store open.
-    pub async fn restore(&self, txs: Vec<Stored>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    pub async fn restore(self: &Arc<Self>, txs: Vec<Stored>, mut stop: tokio::sync::watch::Receiver<bool>) {
         let total = txs.len();
         let mut restored = 0usize;
         'all: for tx in txs {

@@ -100,6 +100,8 @@ pub struct PoolStore {
     /// While set, writes fail as a disk error would (tests only: see
     /// [`PoolStore::fail_writes`]).
     fail_writes: AtomicBool,
+    /// Write transactions committed since opening (tests: group commit).
+    commits: AtomicU64,
 }
 
 impl PoolStore {
@@ -120,6 +122,7 @@ impl PoolStore {
             mirror: Mutex::new(Mirror { ids: rows.iter().map(|r| (r.id, r.seq)).collect(), ..Default::default() }),
             db,
             fail_writes: AtomicBool::new(false),
+            commits: AtomicU64::new(0),
         };
         let snapshot = dir.join(SNAPSHOT_FILE);
         if !snapshot.exists() {
@@ -165,16 +168,25 @@ impl PoolStore {
     /// already stored. On error nothing changed on disk and the removals
     /// are kept for the next write.
     pub fn apply(&self, add: Option<(u64, TxId, &[u8])>, remove: Vec<TxId>) -> Result<(), StoreError> {
+        self.apply_many(add.as_slice(), remove)
+    }
+
+    /// [`PoolStore::apply`] of several additions at once (one commit, one
+    /// fsync: the relay's group commit). An id already stored, or repeated,
+    /// keeps its first row.
+    pub fn apply_many(&self, adds: &[(u64, TxId, &[u8])], remove: Vec<TxId>) -> Result<(), StoreError> {
         let mut mirror = self.mirror.lock().unwrap_or_else(PoisonError::into_inner);
         mirror.unremoved.extend(remove);
-        if let Some((_, id, _)) = add {
+        for (_, id, _) in adds {
             // It is being recorded now: an older removal of it is moot.
-            mirror.unremoved.remove(&id);
+            mirror.unremoved.remove(id);
         }
         let doomed: Vec<(TxId, u64)> =
             mirror.unremoved.iter().filter_map(|id| mirror.ids.get(id).map(|seq| (*id, *seq))).collect();
-        let add = add.filter(|(_, id, _)| !mirror.ids.contains_key(id));
-        if doomed.is_empty() && add.is_none() {
+        let mut fresh = std::collections::HashSet::new();
+        let adds: Vec<&(u64, TxId, &[u8])> =
+            adds.iter().filter(|(_, id, _)| !mirror.ids.contains_key(id) && fresh.insert(*id)).collect();
+        if doomed.is_empty() && adds.is_empty() {
             mirror.unremoved.clear();
             return Ok(());
         }
@@ -187,20 +199,21 @@ impl PoolStore {
             for (_, seq) in &doomed {
                 table.remove(*seq).map_err(storage)?;
             }
-            if let Some((seq, id, bytes)) = add {
+            for (seq, id, bytes) in &adds {
                 let mut row = Vec::with_capacity(32 + bytes.len());
                 row.extend_from_slice(&id.0);
                 row.extend_from_slice(bytes);
-                table.insert(seq, row.as_slice()).map_err(storage)?;
+                table.insert(*seq, row.as_slice()).map_err(storage)?;
             }
         }
         tx.commit().map_err(storage)?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
         for (id, _) in doomed {
             mirror.ids.remove(&id);
         }
         mirror.unremoved.clear();
-        if let Some((seq, id, _)) = add {
-            mirror.ids.insert(id, seq);
+        for (seq, id, _) in adds {
+            mirror.ids.insert(*id, *seq);
         }
         Ok(())
     }
@@ -222,6 +235,13 @@ impl PoolStore {
     #[doc(hidden)]
     pub fn fail_writes(&self, on: bool) {
         self.fail_writes.store(on, Ordering::SeqCst);
+    }
+
+    /// How many write transactions were committed since opening (for
+    /// tests of the relay's group commit).
+    #[doc(hidden)]
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Whether `id` is recorded.

@@ -354,11 +354,14 @@ async fn a_replacement_that_cannot_be_recorded_leaves_the_replaced_one_pending_a
     let held = |c: &mut athena_relay::RelayConfig| {
         c.data_dir = Some(data_dir.clone());
         // No bundle pass: it would mark the old one bundled for a moment
-        // (then `already_bundled`, not what is tested here).
+        // (then `already_bundled`, not what is tested here). Only the
+        // first sync could ask for one, and it is over before we submit.
         c.bundle_interval = Duration::from_secs(3600);
         c.bundle_threshold_bytes = usize::MAX;
+        c.poll_interval = Duration::from_secs(3600);
     };
     let relay = relay_with(&world, held).await;
+    wait_for("the first sync", || relay.relay().hrp().is_some()).await;
     let url = base(&relay);
     let (old, new) = (signed(&alice, 0, 100), signed(&alice, 0, 200));
     assert_eq!(post_raw(&url, old.clone()).await.0, 202);
@@ -388,4 +391,69 @@ async fn a_replacement_that_cannot_be_recorded_leaves_the_replaced_one_pending_a
     let (_, body) = get_json(&base(&relay), &format!("/v1/transactions/{}", tx_id(&old))).await;
     assert_eq!(body["status"].as_str(), Some("pending"), "{body}");
     relay.shutdown().await;
+}
+
+/// Submits `txs` all at once (each in its own task) and returns the HTTP-less
+/// admission results in the same order.
+async fn submit_all(relay: &athena_relay::RelayHandle, txs: &[Vec<u8>]) -> Vec<Result<(), String>> {
+    let tasks: Vec<_> = txs
+        .iter()
+        .map(|tx| {
+            let (relay, tx) = (relay.relay().clone(), tx.clone());
+            tokio::spawn(async move { relay.submit(tx).await.map(|_| ()).map_err(|e| e.code().to_owned()) })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn concurrent_submissions_are_all_recorded_and_a_failed_group_is_all_undone() {
+    let keys: Vec<_> = (1..=60).map(key).collect();
+    let world = held_world(&keys.iter().collect::<Vec<_>>());
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_path_buf();
+    let held = |c: &mut athena_relay::RelayConfig| {
+        c.data_dir = Some(data_dir.clone());
+        // No bundle pass (see the test above).
+        c.bundle_interval = Duration::from_secs(3600);
+        c.bundle_threshold_bytes = usize::MAX;
+        c.poll_interval = Duration::from_secs(3600);
+    };
+    let relay = relay_with(&world, held).await;
+    wait_for("the first sync", || relay.relay().hrp().is_some()).await;
+    let olds: Vec<Vec<u8>> = keys.iter().map(|k| signed(k, 0, 100)).collect();
+    assert!(submit_all(&relay, &olds).await.iter().all(Result::is_ok));
+    let store = relay.relay().store().unwrap().clone();
+
+    // Every replacement of a failed group is refused and undone.
+    store.fail_writes(true);
+    let news: Vec<Vec<u8>> = keys.iter().map(|k| signed(k, 0, 200)).collect();
+    let results = submit_all(&relay, &news).await;
+    assert!(results.iter().all(|r| r.as_ref().err().map(String::as_str) == Some("storage_unavailable")), "{results:?}");
+    store.fail_writes(false);
+    let pool = relay.relay().pool().clone();
+    assert_eq!(pool.stats().txs, keys.len());
+    assert!(olds.iter().all(|tx| pool.contains(&athena_transaction::decode(tx).unwrap().id())));
+
+    // A second concurrent round (their successors) goes through, and the
+    // old ones' rows stay.
+    let nexts: Vec<Vec<u8>> = keys.iter().map(|k| signed(k, 1, 100)).collect();
+    let commits = store.commits();
+    assert!(submit_all(&relay, &nexts).await.iter().all(Result::is_ok));
+    // Submissions that arrived while a commit was in flight shared the
+    // next one (one commit each without grouping).
+    let used = store.commits() - commits;
+    assert!(used < keys.len() as u64, "{used} commits for {} concurrent submissions", keys.len());
+    drop(store);
+    relay.shutdown().await;
+    let (_, rows) = athena_relay::store::PoolStore::open(dir.path()).unwrap();
+    let mut recorded: Vec<Vec<u8>> = rows.into_iter().map(|r| r.bytes).collect();
+    let mut expected: Vec<Vec<u8>> = olds.into_iter().chain(nexts).collect();
+    recorded.sort();
+    expected.sort();
+    assert_eq!(recorded, expected);
 }
