@@ -25,12 +25,15 @@
 mod select;
 #[cfg(test)]
 mod tests;
+mod undo;
 
 use std::collections::{BTreeMap, VecDeque};
 
 use athena_interface::{Address, Bytes32};
 
 use crate::error::AdmitError;
+pub use undo::Undone;
+use undo::{Displaced, Undo};
 
 /// A transaction id: `blake3` of its canonical encoding.
 pub type TxId = Bytes32;
@@ -187,48 +190,9 @@ pub struct Admitted {
     undo: Undo,
 }
 
-/// The state an admission overwrote: the displaced (replaced and evicted)
-/// entries as they were, the admitted id's earlier drop record, and the
-/// arrival counter before the displacement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Undo {
-    /// Displaced entries, in removal order.
-    displaced: Vec<Displaced>,
-    /// The admitted id's drop record that the admission forgot (a wallet
-    /// re-sending a dropped transaction).
-    forgotten: Option<(u64, DropReason)>,
-    /// [`Mempool::next_seq`] before the displaced entries' drop records and
-    /// the admitted entry took numbers from it...
-    seq_before: u64,
-    /// ... and after.
-    seq_after: u64,
-}
-
-/// An entry an admission removed, with what restoring it needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Displaced {
-    entry: Entry,
-    /// Its principal's committed state at the removal (the account record
-    /// goes with its last pending transaction).
-    state: AccountState,
-    /// The drop record its own record pushed out of the bounded memory.
-    pushed_out: Option<Forgotten>,
-}
-
 /// A drop record evicted from the bounded memory: its order slot and,
 /// unless stale, its map entry.
 type Forgotten = ((u64, TxId), Option<(u64, DropReason)>);
-
-/// What [`Mempool::undo_admission`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Undone {
-    /// Displaced transactions put back as they were (still recorded
-    /// durably: nothing may delete their rows).
-    pub restored: Vec<TxId>,
-    /// Transactions dropped because they were chained on the undone one
-    /// (their rows, if any, are deleted with the other removals).
-    pub dropped: Vec<(TxId, DropReason)>,
-}
 
 /// Why a transaction left the pool without being included; remembered for
 /// status queries.
@@ -643,97 +607,6 @@ impl Mempool {
         );
         let undo = Undo { displaced, forgotten, seq_before, seq_after: self.next_seq };
         Ok(Admitted { id: cand.id, replaced: plan.replaces, evicted: plan.evict, stale, undo })
-    }
-
-    /// Take back an admission that cannot stand (the relay could not record
-    /// it durably, so it was never accepted): the admitted transaction
-    /// leaves without a trace (not dropped, not a removal to delete: it was
-    /// never recorded) and every transaction it replaced or evicted comes
-    /// back exactly as it was (arrival order, verification, submissions,
-    /// no drop record) and is taken off the removal list, since its row is
-    /// still in the store. If nothing else touched the pool in between, the
-    /// pool equals what it was before [`Mempool::insert`], except what the
-    /// admission learnt from the executor: the principal's fresher
-    /// committed state and the stale transactions it dropped stay.
-    ///
-    /// If the pool moved on meanwhile, what still fits comes back: a
-    /// displaced transaction returns only to a free nonce slot that extends
-    /// its principal's run (otherwise it stays dropped and its removal
-    /// stays listed), and transactions chained on the undone one that no
-    /// restored transaction precedes are dropped with it.
-    pub fn undo_admission(&mut self, admitted: Admitted) -> Undone {
-        let Admitted { id, undo, .. } = admitted;
-        let mut out = Undone::default();
-        if let Some(entry) = self.unlink(&id) {
-            let refilled =
-                undo.displaced.iter().any(|d| d.entry.principal == entry.principal && d.entry.nonce == entry.nonce);
-            let next =
-                entry.nonce.checked_add(1).and_then(|n| self.accounts.get(&entry.principal)?.queue.get(&n).copied());
-            if let Some(next) = next.filter(|_| !refilled) {
-                out.dropped = self.drop_run(&next, DropReason::PredecessorDropped { nonce: entry.nonce });
-            }
-        }
-        if let Some(record) = undo.forgotten {
-            // Unless its slot in the bounded memory was reused meanwhile.
-            if self.dropped_order.binary_search(&(record.0, id)).is_ok() && !self.dropped.contains_key(&id) {
-                self.dropped.insert(id, record);
-            }
-        }
-        // Newest first, so the drop records unwind in order.
-        for d in undo.displaced.into_iter().rev() {
-            let back = d.entry.id;
-            if self.restore(d) {
-                out.restored.push(back);
-            }
-        }
-        out.restored.reverse();
-        if self.next_seq == undo.seq_after {
-            self.next_seq = undo.seq_before;
-        }
-        out
-    }
-
-    /// Put a displaced entry back if its slot is free and extends its
-    /// principal's run; see [`Mempool::undo_admission`].
-    fn restore(&mut self, d: Displaced) -> bool {
-        let Displaced { entry, state, pushed_out } = d;
-        if self.entries.contains_key(&entry.id) {
-            return false;
-        }
-        let fits = match self.accounts.get(&entry.principal) {
-            Some(acc) => {
-                !acc.queue.contains_key(&entry.nonce)
-                    && entry.nonce >= acc.state.nonce
-                    && (entry.nonce == acc.state.nonce || acc.queue.contains_key(&(entry.nonce - 1)))
-            }
-            None => entry.nonce == state.nonce,
-        };
-        if !fits {
-            return false;
-        }
-        // Its drop record goes; if it is still the newest, the one it
-        // pushed out of the bounded memory comes back.
-        let newest = self.dropped.get(&entry.id).map(|(seq, _)| (*seq, entry.id));
-        self.dropped.remove(&entry.id);
-        if newest.is_some() && self.dropped_order.back() == newest.as_ref() {
-            self.dropped_order.pop_back();
-            if let Some((slot, record)) = pushed_out {
-                self.dropped_order.push_front(slot);
-                if let Some(record) = record {
-                    self.dropped.insert(slot.1, record);
-                }
-            }
-        }
-        if let Some(removed) = &mut self.removed {
-            if let Some(at) = removed.iter().rposition(|id| *id == entry.id) {
-                removed.remove(at);
-            }
-        }
-        self.bytes += entry.bytes.len();
-        let acc = self.accounts.entry(entry.principal).or_insert_with(|| Account { state, ..Default::default() });
-        acc.queue.insert(entry.nonce, entry.id);
-        self.entries.insert(entry.id, entry);
-        true
     }
 
     /// Record a fresher committed state for `principal` and drop its entries
