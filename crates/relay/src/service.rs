@@ -9,6 +9,7 @@
 //! changed meanwhile).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -40,6 +41,26 @@ struct Queued {
     verdict: Verdict,
     intrinsic: Option<AdmitError>,
     reply: oneshot::Sender<Result<Accepted, AdmitError>>,
+    /// Unique per submission (the same bytes may be submitted twice at
+    /// once), so that a withdrawn submission removes only its own entry.
+    ticket: u64,
+}
+
+/// Takes a submission back out of the queue if its `submit` is dropped
+/// (the client hung up) before a group write took it: unanswered, it was
+/// never accepted, and nothing is left waiting for a later group.
+struct Withdraw<'a> {
+    queue: &'a Mutex<Vec<Queued>>,
+    ticket: u64,
+    armed: bool,
+}
+
+impl Drop for Withdraw<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.queue.lock().unwrap_or_else(|e| e.into_inner()).retain(|q| q.ticket != self.ticket);
+        }
+    }
 }
 
 impl std::fmt::Debug for Queued {
@@ -137,6 +158,8 @@ pub struct Relay {
     persist: Arc<tokio::sync::Mutex<()>>,
     /// Checked submissions waiting for the next group write.
     queue: Mutex<Vec<Queued>>,
+    /// The next [`Queued::ticket`].
+    tickets: AtomicU64,
     started: std::time::Instant,
     /// Wakes the bundler early (size threshold, resubmissions).
     pub(crate) bundle_now: Notify,
@@ -186,6 +209,7 @@ impl Relay {
             store,
             persist: Arc::new(tokio::sync::Mutex::new(())),
             queue: Mutex::new(Vec::new()),
+            tickets: AtomicU64::new(0),
             started: std::time::Instant::now(),
             bundle_now: Notify::new(),
         })
@@ -253,7 +277,7 @@ impl Relay {
         };
         let (id, nonce, principal) = (cand.id, cand.nonce, cand.principal);
         let (reply, mut answer) = oneshot::channel();
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(Queued { cand, account, verdict, intrinsic, reply });
+        let mut withdraw = self.enqueue(cand, account, verdict, intrinsic, reply);
         let outcome = loop {
             tokio::select! {
                 biased;
@@ -270,6 +294,7 @@ impl Relay {
                 }
             }
         };
+        withdraw.armed = false;
         let (admitted, verification, ready) =
             outcome.map_err(|_| AdmitError::StorageUnavailable("the store writer stopped".into()))??;
         tracing::info!(
@@ -285,6 +310,22 @@ impl Relay {
             self.bundle_now.notify_one();
         }
         Ok(id)
+    }
+
+    /// Queues a checked submission for the next group write; the guard
+    /// takes it back out if dropped armed (see [`Withdraw`]).
+    fn enqueue(
+        &self,
+        cand: Candidate,
+        account: AccountState,
+        verdict: Verdict,
+        intrinsic: Option<AdmitError>,
+        reply: oneshot::Sender<Result<Accepted, AdmitError>>,
+    ) -> Withdraw<'_> {
+        let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
+        let queued = Queued { cand, account, verdict, intrinsic, reply, ticket };
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(queued);
+        Withdraw { queue: &self.queue, ticket, armed: true }
     }
 
     /// One group write, holding the write lock (`order`): admit every
@@ -611,5 +652,51 @@ impl Relay {
         if total > 0 {
             tracing::info!(restored, total, "restored the recorded mempool");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use athena_interface::Bytes32;
+
+    fn candidate(tag: u8) -> Candidate {
+        Candidate {
+            id: Bytes32([tag; 32]),
+            principal: Address([1; 24]),
+            nonce: 0,
+            gas_price: 1,
+            max_fee: 1,
+            bytes: vec![tag],
+        }
+    }
+
+    fn queued_ids(relay: &Relay) -> Vec<TxId> {
+        relay.queue.lock().unwrap().iter().map(|q| q.cand.id).collect()
+    }
+
+    #[test]
+    fn a_dropped_submission_leaves_the_queue_and_only_its_own_entry_goes() {
+        let config =
+            RelayConfig::new(([127, 0, 0, 1], 0).into(), "http://127.0.0.1:9", "http://127.0.0.1:9", Address([2; 24]));
+        let relay = Relay::new(config);
+        let enqueue = |tag| {
+            let (reply, answer) = oneshot::channel();
+            (relay.enqueue(candidate(tag), AccountState::default(), Verdict::Ok, None, reply), answer)
+        };
+        // The same transaction submitted twice at once, and another one.
+        let (first, _a) = enqueue(7);
+        let (mut twin, _b) = enqueue(7);
+        let (other, _c) = enqueue(9);
+        assert_eq!(queued_ids(&relay), [Bytes32([7; 32]), Bytes32([7; 32]), Bytes32([9; 32])]);
+        // A submitter that hung up takes its own entry back, not its twin's.
+        drop(first);
+        assert_eq!(queued_ids(&relay), [Bytes32([7; 32]), Bytes32([9; 32])]);
+        // Answered (disarmed): whatever a group did with it stands.
+        twin.armed = false;
+        drop(twin);
+        assert_eq!(queued_ids(&relay), [Bytes32([7; 32]), Bytes32([9; 32])]);
+        drop(other);
+        assert_eq!(queued_ids(&relay), [Bytes32([7; 32])]);
     }
 }
