@@ -45,7 +45,7 @@ use athena_vm::{Engine, Exit, Machine, MachineConfig};
 use tier::{load_program, Policy};
 
 pub use frame::status_of_trap;
-pub use tier::{program_stats, ProgramStats};
+pub use tier::{program_stats, wait_for_background_compiles, ProgramStats};
 
 /// Default [`EngineConfig::max_call_depth`]. Each nested frame is a native
 /// recursion (engine → host → engine) and holds its own guest memory, so
@@ -87,10 +87,13 @@ pub struct EngineConfig {
     /// `athena-jit` where the host supports it (x86-64 Linux): on by
     /// default. A program runs on the fast interpreter until it is hot
     /// (see [`EngineConfig::jit_threshold`]), then it is compiled, once
-    /// per cached program, and its frames run natively — including the
-    /// frame that made it hot, which continues from where the
-    /// interpreter paused. Elsewhere, with this off, or if compiling
-    /// fails, the fast interpreter runs. [`Engine::Reference`] always runs
+    /// per cached program, on a background thread while its frames keep
+    /// interpreting, and its frames run natively once the code is ready —
+    /// new frames from entry, running ones (including the frame that made
+    /// it hot) from where the interpreter paused at its next slice
+    /// boundary ([`wait_for_background_compiles`] waits for pending
+    /// compiles). Elsewhere, with this off, or if compiling fails, the
+    /// fast interpreter runs. [`Engine::Reference`] always runs
     /// the reference interpreter. All give bit-identical results; this is
     /// an off switch (for comparisons and for hosts that must not map
     /// executable memory).
@@ -98,7 +101,8 @@ pub struct EngineConfig {
     /// How hot a program must be before it is compiled: instructions its
     /// frames ran on the interpreter (all frames of the program in this
     /// process), per instruction slot of its code. Checked at frame entry
-    /// and, as gas spent (at least one per instruction), inside a frame.
+    /// and, as gas spent (at least one per instruction), inside a frame;
+    /// reaching it queues the program for the background compiler.
     /// 0 compiles every program on first use. Default
     /// [`DEFAULT_JIT_THRESHOLD`].
     pub jit_threshold: u32,

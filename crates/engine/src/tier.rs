@@ -8,19 +8,44 @@
 //! its frames ran on the interpreter reach [`EngineConfig::jit_threshold`]
 //! times its slot count — about the point where interpreting has cost as
 //! much as compiling would (so neither choice costs more than twice the
-//! better one, whatever comes next). The count is checked at frame entry
-//! (many short calls) and inside a frame: the interpreter runs for a slice
-//! of the gas, the threshold's remainder, and when the slice is spent the
-//! frame compiles the program and continues on native code from the exact
-//! state it paused in (one long call). Either way the result is the same
-//! as on any engine.
+//! better one, whatever comes next).
+//!
+//! The compile happens in the background: the frame that finds the program
+//! hot (at entry, or when the slice of gas that was left of the threshold
+//! is spent) queues it for one worker thread and keeps interpreting, in
+//! slices of [`SLICE`] gas; at every frame entry and slice boundary a frame
+//! looks whether native code is ready and, if so, continues on it from the
+//! exact state the interpreter paused in. So no frame waits for a compile,
+//! and a long call still switches mid-call. Where the result is the same on
+//! every engine, *when* a frame switches never changes it.
+//! [`Policy::SwitchAfter`] (tests of the exact switch) compiles in the
+//! frame, synchronously, as does a frame that cannot reach the worker.
 //!
 //! [`EngineConfig::jit_threshold`]: crate::EngineConfig::jit_threshold
 
 use athena_jit::JitProgram;
 use athena_vm::{Environment, LoadError, Machine, Outcome, Program, ProgramCache};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+/// Gas a frame interprets between two looks for native code once its
+/// program is hot (and at most between two updates of the program's
+/// count before that). A look costs a return from the interpreter loop and
+/// an atomic load, tens of nanoseconds; 2^16 gas is ~50,000 instructions,
+/// ~100–200 µs of interpreting, so the looks cost well under 0.1% and a
+/// long frame notices finished native code within a fraction of what a
+/// small contract's compile takes (~0.3 ms). Only when the switch happens
+/// depends on it, never a result.
+pub(crate) const SLICE: u64 = 1 << 16;
+
+/// Most programs waiting for the background compiler. A program that finds
+/// the queue full is not queued (its frames keep interpreting and try again
+/// at their next slice boundary or entry), so memory stays bounded however
+/// many programs get hot at once.
+const QUEUE: usize = 64;
 
 /// A program in the process-wide cache, with what tiering knows about it.
 pub(crate) struct Loaded {
@@ -32,10 +57,15 @@ pub(crate) struct Loaded {
     /// (saturating; frames with `use_jit` off or on the reference engine
     /// are not counted).
     interpreted: AtomicU64,
-    /// Native code, compiled once (by the first frame that needs it; others
-    /// wait for that compilation). `None` inside: unsupported host or a
+    /// Native code, compiled once (by the background worker, or by a frame
+    /// that compiles synchronously; anyone else who needs it meanwhile
+    /// waits for that compilation). `None` inside: unsupported host or a
     /// failed compile, such frames interpret.
     jit: OnceLock<Option<JitProgram>>,
+    /// Whether the program is handed to the background compiler (set once,
+    /// by the frame that queues it: a program is queued at most once; reset
+    /// only if the queue was full).
+    queued: AtomicBool,
     /// Times `JitProgram::compile` ran for this program (0 or 1: the
     /// `OnceLock` guarantees it, [`ProgramStats`] shows it).
     compilations: AtomicU32,
@@ -53,6 +83,10 @@ pub struct ProgramStats {
     pub interpreted: u64,
     /// Whether native code for it exists.
     pub compiled: bool,
+    /// Whether it is queued for, or being compiled by, the background
+    /// compiler (false again once the compile finished: then `compiled`
+    /// tells how it went).
+    pub queued: bool,
     /// How many times it was compiled (at most once per cache entry).
     pub compilations: u32,
 }
@@ -61,7 +95,8 @@ pub struct ProgramStats {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Policy {
     /// Interpret until the program is hot (`threshold` instructions per
-    /// slot, counted over all its frames), then compile and run natively.
+    /// slot, counted over all its frames), then have it compiled in the
+    /// background and run natively once the code is ready.
     Tiered { threshold: u64 },
     /// Interpret exactly `slice` gas of instructions, then switch to native
     /// code (compiling if needed), whatever the counts say: for tests of
@@ -72,42 +107,147 @@ pub(crate) enum Policy {
 impl Loaded {
     fn new(program: Program) -> Self {
         let slots = program.code().iter().map(|region| region.len() as u64).sum();
-        Self { program, slots, interpreted: AtomicU64::new(0), jit: OnceLock::new(), compilations: AtomicU32::new(0) }
+        Self {
+            program,
+            slots,
+            interpreted: AtomicU64::new(0),
+            jit: OnceLock::new(),
+            queued: AtomicBool::new(false),
+            compilations: AtomicU32::new(0),
+        }
     }
 
     /// The compiled program, compiling it the first time (outside the
-    /// cache lock; concurrent first users wait for one compilation).
+    /// cache lock; concurrent first users wait for one compilation). A
+    /// compile that panics counts as failed: the program is interpreted.
     fn jit(&self) -> Option<&JitProgram> {
         self.jit
             .get_or_init(|| {
                 self.compilations.fetch_add(1, Ordering::Relaxed);
-                JitProgram::compile(&self.program).ok()
+                catch_unwind(AssertUnwindSafe(|| JitProgram::compile(&self.program).ok())).ok().flatten()
             })
             .as_ref()
     }
 
+    /// Gas left of the threshold before the program is hot (0: it is).
+    fn until_hot(&self, threshold: u64) -> u64 {
+        self.slots.saturating_mul(threshold).saturating_sub(self.interpreted.load(Ordering::Relaxed))
+    }
+
     /// Runs `machine` (a fresh instance of this program) to the end with
     /// the interpreter, native code, or the one then the other.
-    pub(crate) fn run<E: Environment>(&self, machine: &mut Machine<'_>, env: &mut E, policy: Policy) -> Outcome {
-        let slice = match policy {
-            // No native code to switch to: a slice larger than any gas.
-            _ if !athena_jit::is_supported() => u64::MAX,
-            Policy::SwitchAfter { slice } => slice,
-            Policy::Tiered { threshold } => match self.jit.get() {
-                Some(Some(jit)) => return jit.run(machine, env),
-                Some(None) => u64::MAX,
-                None => self.slots.saturating_mul(threshold).saturating_sub(self.interpreted.load(Ordering::Relaxed)),
-            },
-        };
-        // A slice of 0 compiles at entry without interpreting anything.
-        let finished = if slice == 0 { None } else { machine.run_fast_slice(env, slice) };
-        self.count(machine.jit_instructions());
-        if let Some(outcome) = finished {
-            return outcome;
+    pub(crate) fn run<E: Environment>(
+        self: &Arc<Self>,
+        machine: &mut Machine<'_>,
+        env: &mut E,
+        policy: Policy,
+    ) -> Outcome {
+        if !athena_jit::is_supported() {
+            // No native code to switch to: one slice larger than any gas.
+            return self.interpret(machine, env, u64::MAX).unwrap_or_else(|| machine.run_fast(env));
         }
+        match policy {
+            Policy::SwitchAfter { slice } => self.switch_after(machine, env, slice),
+            Policy::Tiered { threshold } => self.tiered(machine, env, threshold),
+        }
+    }
+
+    /// Interprets exactly `slice` gas, then compiles in this frame and
+    /// continues natively.
+    fn switch_after<E: Environment>(&self, machine: &mut Machine<'_>, env: &mut E, slice: u64) -> Outcome {
+        // A slice of 0 compiles at entry without interpreting anything.
+        if slice > 0 {
+            if let Some(outcome) = self.interpret(machine, env, slice) {
+                return outcome;
+            }
+        }
+        self.continue_compiled(machine, env)
+    }
+
+    /// The tiered policy: interpret in slices (up to the threshold while
+    /// the program is cold, [`SLICE`] at most), queue the program for the
+    /// background compiler once it is hot, and continue natively as soon
+    /// as its code is ready.
+    fn tiered<E: Environment>(self: &Arc<Self>, machine: &mut Machine<'_>, env: &mut E, threshold: u64) -> Outcome {
+        // Least slice of the next pause: a slice smaller than the next
+        // charge (an instruction, or the page a store allocates) pauses
+        // before it without progress, so it doubles until that fits.
+        let mut floor = 0;
+        loop {
+            match self.jit.get() {
+                Some(Some(jit)) => return jit.run(machine, env),
+                Some(None) => {
+                    // Compiling failed: interpret the rest.
+                    return self.interpret(machine, env, u64::MAX).unwrap_or_else(|| machine.run_fast(env));
+                }
+                None => {}
+            }
+            let until_hot = self.until_hot(threshold);
+            if until_hot == 0 && !self.queue() {
+                // No background compiler (it could not be started): compile
+                // in this frame, as a synchronous policy would.
+                return self.continue_compiled(machine, env);
+            }
+            let slice = if until_hot == 0 { SLICE } else { until_hot.min(SLICE) }.max(floor);
+            let gas = machine.gas_left();
+            if let Some(outcome) = self.interpret(machine, env, slice) {
+                // A frame that made the program hot as it ended queues it
+                // for the next ones (without a worker, the next compiles).
+                if self.until_hot(threshold) == 0 {
+                    self.queue();
+                }
+                return outcome;
+            }
+            floor = if machine.gas_left() == gas { slice.saturating_mul(2) } else { 0 };
+        }
+    }
+
+    /// Continues a paused machine on native code, compiling the program in
+    /// this frame if needed (on the interpreter if that fails).
+    fn continue_compiled<E: Environment>(&self, machine: &mut Machine<'_>, env: &mut E) -> Outcome {
         match self.jit() {
             Some(jit) => jit.run(machine, env),
-            None => machine.run_fast(env),
+            None => self.interpret(machine, env, u64::MAX).unwrap_or_else(|| machine.run_fast(env)),
+        }
+    }
+
+    /// Interprets at most `slice` gas of instructions (see
+    /// `Machine::run_fast_slice`) and adds what ran to the program's count.
+    fn interpret<E: Environment>(&self, machine: &mut Machine<'_>, env: &mut E, slice: u64) -> Option<Outcome> {
+        let before = machine.jit_instructions();
+        let finished = machine.run_fast_slice(env, slice);
+        let after = finished.as_ref().map_or_else(|| machine.jit_instructions(), |outcome| outcome.instructions);
+        self.count(after.saturating_sub(before));
+        finished
+    }
+
+    /// Hands the program to the background compiler unless it is already
+    /// there (or compiled). False if there is no background compiler: the
+    /// caller compiles.
+    fn queue(self: &Arc<Self>) -> bool {
+        if self.queued.load(Ordering::Relaxed)
+            || self.queued.compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed).is_err()
+        {
+            return true;
+        }
+        let Some(sender) = worker() else {
+            self.queued.store(false, Ordering::Release);
+            return false;
+        };
+        PENDING.add(1);
+        match sender.try_send(Arc::downgrade(self)) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                // Try again at a later slice boundary or frame entry.
+                PENDING.add(-1);
+                self.queued.store(false, Ordering::Release);
+                true
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                PENDING.add(-1);
+                self.queued.store(false, Ordering::Release);
+                false
+            }
         }
     }
 
@@ -119,10 +259,12 @@ impl Loaded {
     }
 
     fn stats(&self) -> ProgramStats {
+        let compiled = self.jit.get();
         ProgramStats {
             slots: self.slots,
             interpreted: self.interpreted.load(Ordering::Relaxed),
-            compiled: matches!(self.jit.get(), Some(Some(_))),
+            compiled: matches!(compiled, Some(Some(_))),
+            queued: compiled.is_none() && self.queued.load(Ordering::Acquire),
             compilations: self.compilations.load(Ordering::Relaxed),
         }
     }
@@ -150,4 +292,73 @@ pub(crate) fn load_program(code: &[u8]) -> Result<Arc<Loaded>, LoadError> {
 /// it would).
 pub fn program_stats(code: &[u8]) -> Result<ProgramStats, LoadError> {
     Ok(load_program(code)?.stats())
+}
+
+/// Programs queued for, or being compiled by, the background compiler, and
+/// a condition variable signalled when the number drops to 0.
+struct Pending {
+    count: Mutex<usize>,
+    idle: Condvar,
+}
+
+static PENDING: Pending = Pending { count: Mutex::new(0), idle: Condvar::new() };
+
+impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, usize> {
+        // The count is a single integer: a poisoned lock holds a valid one.
+        self.count.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn add(&self, delta: isize) {
+        let mut count = self.lock();
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            self.idle.notify_all();
+        }
+    }
+}
+
+/// The background compiler's queue, starting its thread on first use;
+/// `None` if the thread could not be started.
+fn worker() -> Option<&'static SyncSender<Weak<Loaded>>> {
+    static WORKER: OnceLock<Option<SyncSender<Weak<Loaded>>>> = OnceLock::new();
+    WORKER
+        .get_or_init(|| {
+            let (sender, receiver) = sync_channel(QUEUE);
+            let spawned = std::thread::Builder::new().name("athena-jit".into()).spawn(move || compile_queued(receiver));
+            spawned.ok().map(|_| sender)
+        })
+        .as_ref()
+}
+
+/// The background compiler: compiles queued programs one at a time, in
+/// queue order, for as long as the process runs. A program evicted from
+/// the cache and no longer run by any frame is skipped.
+fn compile_queued(receiver: Receiver<Weak<Loaded>>) {
+    for program in receiver {
+        if let Some(program) = program.upgrade() {
+            program.jit();
+        }
+        PENDING.add(-1);
+    }
+}
+
+/// Waits until the background compiler has no queued or running compile,
+/// for at most `timeout`; returns whether it got there. For tools and
+/// tests that want to observe a program after it was compiled (execution
+/// never needs to wait: results do not depend on when code is compiled).
+pub fn wait_for_background_compiles(timeout: Duration) -> bool {
+    let deadline = Instant::now().checked_add(timeout);
+    let mut count = PENDING.lock();
+    while *count > 0 {
+        let left = match deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => Duration::MAX,
+        };
+        if left.is_zero() {
+            return false;
+        }
+        count = PENDING.idle.wait_timeout(count, left).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
+    }
+    true
 }
