@@ -129,6 +129,18 @@ impl Loaded {
             .as_ref()
     }
 
+    /// What the program holds, approximately, in bytes: its segments'
+    /// bytes, per instruction slot the decoded instruction and its fast
+    /// engine form (counted as two decoded instructions), and its native
+    /// code once compiled. For the cache's byte budget.
+    fn bytes(&self) -> usize {
+        let segments: usize = self.program.segments().iter().map(|segment| segment.data.len()).sum();
+        let slots = usize::try_from(self.slots).unwrap_or(usize::MAX);
+        let decoded = slots.saturating_mul(2 * std::mem::size_of::<athena_vm::isa::Instruction>());
+        let native = self.jit.get().and_then(Option::as_ref).map_or(0, JitProgram::code_bytes);
+        segments.saturating_add(decoded).saturating_add(native)
+    }
+
     /// Gas left of the threshold before the program is hot (0: it is).
     fn until_hot(&self, threshold: u64) -> u64 {
         self.slots.saturating_mul(threshold).saturating_sub(self.interpreted.load(Ordering::Relaxed))
@@ -270,6 +282,15 @@ impl Loaded {
     }
 }
 
+/// Most programs in the process-wide cache.
+const CACHED_PROGRAMS: usize = 256;
+
+/// Most bytes the cached programs may weigh together: 256 MiB, so a full
+/// cache of 256 programs averages up to 1 MiB each (pre-decoded plus
+/// native code), while a few huge programs (code up to the memory limit)
+/// cannot hold gigabytes.
+const CACHED_BYTES: usize = 256 << 20;
+
 /// Programs validated and pre-decoded once per process, keyed by the hash of
 /// their code: nested calls into the same template (and repeated
 /// transactions) skip parsing, and native code is compiled once per program.
@@ -277,10 +298,15 @@ impl Loaded {
 /// a frame runs or code compiles, so recursion and concurrent `execute`
 /// calls are fine. A hit returns a program built from identical bytes, so
 /// the cache never changes results.
+///
+/// The cache holds at most [`CACHED_PROGRAMS`] programs weighing at most
+/// [`CACHED_BYTES`] together (by [`Loaded::bytes`]), evicting the least
+/// recently used. An evicted program still run by a frame (or queued for
+/// the background compiler) lives until that is done.
 pub(crate) fn load_program(code: &[u8]) -> Result<Arc<Loaded>, LoadError> {
-    const CACHED_PROGRAMS: usize = 256;
     static CACHE: OnceLock<Mutex<ProgramCache<Loaded>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(ProgramCache::new(CACHED_PROGRAMS)));
+    let cache =
+        CACHE.get_or_init(|| Mutex::new(ProgramCache::with_byte_budget(CACHED_PROGRAMS, CACHED_BYTES, Loaded::bytes)));
     // A panic while holding the lock cannot leave the cache inconsistent
     // (inserts are single map operations), so a poisoned lock is reused.
     let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -26,6 +26,12 @@ pub fn code_hash(elf: &[u8]) -> CodeHash {
 #[derive(Debug)]
 pub struct ProgramCache<T = Program> {
     capacity: usize,
+    /// Most bytes the entries may weigh together (see
+    /// [`ProgramCache::with_byte_budget`]).
+    budget: usize,
+    /// What an entry weighs, in bytes (asked again at every insertion:
+    /// an entry may grow, e.g. when native code is compiled for it).
+    weigh: fn(&T) -> usize,
     clock: u64,
     entries: BTreeMap<CodeHash, (u64, Arc<T>)>,
     hits: u64,
@@ -43,7 +49,17 @@ impl ProgramCache<Program> {
 impl<T> ProgramCache<T> {
     /// A cache holding at most `capacity` programs (at least one).
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), clock: 0, entries: BTreeMap::new(), hits: 0, misses: 0 }
+        Self::with_byte_budget(capacity, usize::MAX, |_| 0)
+    }
+
+    /// A cache holding at most `capacity` programs (at least one) that
+    /// together weigh at most `budget` bytes by `weigh`: inserting evicts
+    /// least-recently-used entries until both bounds hold for the cache
+    /// with the new entry (which is kept even if it alone is over the
+    /// budget). Weights are re-read at each insertion, so entries that grew
+    /// since (native code compiled for them) count with their new size.
+    pub fn with_byte_budget(capacity: usize, budget: usize, weigh: fn(&T) -> usize) -> Self {
+        Self { capacity: capacity.max(1), budget, weigh, clock: 0, entries: BTreeMap::new(), hits: 0, misses: 0 }
     }
 
     /// The entry for `elf`, made by `load` on a miss (which must build it
@@ -62,11 +78,14 @@ impl<T> ProgramCache<T> {
         }
         self.misses += 1;
         let program = Arc::new(load()?);
-        if self.entries.len() >= self.capacity {
+        let weight = (self.weigh)(&program);
+        let mut total = self.entries.values().fold(weight, |sum, (_, entry)| sum.saturating_add((self.weigh)(entry)));
+        while self.entries.len() >= self.capacity || (total > self.budget && !self.entries.is_empty()) {
             let oldest = self.entries.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h);
-            if let Some(oldest) = oldest {
-                self.entries.remove(&oldest);
-            }
+            let Some((_, entry)) = oldest.and_then(|oldest| self.entries.remove(&oldest)) else {
+                break;
+            };
+            total = total.saturating_sub((self.weigh)(&entry));
         }
         self.entries.insert(hash, (self.clock, Arc::clone(&program)));
         Ok(program)
@@ -75,6 +94,12 @@ impl<T> ProgramCache<T> {
     /// Programs currently cached.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// What the cached entries weigh together, in bytes (0 without a
+    /// byte budget).
+    pub fn bytes(&self) -> usize {
+        self.entries.values().fold(0, |sum: usize, (_, entry)| sum.saturating_add((self.weigh)(entry)))
     }
 
     /// Whether the cache is empty.
@@ -132,5 +157,27 @@ mod tests {
         assert!(cache.get_or_load(b"garbage").is_err());
         assert!(cache.get_or_load(b"garbage").is_err());
         assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn entries_are_evicted_least_recently_used_to_stay_within_the_byte_budget() {
+        // Entries weigh what they hold; 100 bytes in all.
+        let mut cache: ProgramCache<usize> = ProgramCache::with_byte_budget(10, 100, |weight| *weight);
+        let (a, b, c, d) = (elf_with_exit(1), elf_with_exit(2), elf_with_exit(3), elf_with_exit(4));
+        cache.get_or_insert_with(&a, || Ok(40)).expect("a");
+        cache.get_or_insert_with(&b, || Ok(40)).expect("b");
+        assert_eq!((cache.len(), cache.bytes()), (2, 80));
+        cache.get_or_insert_with(&a, || unreachable!("a is cached")).expect("a hit");
+        // 120 bytes with c: b, the least recently used, goes.
+        cache.get_or_insert_with(&c, || Ok(40)).expect("c");
+        assert_eq!((cache.len(), cache.bytes()), (2, 80));
+        assert_eq!(*cache.get_or_insert_with(&b, || Ok(41)).expect("b reloaded"), 41, "b was evicted");
+        // Now b (41) and c (40) stay, a goes (121 bytes otherwise).
+        assert_eq!((cache.len(), cache.bytes()), (2, 81));
+        cache.get_or_insert_with(&c, || unreachable!("c is cached")).expect("c hit");
+        // An entry over the whole budget evicts everything else and stays.
+        cache.get_or_insert_with(&d, || Ok(500)).expect("d");
+        assert_eq!((cache.len(), cache.bytes()), (1, 500));
+        cache.get_or_insert_with(&d, || unreachable!("d is cached")).expect("d hit");
     }
 }
