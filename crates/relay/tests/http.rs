@@ -345,21 +345,25 @@ async fn an_unreadable_store_stops_the_start() {
     assert!(err.to_string().contains("mempool.redb"), "{err}");
 }
 
+/// The configuration of the store-failure tests: a store in `data_dir`,
+/// and no bundle pass (it would mark a pending transaction bundled for a
+/// moment, then `already_bundled`, not what those tests check) and no
+/// executor polling after the first sync, which is over before they submit.
+fn held_store(data_dir: &std::path::Path) -> impl Fn(&mut athena_relay::RelayConfig) + Copy + '_ {
+    move |c| {
+        c.data_dir = Some(data_dir.to_path_buf());
+        c.bundle_interval = Duration::from_secs(3600);
+        c.bundle_threshold_bytes = usize::MAX;
+        c.poll_interval = Duration::from_secs(3600);
+    }
+}
+
 #[tokio::test]
 async fn a_replacement_that_cannot_be_recorded_leaves_the_replaced_one_pending_and_recorded() {
     let (alice, bob) = (key(1), key(2));
     let world = held_world(&[&alice, &bob]);
     let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().to_path_buf();
-    let held = |c: &mut athena_relay::RelayConfig| {
-        c.data_dir = Some(data_dir.clone());
-        // No bundle pass: it would mark the old one bundled for a moment
-        // (then `already_bundled`, not what is tested here). Only the
-        // first sync could ask for one, and it is over before we submit.
-        c.bundle_interval = Duration::from_secs(3600);
-        c.bundle_threshold_bytes = usize::MAX;
-        c.poll_interval = Duration::from_secs(3600);
-    };
+    let held = held_store(dir.path());
     let relay = relay_with(&world, held).await;
     wait_for("the first sync", || relay.relay().hrp().is_some()).await;
     let url = base(&relay);
@@ -415,14 +419,7 @@ async fn concurrent_submissions_are_all_recorded_and_a_failed_group_is_all_undon
     let keys: Vec<_> = (1..=60).map(key).collect();
     let world = held_world(&keys.iter().collect::<Vec<_>>());
     let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().to_path_buf();
-    let held = |c: &mut athena_relay::RelayConfig| {
-        c.data_dir = Some(data_dir.clone());
-        // No bundle pass (see the test above).
-        c.bundle_interval = Duration::from_secs(3600);
-        c.bundle_threshold_bytes = usize::MAX;
-        c.poll_interval = Duration::from_secs(3600);
-    };
+    let held = held_store(dir.path());
     let relay = relay_with(&world, held).await;
     wait_for("the first sync", || relay.relay().hrp().is_some()).await;
     let olds: Vec<Vec<u8>> = keys.iter().map(|k| signed(k, 0, 100)).collect();
