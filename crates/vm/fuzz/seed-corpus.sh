@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Seeds corpus/elf with the example guest ELFs and corpus/words with their
 # executable segments, so the fuzzers start from real compiled code.
-# Run after the guests are built (./scripts/demo-vm.sh or `athena build`).
+# Run after the guests are built (./scripts/demo-vm.sh or `athena build`);
+# GUESTS=dir points it at another checkout's target/guest. An argument names
+# another fuzz project with the same targets to seed (crates/jit/fuzz).
 set -euo pipefail
-cd "$(dirname "$0")"
-guests=../../../target/guest
+here="$(cd "$(dirname "$0")" && pwd)"
+guests=${GUESTS:-$here/../../../target/guest}
+cd "${1:-$here}"
 mkdir -p corpus/elf corpus/words
 found=0
 for triple in riscv32im-unknown-none-elf riscv32em-unknown-none-elf; do
