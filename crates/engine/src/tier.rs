@@ -156,7 +156,7 @@ impl Loaded {
     ) -> Outcome {
         if !athena_jit::is_supported() {
             // No native code to switch to: one slice larger than any gas.
-            return self.interpret(machine, env, u64::MAX).unwrap_or_else(|| machine.run_fast(env));
+            return self.interpret_to_end(machine, env);
         }
         match policy {
             Policy::SwitchAfter { slice } => self.switch_after(machine, env, slice),
@@ -190,7 +190,7 @@ impl Loaded {
                 Some(Some(jit)) => return jit.run(machine, env),
                 Some(None) => {
                     // Compiling failed: interpret the rest.
-                    return self.interpret(machine, env, u64::MAX).unwrap_or_else(|| machine.run_fast(env));
+                    return self.interpret_to_end(machine, env);
                 }
                 None => {}
             }
@@ -219,7 +219,7 @@ impl Loaded {
     fn continue_compiled<E: Environment>(&self, machine: &mut Machine<'_>, env: &mut E) -> Outcome {
         match self.jit() {
             Some(jit) => jit.run(machine, env),
-            None => self.interpret(machine, env, u64::MAX).unwrap_or_else(|| machine.run_fast(env)),
+            None => self.interpret_to_end(machine, env),
         }
     }
 
@@ -231,6 +231,13 @@ impl Loaded {
         let after = finished.as_ref().map_or_else(|| machine.jit_instructions(), |outcome| outcome.instructions);
         self.count(after.saturating_sub(before));
         finished
+    }
+
+    /// Interprets the rest of the frame (counted like any slice).
+    fn interpret_to_end<E: Environment>(&self, machine: &mut Machine<'_>, env: &mut E) -> Outcome {
+        // A slice larger than any gas finishes the run; `run_fast` only
+        // stands in should it pause anyway.
+        self.interpret(machine, env, u64::MAX).unwrap_or_else(|| machine.run_fast(env))
     }
 
     /// Hands the program to the background compiler unless it is already
