@@ -62,7 +62,10 @@ fn run_and_kill(path: &std::path::Path, min_commits: usize, extra: Duration) -> 
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(height) = line.strip_prefix("committed ").and_then(|h| h.parse::<u64>().ok()) {
+            // Not a prefix: libtest (one thread, --nocapture) prints
+            // "test crash_child ... " before the child's first line, so
+            // the first report shares that line.
+            if let Some(height) = line.split_once("committed ").and_then(|(_, h)| h.parse::<u64>().ok()) {
                 if send.send(height).is_err() {
                     break;
                 }
