@@ -29,8 +29,9 @@ pub struct ProgramCache<T = Program> {
     /// Most bytes the entries may weigh together (see
     /// [`ProgramCache::with_byte_budget`]).
     budget: usize,
-    /// What an entry weighs, in bytes (asked again at every insertion:
-    /// an entry may grow, e.g. when native code is compiled for it).
+    /// What an entry weighs, in bytes (asked again whenever the total is
+    /// needed: an entry may grow, e.g. when native code is compiled for
+    /// it).
     weigh: fn(&T) -> usize,
     clock: u64,
     entries: BTreeMap<CodeHash, (u64, Arc<T>)>,
@@ -56,8 +57,11 @@ impl<T> ProgramCache<T> {
     /// together weigh at most `budget` bytes by `weigh`: inserting evicts
     /// least-recently-used entries until both bounds hold for the cache
     /// with the new entry (which is kept even if it alone is over the
-    /// budget). Weights are re-read at each insertion, so entries that grew
-    /// since (native code compiled for them) count with their new size.
+    /// budget). Weights are re-read at each insertion and by
+    /// [`ProgramCache::bytes`], so entries that grew since (native code
+    /// compiled for them) count with their new size; the owner reports
+    /// such growth with [`ProgramCache::entry_grew`] so the budget holds at
+    /// once, not only from the next insertion.
     pub fn with_byte_budget(capacity: usize, budget: usize, weigh: fn(&T) -> usize) -> Self {
         Self { capacity: capacity.max(1), budget, weigh, clock: 0, entries: BTreeMap::new(), hits: 0, misses: 0 }
     }
@@ -78,17 +82,63 @@ impl<T> ProgramCache<T> {
         }
         self.misses += 1;
         let program = Arc::new(load()?);
-        let weight = (self.weigh)(&program);
-        let mut total = self.entries.values().fold(weight, |sum, (_, entry)| sum.saturating_add((self.weigh)(entry)));
-        while self.entries.len() >= self.capacity || (total > self.budget && !self.entries.is_empty()) {
-            let oldest = self.entries.iter().min_by_key(|(_, (used, _))| *used).map(|(h, _)| *h);
+        // Room for the new entry: one entry fewer than the capacity, and
+        // its weight on top of the others'.
+        self.evict(None, self.capacity - 1, (self.weigh)(&program));
+        self.entries.insert(hash, (self.clock, Arc::clone(&program)));
+        Ok(program)
+    }
+
+    /// Restores the byte budget after the entry for `hash` grew in place
+    /// (native code compiled for it): evicts least-recently-used entries
+    /// other than that one until the entries weigh at most the budget
+    /// again. Without this, growth would only be accounted for at the next
+    /// insertion, and the cache could exceed its budget until then. The
+    /// grown entry itself is kept (like a new entry, even if it alone is
+    /// over the budget): it is the one in use. Evicting only drops the
+    /// cache's reference, so anyone still holding an entry keeps it intact.
+    /// `hash` need not be cached (then no entry is spared).
+    pub fn entry_grew(&mut self, hash: &CodeHash) {
+        self.evict(Some(hash), self.capacity, 0);
+    }
+
+    /// Changes the bounds (a count of at least one, and bytes), evicting
+    /// least-recently-used entries until both hold: lets a host size the
+    /// cache after it was created.
+    pub fn set_bounds(&mut self, capacity: usize, budget: usize) {
+        self.capacity = capacity.max(1);
+        self.budget = budget;
+        self.evict(None, self.capacity, 0);
+    }
+
+    /// Evicts least-recently-used entries, never `keep`, while there are
+    /// more than `max_len` of them or they weigh, with `extra` bytes on top,
+    /// more than the budget (or until only `keep` is left).
+    fn evict(&mut self, keep: Option<&CodeHash>, max_len: usize, extra: usize) {
+        let mut total = self.bytes().saturating_add(extra);
+        while self.entries.len() > max_len || total > self.budget {
+            let oldest = self
+                .entries
+                .iter()
+                .filter(|(hash, _)| Some(*hash) != keep)
+                .min_by_key(|(_, (used, _))| *used)
+                .map(|(hash, _)| *hash);
             let Some((_, entry)) = oldest.and_then(|oldest| self.entries.remove(&oldest)) else {
                 break;
             };
             total = total.saturating_sub((self.weigh)(&entry));
         }
-        self.entries.insert(hash, (self.clock, Arc::clone(&program)));
-        Ok(program)
+    }
+
+    /// Most programs the cache holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Most bytes the cached entries may weigh together (`usize::MAX`
+    /// without a byte budget).
+    pub fn budget(&self) -> usize {
+        self.budget
     }
 
     /// Programs currently cached.
@@ -179,5 +229,56 @@ mod tests {
         cache.get_or_insert_with(&d, || Ok(500)).expect("d");
         assert_eq!((cache.len(), cache.bytes()), (1, 500));
         cache.get_or_insert_with(&d, || unreachable!("d is cached")).expect("d hit");
+    }
+
+    #[test]
+    fn an_entry_that_grew_evicts_least_recently_used_others_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Entries weigh what they hold, which can grow in place (like a
+        // program that gets native code); 100 bytes in all.
+        let mut cache: ProgramCache<AtomicUsize> =
+            ProgramCache::with_byte_budget(10, 100, |weight| weight.load(Ordering::Relaxed));
+        let (a, b, c) = (elf_with_exit(1), elf_with_exit(2), elf_with_exit(3));
+        let ea = cache.get_or_insert_with(&a, || Ok(AtomicUsize::new(30))).expect("a");
+        cache.get_or_insert_with(&b, || Ok(AtomicUsize::new(30))).expect("b");
+        let ec = cache.get_or_insert_with(&c, || Ok(AtomicUsize::new(30))).expect("c");
+        assert_eq!((cache.len(), cache.bytes()), (3, 90));
+        // c grows to 50: 110 bytes, so a (least recently used) goes, at
+        // once, not at the next insertion; whoever holds a keeps it whole.
+        ec.store(50, Ordering::Relaxed);
+        cache.entry_grew(&code_hash(&c));
+        assert_eq!((cache.len(), cache.bytes()), (2, 80));
+        assert_eq!(ea.load(Ordering::Relaxed), 30);
+        // Growth within the budget evicts nothing.
+        ec.store(70, Ordering::Relaxed);
+        cache.entry_grew(&code_hash(&c));
+        assert_eq!((cache.len(), cache.bytes()), (2, 100));
+        // The grown entry stays even when it is the least recently used
+        // and alone over the budget.
+        cache.get_or_insert_with(&b, || unreachable!("b is cached")).expect("b hit");
+        ec.store(500, Ordering::Relaxed);
+        cache.entry_grew(&code_hash(&c));
+        assert_eq!((cache.len(), cache.bytes()), (1, 500));
+        assert!(Arc::ptr_eq(&ec, &cache.get_or_insert_with(&c, || unreachable!("c is cached")).expect("c hit")));
+        // An uncached hash spares nothing; huge weights saturate.
+        let misses = cache.misses();
+        cache.get_or_insert_with(&a, || Ok(AtomicUsize::new(usize::MAX))).expect("a reloaded");
+        assert_eq!((cache.len(), cache.bytes(), cache.misses()), (1, usize::MAX, misses + 1));
+        cache.entry_grew(&code_hash(b"not cached"));
+        assert_eq!(cache.len(), 0);
+    }
+
+    #[test]
+    fn new_bounds_evict_least_recently_used_entries() {
+        let mut cache: ProgramCache<usize> = ProgramCache::with_byte_budget(10, 1000, |weight| *weight);
+        let (a, b, c) = (elf_with_exit(1), elf_with_exit(2), elf_with_exit(3));
+        for elf in [&a, &b, &c] {
+            cache.get_or_insert_with(elf, || Ok(40)).expect("insert");
+        }
+        cache.set_bounds(10, 100);
+        assert_eq!((cache.len(), cache.bytes(), cache.capacity(), cache.budget()), (2, 80, 10, 100));
+        cache.set_bounds(0, 100);
+        assert_eq!((cache.len(), cache.capacity()), (1, 1));
+        cache.get_or_insert_with(&c, || unreachable!("c, the most recently used, stays")).expect("c hit");
     }
 }
