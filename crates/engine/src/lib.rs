@@ -45,7 +45,10 @@ use athena_vm::{Engine, Exit, Machine, MachineConfig};
 use tier::{load_program, Policy};
 
 pub use frame::status_of_trap;
-pub use tier::{program_stats, wait_for_background_compiles, ProgramStats};
+pub use tier::{
+    program_cache_stats, program_stats, set_program_cache_bounds, wait_for_background_compiles, ProgramCacheStats,
+    ProgramStats,
+};
 
 /// Default [`EngineConfig::max_call_depth`]. Each nested frame is a native
 /// recursion (engine → host → engine) and holds its own guest memory, so

@@ -24,11 +24,11 @@
 //! [`EngineConfig::jit_threshold`]: crate::EngineConfig::jit_threshold
 
 use athena_jit::JitProgram;
-use athena_vm::{Environment, LoadError, Machine, Outcome, Program, ProgramCache};
+use athena_vm::{code_hash, CodeHash, Environment, LoadError, Machine, Outcome, Program, ProgramCache};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// Gas a frame interprets between two looks for native code once its
@@ -50,6 +50,9 @@ const QUEUE: usize = 64;
 /// A program in the process-wide cache, with what tiering knows about it.
 pub(crate) struct Loaded {
     pub(crate) program: Program,
+    /// Its key in the cache (to account for its native code there once
+    /// compiled).
+    hash: CodeHash,
     /// Instruction slots of its code (what compiling costs is proportional
     /// to).
     slots: u64,
@@ -105,10 +108,11 @@ pub(crate) enum Policy {
 }
 
 impl Loaded {
-    fn new(program: Program) -> Self {
+    fn new(program: Program, hash: CodeHash) -> Self {
         let slots = program.code().iter().map(|region| region.len() as u64).sum();
         Self {
             program,
+            hash,
             slots,
             interpreted: AtomicU64::new(0),
             jit: OnceLock::new(),
@@ -120,13 +124,22 @@ impl Loaded {
     /// The compiled program, compiling it the first time (outside the
     /// cache lock; concurrent first users wait for one compilation). A
     /// compile that panics counts as failed: the program is interpreted.
+    /// The compiling caller then has the cache account for the native code
+    /// at once (evicting least-recently-used programs if it is now over its
+    /// byte budget), so the budget holds between compiles and inserts too.
     fn jit(&self) -> Option<&JitProgram> {
-        self.jit
-            .get_or_init(|| {
-                self.compilations.fetch_add(1, Ordering::Relaxed);
-                catch_unwind(AssertUnwindSafe(|| JitProgram::compile(&self.program).ok())).ok().flatten()
-            })
-            .as_ref()
+        let mut compiled = false;
+        let jit = self.jit.get_or_init(|| {
+            compiled = true;
+            self.compilations.fetch_add(1, Ordering::Relaxed);
+            catch_unwind(AssertUnwindSafe(|| JitProgram::compile(&self.program).ok())).ok().flatten()
+        });
+        if compiled && jit.is_some() {
+            // Eviction drops only the cache's `Arc`: frames running an
+            // evicted program (this one included) keep it alive and whole.
+            cache().entry_grew(&self.hash);
+        }
+        jit.as_ref()
     }
 
     /// What the program holds, approximately, in bytes: its segments'
@@ -301,23 +314,77 @@ const CACHED_BYTES: usize = 256 << 20;
 /// Programs validated and pre-decoded once per process, keyed by the hash of
 /// their code: nested calls into the same template (and repeated
 /// transactions) skip parsing, and native code is compiled once per program.
-/// The lock is held only for the lookup (and a load on a miss), never while
-/// a frame runs or code compiles, so recursion and concurrent `execute`
-/// calls are fine. A hit returns a program built from identical bytes, so
-/// the cache never changes results.
+/// The lock is held only for the lookup (and a load on a miss), and to
+/// account for native code once compiled, never while a frame runs or code
+/// compiles, so recursion and concurrent `execute` calls are fine. A hit
+/// returns a program built from identical bytes, so the cache never changes
+/// results.
 ///
 /// The cache holds at most [`CACHED_PROGRAMS`] programs weighing at most
-/// [`CACHED_BYTES`] together (by [`Loaded::bytes`]), evicting the least
-/// recently used. An evicted program still run by a frame (or queued for
-/// the background compiler) lives until that is done.
-pub(crate) fn load_program(code: &[u8]) -> Result<Arc<Loaded>, LoadError> {
+/// [`CACHED_BYTES`] together (by [`Loaded::bytes`]; both adjustable with
+/// [`set_program_cache_bounds`]), evicting the least recently used when a
+/// program is loaded and when native code compiled for one makes the
+/// programs weigh more than the budget. Evicting drops only the cache's
+/// `Arc`: an evicted program still run by a frame lives until that frame is
+/// done (and is still compiled if queued meanwhile; the background compiler
+/// holds only a weak reference, so it skips a program no frame runs).
+fn cache() -> MutexGuard<'static, ProgramCache<Loaded>> {
     static CACHE: OnceLock<Mutex<ProgramCache<Loaded>>> = OnceLock::new();
     let cache =
         CACHE.get_or_init(|| Mutex::new(ProgramCache::with_byte_budget(CACHED_PROGRAMS, CACHED_BYTES, Loaded::bytes)));
     // A panic while holding the lock cannot leave the cache inconsistent
-    // (inserts are single map operations), so a poisoned lock is reused.
-    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    cache.get_or_insert_with(code, || Ok(Loaded::new(Program::from_elf(code)?)))
+    // (inserts and evictions are single map operations), so a poisoned lock
+    // is reused.
+    cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The program for ELF bytes `code`, from the process-wide cache (see
+/// [`cache`]), loaded and validated on a miss.
+pub(crate) fn load_program(code: &[u8]) -> Result<Arc<Loaded>, LoadError> {
+    cache().get_or_insert_with(code, || Ok(Loaded::new(Program::from_elf(code)?, code_hash(code))))
+}
+
+/// What the process-wide program cache holds and how it was used: for tools
+/// and tests that watch its memory (its bounds never change a result).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgramCacheStats {
+    /// Programs cached.
+    pub programs: usize,
+    /// What they weigh together, approximately, in bytes: segments,
+    /// pre-decoded instructions and native code (saturating).
+    pub bytes: usize,
+    /// Most programs it holds.
+    pub max_programs: usize,
+    /// Most bytes they may weigh together (a program alone over it is
+    /// still kept while it is the newest or just compiled).
+    pub max_bytes: usize,
+    /// Loads answered from the cache.
+    pub hits: u64,
+    /// Loads that had to parse and validate the ELF.
+    pub misses: u64,
+}
+
+/// The process-wide program cache's statistics (see [`ProgramCacheStats`]).
+pub fn program_cache_stats() -> ProgramCacheStats {
+    let cache = cache();
+    ProgramCacheStats {
+        programs: cache.len(),
+        bytes: cache.bytes(),
+        max_programs: cache.capacity(),
+        max_bytes: cache.budget(),
+        hits: cache.hits(),
+        misses: cache.misses(),
+    }
+}
+
+/// Bounds the process-wide program cache to `programs` programs (at least
+/// one) weighing at most `bytes` together, evicting least-recently-used
+/// programs now if needed. The defaults (256 programs, 256 MiB) suit a
+/// node; this exists for hosts with less memory to spare and for tests of
+/// the bounds. It never changes a result: an evicted program is loaded
+/// (and, once hot again, compiled) again when next run.
+pub fn set_program_cache_bounds(programs: usize, bytes: usize) {
+    cache().set_bounds(programs, bytes);
 }
 
 /// The engine's statistics for the program with ELF bytes `code`, loading
