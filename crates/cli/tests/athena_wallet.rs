@@ -298,6 +298,21 @@ fn node_unreachable() {
         all.extend(["--node", url.as_str(), "--key", key.as_str()]);
         fails(&athena(home.path(), &all), &format!("error: cannot reach the node at {url}"));
     }
+    // A malformed address is reported as such before the node is contacted.
+    for (args, what) in [
+        (vec!["send", "atest1nope", "5"], "recipient"),
+        (vec!["call", "atest1nope", "get"], "program"),
+        (vec!["spawn", "atest1nope"], "template"),
+        (vec!["account", "atest1nope"], "address"),
+        (vec!["storage", "atest1nope", "item:count"], "address"),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--node", url.as_str()]);
+        if args[0] != "account" && args[0] != "storage" {
+            all.extend(["--key", key.as_str()]);
+        }
+        fails(&athena(home.path(), &all), &format!("error: {what} \"atest1nope\": "));
+    }
     // ATHENA_NODE is honoured.
     let out = Command::new(env!("CARGO_BIN_EXE_athena"))
         .args(["account", bob.as_str()])

@@ -185,6 +185,18 @@ pub fn parse_address(network: &Network, what: &str, text: &str) -> Result<Addres
     })
 }
 
+/// Checks that `text` is a well-formed bech32 address of *some* network,
+/// before anything contacts the node: a mistyped address is then reported
+/// as such even when the node is down (the network is checked later, by
+/// [`parse_address`], once the node has said which one it runs).
+pub fn check_address_syntax(what: &str, text: &str) -> Result<(), WalletError> {
+    parse_address_any(text).map(|_| ()).map_err(|e| WalletError::BadAddress {
+        what: what.to_owned(),
+        text: text.to_owned(),
+        error: e.to_string(),
+    })
+}
+
 /// Parses a template address of any network (for offline use): returns the
 /// network HRP too. Rejects program addresses.
 pub fn parse_template_any(text: &str) -> Result<(String, Address), WalletError> {

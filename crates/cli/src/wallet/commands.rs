@@ -13,7 +13,7 @@ use athena_wallet::args::{decode_value, encode_args, ArgType};
 use athena_wallet::client::{Receipt, TxLookup};
 use athena_wallet::key::{parse_hex32, readable_by_others};
 use athena_wallet::proof::{verify_account, verify_storage, ProofCheck};
-use athena_wallet::session::{parse_template_any, NonceSource};
+use athena_wallet::session::{check_address_syntax, parse_template_any, NonceSource};
 use athena_wallet::{wallet_address, Call, Key, NodeClient, SendOptions, Session, Wallet};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -251,6 +251,7 @@ fn spawn_wallet(a: SpawnWalletArgs) -> CmdResult {
 }
 
 fn send(a: SendArgs) -> CmdResult {
+    check_address_syntax("recipient", &a.to).map_err(|e| e.to_string())?;
     let (session, wallet) = open_wallet(&a.tx)?;
     let to = session.parse_address("recipient", &a.to).map_err(|e| e.to_string())?;
     let mut report = new_report(a.output.json);
@@ -296,6 +297,7 @@ fn parse_state(items: &[String], network: &Network) -> Result<Vec<u8>, String> {
 }
 
 fn spawn(a: SpawnArgs) -> CmdResult {
+    check_address_syntax("template", &a.template).map_err(|e| e.to_string())?;
     let (session, wallet) = open_wallet(&a.tx)?;
     let template = session.parse_address("template", &a.template).map_err(|e| e.to_string())?;
     let state = parse_state(&a.state, session.network())?;
@@ -324,6 +326,7 @@ fn method_selector(method: &str) -> Result<[u8; 4], String> {
 fn call(a: CallArgs) -> CmdResult {
     let returns = a.returns.as_deref().map(ArgType::parse).transpose().map_err(|e| e.to_string())?;
     let sel = method_selector(&a.method)?;
+    check_address_syntax("program", &a.address).map_err(|e| e.to_string())?;
     let (session, wallet) = open_wallet(&a.tx)?;
     let to = session.parse_address("program", &a.address).map_err(|e| e.to_string())?;
     let mut payload = sel.to_vec();
@@ -357,6 +360,9 @@ fn proof_result(report: &mut Report, check: &ProofCheck) -> ExitCode {
 
 fn account(a: AccountArgs) -> CmdResult {
     let trusted = trusted_root(a.root.as_deref())?;
+    if let Some(text) = &a.address {
+        check_address_syntax("address", text).map_err(|e| e.to_string())?;
+    }
     let session = connect(&a.wallet.node)?;
     let address = match &a.address {
         Some(text) => session.parse_address("address", text).map_err(|e| e.to_string())?,
@@ -441,6 +447,7 @@ fn tx(a: TxArgs) -> CmdResult {
 
 fn storage(a: StorageArgs) -> CmdResult {
     let trusted = trusted_root(a.root.as_deref())?;
+    check_address_syntax("address", &a.address).map_err(|e| e.to_string())?;
     let session = connect(&a.node)?;
     let item = a.key.strip_prefix("item:");
     let key = match item {
