@@ -15,9 +15,9 @@
 //! that posts bundles as base-layer transactions and reads Athena blocks
 //! out of base-layer blocks. Nothing above this module knows which one runs.
 
+use crate::auth::{AuthError, ResultPolicy, SignedResult};
 use crate::types::{
-    Block, BlockResult, Bundle, ErrorBody, LatestResponse, QueuedResponse, MAX_BLOCK_BYTES, MAX_BLOCK_TXS,
-    MAX_BUNDLE_BYTES,
+    Block, Bundle, ErrorBody, LatestResponse, QueuedResponse, MAX_BLOCK_BYTES, MAX_BLOCK_TXS, MAX_BUNDLE_BYTES,
 };
 use parity_scale_codec::Encode;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -32,6 +32,10 @@ pub enum BaseLayerError {
     /// The base layer could not be reached or failed internally: retry.
     #[error("base layer unavailable: {0}")]
     Unavailable(String),
+    /// A published result is not signed by an authorized executor key
+    /// (`docs/node.md`, "Authenticated results").
+    #[error("result refused: {0}")]
+    Unauthenticated(AuthError),
     /// The request was refused (bad data, conflicting result, queue full...).
     #[error("base layer refused ({error}): {message}")]
     Rejected {
@@ -56,11 +60,14 @@ pub trait BaseLayer: Send + Sync {
     fn latest_height(&self) -> Result<u64, BaseLayerError>;
     /// The block at `height`, if produced (height 0 is [`Block::genesis`]).
     fn block(&self, height: u64) -> Result<Option<Block>, BaseLayerError>;
-    /// Publishes an executor's result. Publishing the same result again is
-    /// fine; a different result for a height that has one is `conflict`.
-    fn publish_result(&self, result: &BlockResult) -> Result<(), BaseLayerError>;
-    /// The result published for `height`, if any.
-    fn result(&self, height: u64) -> Result<Option<BlockResult>, BaseLayerError>;
+    /// Publishes an executor's signed result. Publishing the same result
+    /// again is fine; a different result for a height that has one is
+    /// `conflict`. A base layer checks the signature first, so an
+    /// unauthorized poster cannot take a height.
+    fn publish_result(&self, result: &SignedResult) -> Result<(), BaseLayerError>;
+    /// The result published for `height`, if any, with its signature (the
+    /// reader checks it: the base layer is not trusted for it).
+    fn result(&self, height: u64) -> Result<Option<SignedResult>, BaseLayerError>;
 }
 
 /// Name of the sequencer's database file in its data directory.
@@ -144,6 +151,8 @@ struct SequencerState {
 pub struct DevnetSequencer {
     db: Database,
     state: Mutex<SequencerState>,
+    /// Which results `publish_result` accepts; by default none.
+    policy: ResultPolicy,
 }
 
 impl DevnetSequencer {
@@ -195,7 +204,47 @@ impl DevnetSequencer {
         };
         drop(blocks);
         drop(read);
-        Ok(DevnetSequencer { db, state: Mutex::new(state) })
+        Ok(DevnetSequencer { db, state: Mutex::new(state), policy: ResultPolicy::default() })
+    }
+
+    /// Sets which published results are accepted. A sequencer opened without
+    /// a policy refuses every result: authorizing executors is explicit.
+    pub fn with_policy(mut self, policy: ResultPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The genesis id results are signed for: the input hash of the stored
+    /// height-0 result (`None` before one is published).
+    fn genesis_id(&self) -> Result<Option<[u8; 32]>, BaseLayerError> {
+        Ok(self.result(0)?.map(|r| r.result.input_hash))
+    }
+
+    /// Checks `signed` against the policy (before any other rule, so an
+    /// unauthorized poster cannot occupy a height).
+    fn authenticate(&self, signed: &SignedResult) -> Result<(), BaseLayerError> {
+        if self.policy == ResultPolicy::AcceptUnsigned {
+            return Ok(());
+        }
+        let genesis_id = if signed.result.height == 0 {
+            signed.result.input_hash
+        } else {
+            match self.genesis_id()? {
+                Some(id) => id,
+                // Check the signer first: an unknown poster learns nothing.
+                None => {
+                    self.policy.check(&[0; 32], signed).or_else(|e| match e {
+                        AuthError::BadSignature { .. } => Ok(()),
+                        other => Err(BaseLayerError::Unauthenticated(other)),
+                    })?;
+                    return Err(BaseLayerError::rejected(
+                        "genesis_result_missing",
+                        "the genesis result (height 0) must be published first: it names the network results are signed for",
+                    ));
+                }
+            }
+        };
+        self.policy.check(&genesis_id, signed).map_err(BaseLayerError::Unauthenticated)
     }
 
     /// Bundles waiting for a block.
@@ -289,7 +338,9 @@ impl BaseLayer for DevnetSequencer {
         row.map(|bytes| Block::from_bytes(bytes.value()).map_err(unavailable)).transpose()
     }
 
-    fn publish_result(&self, result: &BlockResult) -> Result<(), BaseLayerError> {
+    fn publish_result(&self, signed: &SignedResult) -> Result<(), BaseLayerError> {
+        self.authenticate(signed)?;
+        let result = &signed.result;
         if result.height > self.latest_height()? {
             return Err(BaseLayerError::rejected("bad_request", format!("block {} does not exist yet", result.height)));
         }
@@ -306,8 +357,11 @@ impl BaseLayer for DevnetSequencer {
         {
             let mut table = tx.open_table(RESULTS).map_err(unavailable)?;
             let existing = table.get(result.height).map_err(unavailable)?.map(|v| v.value().to_vec());
+            let existing =
+                existing.map(|bytes| SignedResult::decode_stored(&bytes).map_err(unavailable)).transpose()?;
             match existing {
-                Some(bytes) if bytes == result.encode() => return Ok(()),
+                // The same result (maybe signed by another authorized key): the first stays.
+                Some(stored) if stored.result == *result => return Ok(()),
                 Some(_) => {
                     return Err(BaseLayerError::rejected(
                         "conflict",
@@ -315,19 +369,18 @@ impl BaseLayer for DevnetSequencer {
                     ))
                 }
                 None => {
-                    table.insert(result.height, result.encode().as_slice()).map_err(unavailable)?;
+                    table.insert(result.height, signed.encode().as_slice()).map_err(unavailable)?;
                 }
             }
         }
         tx.commit().map_err(unavailable)
     }
 
-    fn result(&self, height: u64) -> Result<Option<BlockResult>, BaseLayerError> {
+    fn result(&self, height: u64) -> Result<Option<SignedResult>, BaseLayerError> {
         let read = self.db.begin_read().map_err(unavailable)?;
         let table = read.open_table(RESULTS).map_err(unavailable)?;
         let row = table.get(height).map_err(unavailable)?;
-        row.map(|bytes| <BlockResult as parity_scale_codec::Decode>::decode(&mut bytes.value()).map_err(unavailable))
-            .transpose()
+        row.map(|bytes| SignedResult::decode_stored(bytes.value()).map_err(unavailable)).transpose()
     }
 }
 
@@ -418,7 +471,7 @@ impl BaseLayer for HttpBaseLayer {
         Ok(Some(block))
     }
 
-    fn publish_result(&self, result: &BlockResult) -> Result<(), BaseLayerError> {
+    fn publish_result(&self, result: &SignedResult) -> Result<(), BaseLayerError> {
         let response = self.agent.post(format!("{}/v1/results", self.base)).send_json(result).map_err(unavailable)?;
         if !response.status().is_success() {
             return Err(refused(response));
@@ -426,7 +479,7 @@ impl BaseLayer for HttpBaseLayer {
         Ok(())
     }
 
-    fn result(&self, height: u64) -> Result<Option<BlockResult>, BaseLayerError> {
+    fn result(&self, height: u64) -> Result<Option<SignedResult>, BaseLayerError> {
         let mut response = self.agent.get(format!("{}/v1/results/{height}", self.base)).call().map_err(unavailable)?;
         if response.status() == 404 {
             return Ok(None);
@@ -441,12 +494,68 @@ impl BaseLayer for HttpBaseLayer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::BlockResult;
+    use ed25519_dalek::SigningKey;
+
+    const GENESIS_ID: [u8; 32] = [0x9c; 32];
+
+    fn executor_key() -> SigningKey {
+        SigningKey::from_bytes(&[1; 32])
+    }
+
+    fn policy() -> ResultPolicy {
+        ResultPolicy::Keys(vec![executor_key().verifying_key()])
+    }
+
+    fn code(error: BaseLayerError) -> String {
+        match error {
+            BaseLayerError::Unauthenticated(e) => e.code().to_owned(),
+            BaseLayerError::Rejected { error, .. } => error,
+            other => other.to_string(),
+        }
+    }
+
+    #[test]
+    fn results_are_authenticated_before_first_wins() {
+        let seq = DevnetSequencer::in_memory().unwrap().with_policy(policy());
+        seq.submit_bundle(Bundle { relay: [1; 24], txs: vec![vec![1]] }).unwrap();
+        let one = seq.produce_block(1, false).unwrap().unwrap();
+        let genesis = BlockResult { height: 0, input_hash: GENESIS_ID, state_root: [3; 32], receipts_root: [4; 32] };
+        let result = BlockResult { height: 1, input_hash: one.hash(), state_root: [1; 32], receipts_root: [2; 32] };
+        let intruder = SigningKey::from_bytes(&[2; 32]);
+        // Nobody can squat the genesis height either.
+        assert_eq!(code(seq.publish_result(&SignedResult::unsigned(genesis)).unwrap_err()), "unsigned_result");
+        let squat = SignedResult::sign(&intruder, &GENESIS_ID, genesis);
+        assert_eq!(code(seq.publish_result(&squat).unwrap_err()), "unknown_signer");
+        assert_eq!(seq.result(0).unwrap(), None);
+        seq.publish_result(&SignedResult::sign(&executor_key(), &GENESIS_ID, genesis)).unwrap();
+
+        let unsigned = SignedResult::unsigned(result);
+        assert_eq!(code(seq.publish_result(&unsigned).unwrap_err()), "unsigned_result");
+        let foreign = SignedResult::sign(&intruder, &GENESIS_ID, result);
+        assert_eq!(code(seq.publish_result(&foreign).unwrap_err()), "unknown_signer");
+        let signed = SignedResult::sign(&executor_key(), &GENESIS_ID, result);
+        let tampered = SignedResult { result: BlockResult { state_root: [7; 32], ..result }, ..signed };
+        assert_eq!(code(seq.publish_result(&tampered).unwrap_err()), "bad_signature");
+        let other_network = SignedResult::sign(&executor_key(), &[1; 32], result);
+        assert_eq!(code(seq.publish_result(&other_network).unwrap_err()), "bad_signature");
+        assert_eq!(seq.result(1).unwrap(), None, "nothing refused was stored");
+        seq.publish_result(&signed).unwrap();
+        assert_eq!(seq.result(1).unwrap(), Some(signed), "served with its signature");
+
+        // A sequencer nobody configured accepts no result; the dev flag accepts any.
+        let closed = DevnetSequencer::in_memory().unwrap();
+        let genesis_signed = SignedResult::sign(&executor_key(), &GENESIS_ID, genesis);
+        assert_eq!(code(closed.publish_result(&genesis_signed).unwrap_err()), "unknown_signer");
+        let open = DevnetSequencer::in_memory().unwrap().with_policy(ResultPolicy::AcceptUnsigned);
+        open.publish_result(&SignedResult::unsigned(genesis)).unwrap();
+    }
 
     #[test]
     fn devnet_sequencer_orders_persists_and_checks_results() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(SEQUENCER_FILE);
-        let seq = DevnetSequencer::open(&path).unwrap();
+        let seq = DevnetSequencer::open(&path).unwrap().with_policy(policy());
         assert_eq!(seq.latest_height().unwrap(), 0);
         assert_eq!(seq.produce_block(5, false).unwrap(), None, "empty blocks are skipped");
         let bundle = |n: u8| Bundle { relay: [n; 24], txs: vec![vec![n]] };
@@ -460,15 +569,22 @@ mod tests {
         assert_eq!((two.height, two.parent_hash, two.timestamp), (2, one.hash(), 100), "time never goes back");
 
         let result = BlockResult { height: 1, input_hash: one.hash(), state_root: [1; 32], receipts_root: [2; 32] };
-        seq.publish_result(&result).unwrap();
-        seq.publish_result(&result).unwrap();
+        let genesis = BlockResult { height: 0, input_hash: GENESIS_ID, state_root: [3; 32], receipts_root: [4; 32] };
+        let sign = |r: BlockResult| SignedResult::sign(&executor_key(), &GENESIS_ID, r);
+        assert!(matches!(
+            seq.publish_result(&sign(result)),
+            Err(BaseLayerError::Rejected { error, .. }) if error == "genesis_result_missing"
+        ));
+        seq.publish_result(&sign(genesis)).unwrap();
+        seq.publish_result(&sign(result)).unwrap();
+        seq.publish_result(&sign(result)).unwrap();
         let other = BlockResult { state_root: [9; 32], ..result };
         assert!(
-            matches!(seq.publish_result(&other), Err(BaseLayerError::Rejected { error, .. }) if error == "conflict")
+            matches!(seq.publish_result(&sign(other)), Err(BaseLayerError::Rejected { error, .. }) if error == "conflict")
         );
         let wrong_input = BlockResult { height: 2, ..result };
-        assert!(seq.publish_result(&wrong_input).is_err());
-        assert!(seq.publish_result(&BlockResult { height: 3, ..result }).is_err());
+        assert!(seq.publish_result(&sign(wrong_input)).is_err());
+        assert!(seq.publish_result(&sign(BlockResult { height: 3, ..result })).is_err());
         drop(seq);
 
         let seq = DevnetSequencer::open(&path).unwrap();
@@ -476,7 +592,7 @@ mod tests {
         assert_eq!(seq.block(1).unwrap(), Some(one));
         assert_eq!(seq.block(2).unwrap(), Some(two.clone()));
         assert_eq!(seq.block(3).unwrap(), None);
-        assert_eq!(seq.result(1).unwrap(), Some(result));
+        assert_eq!(seq.result(1).unwrap(), Some(sign(result)));
         assert_eq!(seq.result(2).unwrap(), None);
         seq.submit_bundle(bundle(3)).unwrap();
         assert_eq!(seq.produce_block(200, false).unwrap().unwrap().parent_hash, two.hash());

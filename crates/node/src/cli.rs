@@ -5,14 +5,16 @@
 //! Exit codes: 0 after SIGINT/SIGTERM, 1 on an error, 2 when a shadow
 //! executor found a divergence.
 
+use crate::auth::{load_or_create_key, parse_public_key, ResultPolicy, EXECUTOR_KEY_FILE};
 use crate::base_layer::HttpBaseLayer;
 use crate::exec::Fault;
 use crate::executor::{start_executor, ExecutorConfig};
 use crate::follower::Role;
 use crate::genesis::load_genesis;
 use crate::http::{NodeError, NodeEvent, NodeHandle, WorkerExit, WorkerResult};
-use crate::sequencer::{start_sequencer, SequencerConfig};
+use crate::sequencer::{start_sequencer_with, SequencerConfig};
 use clap::{Args, Subcommand};
+use ed25519_dalek::VerifyingKey;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,6 +64,42 @@ pub struct SequencerArgs {
     /// Also produce blocks when no bundle is waiting.
     #[arg(long)]
     pub empty_blocks: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub results: ResultKeyArgs,
+}
+
+/// Which executors' results are authentic (sequencer, executor, shadow).
+#[derive(Args, Debug, Clone)]
+pub struct ResultKeyArgs {
+    /// Public key (64 hex digits) of an authorized executor; repeatable.
+    /// Results signed by another key are refused.
+    #[arg(long = "executor-key", value_name = "HEX", value_parser = parse_public_key)]
+    pub executor_keys: Vec<VerifyingKey>,
+    /// Development only: accept (and trust) unsigned results and results of
+    /// any signer; whoever posts a height first owns it.
+    #[arg(long, conflicts_with = "executor_keys")]
+    pub accept_unsigned_results: bool,
+}
+
+impl ResultKeyArgs {
+    /// The policy these flags ask for, with `own` (an executor's own key)
+    /// authorized too. No key at all is a configuration error: a node that
+    /// trusts no one by accident would refuse every result (or, for a
+    /// shadow, never verify a block) without saying why.
+    pub fn policy(&self, own: Option<VerifyingKey>) -> Result<ResultPolicy, NodeError> {
+        if self.accept_unsigned_results {
+            return Ok(ResultPolicy::AcceptUnsigned);
+        }
+        let mut keys: Vec<VerifyingKey> = own.into_iter().collect();
+        keys.extend(self.executor_keys.iter().filter(|k| Some(**k) != own));
+        if keys.is_empty() {
+            return Err(NodeError::Config(
+                "no authorized executor key: pass --executor-key HEX (the executor's public key) or, for development only, --accept-unsigned-results".into(),
+            ));
+        }
+        Ok(ResultPolicy::Keys(keys))
+    }
 }
 
 /// Options shared by executors and shadows.
@@ -76,6 +114,9 @@ pub struct FollowArgs {
     /// How often to ask the sequencer for new blocks.
     #[arg(long, default_value = "200ms", value_parser = parse_duration)]
     pub poll: Duration,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub results: ResultKeyArgs,
 }
 
 /// `athena node executor`.
@@ -87,6 +128,11 @@ pub struct ExecutorArgs {
     /// Address of the query API.
     #[arg(long, default_value = "127.0.0.1:9100")]
     pub listen: SocketAddr,
+    /// Key file (the wallet's format) of the key that signs published
+    /// results; default `DATA_DIR/executor-key.json`, created (mode 0600) on
+    /// first start. Its public key goes to the sequencer's `--executor-key`.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub follow: FollowArgs,
@@ -168,25 +214,37 @@ fn announce(name: &str, handle: &NodeHandle) {
 fn run_inner(args: NodeArgs) -> Result<ExitCode, NodeError> {
     match args.command {
         NodeCommand::Sequencer(a) => {
-            let handle = start_sequencer(SequencerConfig {
-                data_dir: Some(a.data_dir),
-                listen: a.listen,
-                block_interval: a.block_interval,
-                empty_blocks: a.empty_blocks,
-                signals: true,
-            })?;
+            let policy = a.results.policy(None)?;
+            let handle = start_sequencer_with(
+                SequencerConfig {
+                    data_dir: Some(a.data_dir),
+                    listen: a.listen,
+                    block_interval: a.block_interval,
+                    empty_blocks: a.empty_blocks,
+                    signals: true,
+                },
+                policy,
+            )?;
             announce("sequencer", &handle);
             supervise(handle, false)
         }
         NodeCommand::Executor(a) => {
-            let executor =
-                start_executor(executor_config(a.data_dir, a.listen, a.follow, Role::Executor, a.inject_fault)?)?;
+            let key_path = a.key.clone().unwrap_or_else(|| a.data_dir.join(EXECUTOR_KEY_FILE));
+            let key = load_or_create_key(&key_path).map_err(|e| NodeError::Config(e.to_string()))?;
+            if athena_wallet::key::readable_by_others(&key_path) {
+                tracing::warn!("{} is readable by other users (chmod 600 it)", key_path.display());
+            }
+            tracing::info!("signing results with {} (public {})", key_path.display(), hex::encode(key.public_bytes()));
+            let own = Some(key.verifying_key());
+            let mut config = executor_config(a.data_dir, a.listen, a.follow, Role::Executor, a.inject_fault, own)?;
+            config.signer = Some(key.signing_key().clone());
+            let executor = start_executor(config)?;
             announce("executor", &executor.handle);
             supervise(executor.handle, false)
         }
         NodeCommand::Shadow(a) => {
             let role = Role::Shadow { executor: a.executor.clone() };
-            let executor = start_executor(executor_config(a.data_dir, a.listen, a.follow, role, None)?)?;
+            let executor = start_executor(executor_config(a.data_dir, a.listen, a.follow, role, None, None)?)?;
             announce("shadow", &executor.handle);
             supervise(executor.handle, a.exit_on_divergence)
         }
@@ -199,7 +257,9 @@ fn executor_config(
     follow: FollowArgs,
     role: Role,
     fault: Option<Fault>,
+    own_key: Option<VerifyingKey>,
 ) -> Result<ExecutorConfig, NodeError> {
+    let results = follow.results.policy(own_key)?;
     let genesis = follow.genesis.as_deref().map(load_genesis).transpose().map_err(crate::chain::ChainError::from)?;
     Ok(ExecutorConfig {
         data_dir: Some(data_dir),
@@ -210,6 +270,8 @@ fn executor_config(
         poll: follow.poll,
         fault,
         signals: true,
+        signer: None,
+        results,
     })
 }
 

@@ -2,6 +2,7 @@
 //! genesis) the chain, serve the query API, follow the base layer.
 
 use crate::api::{self, ApiState};
+use crate::auth::ResultPolicy;
 use crate::base_layer::BaseLayer;
 use crate::chain::Chain;
 use crate::exec::{ExecConfig, Fault};
@@ -9,6 +10,7 @@ use crate::follower::{follow, FollowConfig, Role};
 use crate::genesis::LoadedGenesis;
 use crate::http::{NodeError, NodeHandle};
 use crate::types::ShadowStatus;
+use ed25519_dalek::SigningKey;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -35,6 +37,12 @@ pub struct ExecutorConfig {
     pub fault: Option<Fault>,
     /// Turn SIGINT/SIGTERM into [`crate::http::NodeEvent::Signal`].
     pub signals: bool,
+    /// The executor's signing key for published results (`None`: publish
+    /// unsigned; a shadow publishes nothing and needs none).
+    pub signer: Option<SigningKey>,
+    /// Which results served by the base layer are authentic (the executor's
+    /// own key for an executor; the executor's key for a shadow).
+    pub results: ResultPolicy,
 }
 
 /// A started executor: its handle, chain and (for a shadow) verdict.
@@ -78,8 +86,13 @@ pub fn start_executor(config: ExecutorConfig) -> Result<Executor, NodeError> {
         exec,
         shadow: matches!(config.role, Role::Shadow { .. }).then(|| Arc::clone(&shadow)),
     };
-    let follow_config =
-        FollowConfig { role: config.role.clone(), exec: ExecConfig { fault: config.fault, ..exec }, poll: config.poll };
+    let follow_config = FollowConfig {
+        role: config.role.clone(),
+        exec: ExecConfig { fault: config.fault, ..exec },
+        poll: config.poll,
+        signer: config.signer.clone(),
+        results: config.results.clone(),
+    };
     let worker_chain = Arc::clone(&chain);
     let worker_shadow = Arc::clone(&shadow);
     let base = Arc::clone(&config.base);

@@ -2,22 +2,26 @@
 //! worker loops.
 //!
 //! * **Executor**: from its last committed height, fetches each next block,
-//!   applies and commits it, and publishes the [`BlockResult`]. On start it
+//!   applies and commits it, and publishes the [`BlockResult`] signed with
+//!   its key (`crate::auth`). On start it
 //!   re-publishes results the base layer is missing (a crash between commit
 //!   and publish).
 //! * **Shadow**: the same execution into its own store, then waits for the
-//!   executor's published result for that height and compares. On start it
+//!   executor's published result for that height, checks its signature
+//!   against the authorized keys and compares. On start it
 //!   re-checks its last committed block (a crash between commit and check).
 //!   At the first difference it asks the executor for that block's receipts
 //!   and names the first transaction whose receipt (change-set hash first)
 //!   differs, records the [`Divergence`] and stops following.
 
+use crate::auth::{ResultPolicy, SignedResult};
 use crate::base_layer::{agent, BaseLayer, BaseLayerError};
 use crate::chain::Chain;
 use crate::exec::ExecConfig;
 use crate::http::{sleep_unless_stopped, NodeError, WorkerExit, WorkerResult};
 use crate::receipts::{merkle_root, StoredReceipt};
 use crate::types::{hex32, BlockResult, Divergence, DivergentTx, ReceiptJson, ShadowStatus};
+use ed25519_dalek::SigningKey;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -44,6 +48,12 @@ pub struct FollowConfig {
     pub exec: ExecConfig,
     /// How often to ask the base layer for new blocks.
     pub poll: Duration,
+    /// The executor's key: every published result is signed with it
+    /// (`None`: published unsigned, only for a sequencer that accepts that).
+    pub signer: Option<SigningKey>,
+    /// Which results the base layer serves are authentic; one that is not
+    /// stops the loop with [`NodeError::Unauthenticated`].
+    pub results: ResultPolicy,
 }
 
 /// Logs an unavailable base layer at most every 10 s.
@@ -74,16 +84,16 @@ pub fn follow(
     // Executor: the lowest height whose publication may be missing.
     let mut unpublished: Option<u64> = None;
     match &config.role {
-        Role::Executor => unpublished = Some(find_unpublished(chain, base, stop)?),
+        Role::Executor => unpublished = Some(find_unpublished(chain, base, &config.results, stop)?),
         Role::Shadow { executor } => {
-            if let Some(exit) = verify(chain, base, chain.height()?, executor.as_deref(), shadow, stop)? {
+            if let Some(exit) = verify(chain, base, config, chain.height()?, executor.as_deref(), shadow, stop)? {
                 return Ok(exit);
             }
         }
     }
     while !stop.load(Ordering::SeqCst) {
         if let Some(from) = unpublished {
-            unpublished = publish_from(chain, base, from, &mut throttle)?;
+            unpublished = publish_from(chain, base, config, from, &mut throttle)?;
         }
         let latest = match base.latest_height() {
             Ok(height) => height,
@@ -127,11 +137,11 @@ pub fn follow(
             match &config.role {
                 Role::Executor => {
                     if unpublished.is_none() {
-                        unpublished = publish_from(chain, base, height, &mut throttle)?;
+                        unpublished = publish_from(chain, base, config, height, &mut throttle)?;
                     }
                 }
                 Role::Shadow { executor } => {
-                    if let Some(exit) = verify(chain, base, height, executor.as_deref(), shadow, stop)? {
+                    if let Some(exit) = verify(chain, base, config, height, executor.as_deref(), shadow, stop)? {
                         return Ok(exit);
                     }
                 }
@@ -143,12 +153,21 @@ pub fn follow(
 
 /// Walks back from the last committed height to the newest result the base
 /// layer has, and returns the height after it (bounded: at most 64 back).
-fn find_unpublished(chain: &Chain, base: &dyn BaseLayer, stop: &AtomicBool) -> Result<u64, NodeError> {
+/// A served result that is not authentic is an error.
+fn find_unpublished(
+    chain: &Chain,
+    base: &dyn BaseLayer,
+    results: &ResultPolicy,
+    stop: &AtomicBool,
+) -> Result<u64, NodeError> {
     let last = chain.height()?;
     let mut height = last;
     loop {
         match base.result(height) {
-            Ok(Some(_)) => return Ok(height + 1),
+            Ok(Some(published)) => {
+                results.check(&chain.genesis_id(), &published)?;
+                return Ok(height + 1);
+            }
             Ok(None) if height == 0 || last - height >= 64 => return Ok(height),
             Ok(None) => height -= 1,
             // Unknown: publish everything from the last height on (idempotent).
@@ -165,13 +184,18 @@ fn find_unpublished(chain: &Chain, base: &dyn BaseLayer, stop: &AtomicBool) -> R
 fn publish_from(
     chain: &Chain,
     base: &dyn BaseLayer,
+    config: &FollowConfig,
     from: u64,
     throttle: &mut Throttle,
 ) -> Result<Option<u64>, NodeError> {
     let last = chain.height()?;
     for height in from..=last {
         let Some(result) = chain.result(height)? else { continue };
-        match base.publish_result(&result) {
+        let signed = match &config.signer {
+            Some(key) => SignedResult::sign(key, &chain.genesis_id(), result),
+            None => SignedResult::unsigned(result),
+        };
+        match base.publish_result(&signed) {
             Ok(()) => {}
             Err(e @ BaseLayerError::Unavailable(_)) => {
                 throttle.warn(&format!("cannot publish block {height}'s result"), &e);
@@ -184,10 +208,13 @@ fn publish_from(
 }
 
 /// Waits for the published result of `height` and compares it with the
-/// chain's own. `Some(exit)` when stopped... or diverged.
+/// chain's own. `Some(exit)` when stopped... or diverged. A published
+/// result whose signature does not check is an error, not a divergence:
+/// the executor did not say it.
 fn verify(
     chain: &Chain,
     base: &dyn BaseLayer,
+    config: &FollowConfig,
     height: u64,
     executor: Option<&str>,
     shadow: &Mutex<ShadowStatus>,
@@ -198,7 +225,10 @@ fn verify(
     let mut throttle = Throttle(None);
     let published = loop {
         match base.result(height) {
-            Ok(Some(result)) => break result,
+            Ok(Some(signed)) => {
+                config.results.check(&chain.genesis_id(), &signed)?;
+                break signed.result;
+            }
             Ok(None) => {
                 if waiting_since.elapsed() > Duration::from_secs(10) {
                     tracing::info!("waiting for the executor's result for block {height}");

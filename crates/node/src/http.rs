@@ -2,6 +2,7 @@
 //! [`NodeHandle`], a running HTTP server (its own tokio runtime thread)
 //! plus a blocking worker thread (block production or block following).
 
+use crate::auth::AuthError;
 use crate::base_layer::BaseLayerError;
 use crate::chain::ChainError;
 use crate::types::{Divergence, ErrorBody};
@@ -65,8 +66,19 @@ impl From<BaseLayerError> for ApiError {
     fn from(error: BaseLayerError) -> Self {
         match error {
             BaseLayerError::Unavailable(message) => ApiError::unavailable("unavailable", message),
+            // 401: no valid proof of who posted; 403: a valid key that is not authorized.
+            BaseLayerError::Unauthenticated(e) => {
+                let status = match e {
+                    AuthError::UnknownSigner { .. } => StatusCode::FORBIDDEN,
+                    AuthError::Unsigned { .. } | AuthError::BadSignature { .. } => StatusCode::UNAUTHORIZED,
+                };
+                ApiError { status, code: e.code(), message: e.to_string() }
+            }
             BaseLayerError::Rejected { error, message } => match error.as_str() {
                 "conflict" => ApiError { status: StatusCode::CONFLICT, code: "conflict", message },
+                "genesis_result_missing" => {
+                    ApiError { status: StatusCode::CONFLICT, code: "genesis_result_missing", message }
+                }
                 "queue_full" => ApiError::unavailable("queue_full", message),
                 _ => ApiError::bad_request("bad_request", message),
             },
@@ -121,6 +133,11 @@ pub enum NodeError {
     /// Bad configuration.
     #[error("{0}")]
     Config(String),
+    /// The base layer served a result that is not signed by an authorized
+    /// executor key: the base layer (or someone on the way) is lying, which
+    /// is not the executor's divergence.
+    #[error("the base layer served an unauthentic result: {0}")]
+    Unauthenticated(#[from] AuthError),
 }
 
 /// How a worker ended without an error.

@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod auth;
 pub mod backend;
 pub mod base_layer;
 pub mod chain;

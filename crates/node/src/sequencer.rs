@@ -2,9 +2,10 @@
 //! the base-layer HTTP API (`docs/node.md`, "Sequencer API"), producing a
 //! block every interval.
 
+use crate::auth::{ResultPolicy, SignedResult};
 use crate::base_layer::{BaseLayer, BaseLayerError, DevnetSequencer, SEQUENCER_FILE};
 use crate::http::{self, blocking, read_body, ApiError, NodeError, NodeHandle, WorkerExit};
-use crate::types::{Block, BlockResult, Bundle, LatestResponse, SequencerStatus, MAX_BUNDLE_BYTES};
+use crate::types::{Block, Bundle, LatestResponse, SequencerStatus, MAX_BUNDLE_BYTES};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -17,7 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Largest `POST /v1/results` body.
+/// Largest `POST /v1/results` body (a signed result is about 500 bytes of
+/// JSON; the rest is room for whitespace).
 const MAX_RESULT_BODY: usize = 4096;
 
 /// How a sequencer runs.
@@ -97,14 +99,14 @@ async fn block(State(s): State<SeqState>, Path(height): Path<String>) -> Result<
 
 async fn publish(State(s): State<SeqState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let bytes = read_body(&headers, body, MAX_RESULT_BODY, "result").await?;
-    let result: BlockResult =
+    let result: SignedResult =
         serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request("bad_result", e.to_string()))?;
     let base = Arc::clone(&s.base);
     blocking(move || base.publish_result(&result)).await??;
     Ok((StatusCode::OK, Json(result)).into_response())
 }
 
-async fn result(State(s): State<SeqState>, Path(height): Path<String>) -> Result<Json<BlockResult>, ApiError> {
+async fn result(State(s): State<SeqState>, Path(height): Path<String>) -> Result<Json<SignedResult>, ApiError> {
     let height = parse_height(&height)?;
     let base = Arc::clone(&s.base);
     let result = blocking(move || base.result(height)).await??;
@@ -115,9 +117,16 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// Starts a sequencer: opens its database, serves the API and produces a
-/// block every `block_interval`.
+/// Starts a sequencer that accepts no executor result (only bundles and
+/// blocks are served): [`start_sequencer_with`] authorizes executors.
 pub fn start_sequencer(config: SequencerConfig) -> Result<NodeHandle, NodeError> {
+    start_sequencer_with(config, ResultPolicy::default())
+}
+
+/// Starts a sequencer: opens its database, serves the API and produces a
+/// block every `block_interval`; `results` decides which published results
+/// are accepted (`docs/node.md`, "Authenticated results").
+pub fn start_sequencer_with(config: SequencerConfig, results: ResultPolicy) -> Result<NodeHandle, NodeError> {
     let sequencer = match &config.data_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
@@ -125,6 +134,15 @@ pub fn start_sequencer(config: SequencerConfig) -> Result<NodeHandle, NodeError>
         }
         None => DevnetSequencer::in_memory().map_err(BaseLayerError::from)?,
     };
+    match &results {
+        ResultPolicy::AcceptUnsigned => tracing::warn!("accepting unsigned results: whoever posts first wins"),
+        ResultPolicy::Keys(keys) => {
+            for key in keys {
+                tracing::info!("authorized executor key {}", hex::encode(key.as_bytes()));
+            }
+        }
+    }
+    let sequencer = sequencer.with_policy(results);
     let sequencer = Arc::new(sequencer);
     tracing::info!("sequencer at block {}", sequencer.latest_height()?);
     let base: Arc<dyn BaseLayer> = Arc::clone(&sequencer) as Arc<dyn BaseLayer>;

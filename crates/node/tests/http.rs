@@ -5,12 +5,13 @@ mod common;
 
 use athena_interface::{Address, Bytes32};
 use athena_node::api::{route_list, OPENAPI};
+use athena_node::auth::{ResultPolicy, SignedResult};
 use athena_node::base_layer::{BaseLayer, HttpBaseLayer};
 use athena_node::executor::{start_executor, Executor, ExecutorConfig};
 use athena_node::follower::Role;
 use athena_node::genesis::LoadedGenesis;
 use athena_node::receipts::merkle_root;
-use athena_node::sequencer::{start_sequencer, SequencerConfig};
+use athena_node::sequencer::{start_sequencer_with, SequencerConfig};
 use athena_node::types::{hex32, Block, BlockResult, MAX_BUNDLE_BYTES};
 use athena_runtime::Account;
 use athena_store::encoding::encode_account;
@@ -22,18 +23,27 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The executor's key; the sequencer and the shadow authorize it.
+fn executor_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[0x42; 32])
+}
+
 fn sequencer(dir: Option<&Path>) -> athena_node::http::NodeHandle {
-    start_sequencer(SequencerConfig {
-        data_dir: dir.map(Path::to_path_buf),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        block_interval: Duration::from_millis(50),
-        empty_blocks: false,
-        signals: false,
-    })
+    start_sequencer_with(
+        SequencerConfig {
+            data_dir: dir.map(Path::to_path_buf),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            block_interval: Duration::from_millis(50),
+            empty_blocks: false,
+            signals: false,
+        },
+        ResultPolicy::Keys(vec![executor_key().verifying_key()]),
+    )
     .unwrap()
 }
 
 fn executor(dir: &Path, genesis: &LoadedGenesis, sequencer: &str, role: Role) -> Executor {
+    let signer = (role == Role::Executor).then(executor_key);
     start_executor(ExecutorConfig {
         data_dir: Some(dir.to_path_buf()),
         genesis: Some(genesis.clone()),
@@ -43,6 +53,8 @@ fn executor(dir: &Path, genesis: &LoadedGenesis, sequencer: &str, role: Role) ->
         poll: Duration::from_millis(20),
         fault: None,
         signals: false,
+        signer,
+        results: ResultPolicy::Keys(vec![executor_key().verifying_key()]),
     })
     .unwrap()
 }
@@ -130,7 +142,8 @@ fn executor_query_api_over_http() {
     // The trusted root: the one the executor published on the base layer.
     let published = HttpBaseLayer::new(&seq.url()).result(height).unwrap().expect("published");
     let (_, result) = get_json(&format!("{api}/v1/blocks/{height}/result"));
-    assert_eq!(serde_json::from_value::<BlockResult>(result).unwrap(), published);
+    assert_eq!(serde_json::from_value::<BlockResult>(result).unwrap(), published.result);
+    assert_eq!(published.signer, Some(executor_key().verifying_key().to_bytes()), "served with its signer");
 
     // A storage slot with an inclusion proof against the published root.
     let key = count_key();
@@ -138,11 +151,11 @@ fn executor_query_api_over_http() {
     let (code, slot) = get_json(&format!("{api}/v1/accounts/{counter_text}/storage/{}", hex::encode(key)));
     assert_eq!(code, 200, "{slot}");
     assert_eq!(hex_bytes(&slot["value"]), count_value(3));
-    assert_eq!(root(&slot["state_root"]), StateRoot(published.state_root));
+    assert_eq!(root(&slot["state_root"]), StateRoot(published.result.state_root));
     let proof = StateProof::from_bytes(&hex_bytes(&slot["proof"])).unwrap();
     let leaf = LeafKey::Storage(counter, Bytes32::new(key));
-    assert!(verify(&StateRoot(published.state_root), &leaf, Some(&count_value(3)), &proof));
-    assert!(!verify(&StateRoot(published.state_root), &leaf, Some(&count_value(4)), &proof));
+    assert!(verify(&StateRoot(published.result.state_root), &leaf, Some(&count_value(3)), &proof));
+    assert!(!verify(&StateRoot(published.result.state_root), &leaf, Some(&count_value(4)), &proof));
     let (_, empty) = get_json(&format!("{api}/v1/accounts/{counter_text}/storage/{}", hex::encode([7u8; 32])));
     assert_eq!(hex_bytes(&empty["value"]), [0u8; 32]);
 
@@ -253,9 +266,13 @@ fn the_sequencer_keeps_its_blocks_across_a_restart() {
     assert_eq!(code, 202);
     wait_until("a block", TIMEOUT, || get_json(&format!("{url}/v1/blocks/latest")).1["height"] == 1);
     let first = HttpBaseLayer::new(&url).block(1).unwrap().unwrap();
-    let result = BlockResult { height: 1, input_hash: first.hash(), state_root: [1; 32], receipts_root: [2; 32] };
+    let genesis_id = [0x9c; 32];
+    let sign = |result| SignedResult::sign(&executor_key(), &genesis_id, result);
+    let genesis = BlockResult { height: 0, input_hash: genesis_id, state_root: [5; 32], receipts_root: [6; 32] };
+    HttpBaseLayer::new(&url).publish_result(&sign(genesis)).unwrap();
+    let result = sign(BlockResult { height: 1, input_hash: first.hash(), state_root: [1; 32], receipts_root: [2; 32] });
     HttpBaseLayer::new(&url).publish_result(&result).unwrap();
-    let conflict = BlockResult { state_root: [3; 32], ..result };
+    let conflict = sign(BlockResult { state_root: [3; 32], ..result.result });
     let refused = HttpBaseLayer::new(&url).publish_result(&conflict).unwrap_err();
     assert!(refused.to_string().contains("conflict"), "{refused}");
     seq.stop().unwrap();

@@ -5,6 +5,7 @@
 
 mod common;
 
+use athena_node::auth::ResultPolicy;
 use athena_node::base_layer::{BaseLayer, HttpBaseLayer};
 use athena_node::chain::Chain;
 use athena_node::cli::EXIT_DIVERGED;
@@ -20,13 +21,41 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// The executors' key (one fixed seed): the sequencer and the shadow
+/// authorize its public key, every executor of a test signs with it.
+fn executor_key() -> athena_wallet::Key {
+    athena_wallet::Key::from_seed([0x42; 32])
+}
+
+fn executor_public() -> String {
+    hex::encode(executor_key().public_bytes())
+}
+
 fn sequencer(dir: &Path, interval: &str) -> Process {
-    Process::spawn(&["sequencer", "--data-dir", path(dir), "--listen", "127.0.0.1:0", "--block-interval", interval])
+    let public = executor_public();
+    Process::spawn(&[
+        "sequencer",
+        "--data-dir",
+        path(dir),
+        "--listen",
+        "127.0.0.1:0",
+        "--block-interval",
+        interval,
+        "--executor-key",
+        &public,
+    ])
 }
 
 fn executor(dir: &Path, genesis: &Path, sequencer: &str, extra: &[&str]) -> Process {
+    let key = dir.with_extension("key.json");
+    match executor_key().save(&key, false) {
+        Ok(()) | Err(athena_wallet::KeyError::Exists(_)) => {}
+        Err(e) => panic!("{e}"),
+    }
     let mut args = vec![
         "executor",
+        "--key",
+        path(&key),
         "--data-dir",
         path(dir),
         "--listen",
@@ -139,8 +168,10 @@ fn an_executor_killed_mid_run_resumes_with_identical_roots() {
     // Every result the base layer carries is the reference's.
     for h in 0..=last {
         let published = base.result(h).unwrap().expect("published");
+        let policy = ResultPolicy::Keys(vec![executor_key().verifying_key()]);
+        assert_eq!(policy.check(&genesis.genesis_id, &published), Ok(()), "signed by the executor key");
         assert_eq!(
-            serde_json::to_value(published).unwrap(),
+            serde_json::to_value(published.result).unwrap(),
             get_json(&format!("{}/v1/blocks/{h}/result", reference.url)).1
         );
     }
@@ -174,6 +205,8 @@ fn a_shadow_executor_names_the_faulty_block_and_transaction() {
             path(&genesis_path).into(),
             "--poll".into(),
             "10ms".into(),
+            "--executor-key".into(),
+            executor_public(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         args

@@ -1,0 +1,115 @@
+//! Authenticated results over HTTP: the sequencer refuses results that are
+//! unsigned, signed by an unauthorized key or whose signature does not cover
+//! them (before first-wins, so nobody can squat a height), serves accepted
+//! ones with their signature, and a shadow treats a served result that does
+//! not verify as an error, not as the executor's divergence.
+
+mod common;
+
+use athena_node::auth::{ResultPolicy, SignedResult};
+use athena_node::executor::{start_executor, ExecutorConfig};
+use athena_node::follower::Role;
+use athena_node::http::{NodeError, NodeEvent};
+use athena_node::sequencer::{start_sequencer_with, SequencerConfig};
+use athena_node::types::BlockResult;
+use common::*;
+use ed25519_dalek::SigningKey;
+use std::sync::Arc;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn executor_key() -> SigningKey {
+    SigningKey::from_bytes(&[0x42; 32])
+}
+
+fn sequencer(policy: ResultPolicy) -> athena_node::http::NodeHandle {
+    let config = SequencerConfig {
+        data_dir: None,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        block_interval: Duration::from_millis(20),
+        empty_blocks: false,
+        signals: false,
+    };
+    start_sequencer_with(config, policy).unwrap()
+}
+
+fn post_result(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    post_bytes(&format!("{url}/v1/results"), body.to_string().as_bytes())
+}
+
+#[test]
+fn the_sequencer_accepts_only_results_signed_by_an_authorized_executor() {
+    let seq = sequencer(ResultPolicy::Keys(vec![executor_key().verifying_key()]));
+    let url = seq.url();
+    let (code, _) = post_bytes(&format!("{url}/v1/bundles"), &bundle(vec![vec![1, 2, 3]]).to_bytes());
+    assert_eq!(code, 202);
+    wait_until("block 1", TIMEOUT, || get_json(&format!("{url}/v1/blocks/latest")).1["height"] == 1);
+    let block = athena_node::base_layer::HttpBaseLayer::new(&url);
+    let one = athena_node::base_layer::BaseLayer::block(&block, 1).unwrap().unwrap();
+
+    let genesis_id = [0x9c; 32];
+    let genesis = BlockResult { height: 0, input_hash: genesis_id, state_root: [3; 32], receipts_root: [4; 32] };
+    let result = BlockResult { height: 1, input_hash: one.hash(), state_root: [1; 32], receipts_root: [2; 32] };
+    let intruder = SigningKey::from_bytes(&[0x66; 32]);
+    let json = |signed: SignedResult| serde_json::to_value(signed).unwrap();
+    let error = |(code, body): (u16, serde_json::Value)| (code, body["error"].as_str().unwrap_or("").to_owned());
+
+    // Squatting the genesis height: refused.
+    let squat = json(SignedResult::sign(&intruder, &genesis_id, genesis));
+    assert_eq!(error(post_result(&url, &squat)), (403, "unknown_signer".into()));
+    let (code, signed_genesis) = post_result(&url, &json(SignedResult::sign(&executor_key(), &genesis_id, genesis)));
+    assert_eq!(code, 200, "{signed_genesis}");
+
+    let unsigned = json(SignedResult::unsigned(result));
+    assert_eq!(error(post_result(&url, &unsigned)), (401, "unsigned_result".into()));
+    let foreign = json(SignedResult::sign(&intruder, &genesis_id, result));
+    assert_eq!(error(post_result(&url, &foreign)), (403, "unknown_signer".into()));
+    let mut tampered = json(SignedResult::sign(&executor_key(), &genesis_id, result));
+    tampered["state_root"] = serde_json::Value::String(hex::encode([7u8; 32]));
+    let (code, body) = post_result(&url, &tampered);
+    assert_eq!((code, body["error"].as_str()), (401, Some("bad_signature")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("does not verify"), "{body}");
+    let mut short = json(SignedResult::sign(&executor_key(), &genesis_id, result));
+    short["signature"] = serde_json::Value::String("00".repeat(63));
+    assert_eq!(error(post_result(&url, &short)), (400, "bad_result".into()));
+    assert_eq!(get_json(&format!("{url}/v1/results/1")).0, 404, "nothing refused was stored");
+
+    let valid = json(SignedResult::sign(&executor_key(), &genesis_id, result));
+    assert_eq!(post_result(&url, &valid).0, 200);
+    let (code, served) = get_json(&format!("{url}/v1/results/1"));
+    assert_eq!((code, &served), (200, &valid), "served with signer and signature");
+    assert_eq!(served["signer"], hex::encode(executor_key().verifying_key().to_bytes()));
+}
+
+#[test]
+fn a_shadow_refuses_a_served_result_whose_signature_does_not_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, genesis) = write_genesis(&dir.path().join("genesis"), 1);
+    // A base layer that checks nothing serves a forged genesis result.
+    let seq = sequencer(ResultPolicy::AcceptUnsigned);
+    let own = BlockResult { height: 0, input_hash: genesis.genesis_id, state_root: [0; 32], receipts_root: [0; 32] };
+    let forged = SignedResult::sign(&SigningKey::from_bytes(&[0x66; 32]), &genesis.genesis_id, own);
+    assert_eq!(post_result(&seq.url(), &serde_json::to_value(forged).unwrap()).0, 200);
+
+    let mut shadow = start_executor(ExecutorConfig {
+        data_dir: Some(dir.path().join("shadow")),
+        genesis: Some(genesis.clone()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        base: Arc::new(athena_node::base_layer::HttpBaseLayer::new(&seq.url())),
+        role: Role::Shadow { executor: None },
+        poll: Duration::from_millis(20),
+        fault: None,
+        signals: false,
+        signer: None,
+        results: ResultPolicy::Keys(vec![executor_key().verifying_key()]),
+    })
+    .unwrap();
+    assert!(matches!(shadow.handle.wait(), NodeEvent::WorkerDone));
+    match shadow.handle.stop_worker() {
+        Err(NodeError::Unauthenticated(e)) => assert_eq!(e.code(), "unknown_signer"),
+        other => panic!("expected an unauthentic-result error, got {other:?}"),
+    }
+    let status = shadow.shadow.lock().unwrap().clone();
+    assert!(status.divergence.is_none(), "not reported as the executor's divergence");
+}
