@@ -1,6 +1,7 @@
 //! `athena node`: the node processes (relay included) are reachable from the main command.
 //! A sequencer starts, announces its address on stdout, answers over HTTP,
-//! produces a block and stops cleanly (exit 0) on SIGTERM; a bad genesis
+//! produces a block and stops cleanly (exit 0) on SIGTERM (and refuses to
+//! start without an authorized executor key); a bad genesis
 //! makes an executor fail with a clear message (exit 1). The node behaviour
 //! itself is tested in `crates/node`.
 
@@ -34,8 +35,21 @@ fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> String {
 #[test]
 fn sequencer_runs_serves_and_stops_on_sigterm() {
     let dir = scratch("seq");
+    // Without an authorized executor key the sequencer refuses to start.
+    let refused = Command::new(env!("CARGO_BIN_EXE_athena"))
+        .args(["node", "sequencer", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .expect("spawn athena");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no authorized executor key"), "{stderr}");
+
+    let executor_key = hex::encode(athena_wallet::Key::from_seed([1; 32]).public_bytes());
     let mut child = Command::new(env!("CARGO_BIN_EXE_athena"))
-        .args(["node", "sequencer", "--listen", "127.0.0.1:0", "--block-interval", "50ms", "--data-dir"])
+        .args(["node", "sequencer", "--listen", "127.0.0.1:0", "--block-interval", "50ms", "--executor-key"])
+        .arg(&executor_key)
+        .arg("--data-dir")
         .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

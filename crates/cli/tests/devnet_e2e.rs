@@ -361,7 +361,13 @@ fn devnet_runs_the_wallet_scenario_survives_a_crash_and_refuses_bad_transactions
         }
         assert_eq!(own, get_ok(&format!("{shadow}/v1/blocks/{h}/result")), "shadow at block {h}");
         if h > 0 {
-            assert_eq!(own, get_ok(&format!("{sequencer}/v1/results/{h}")), "published result of block {h}");
+            // Published with the signature of the devnet's executor key.
+            let mut published = get_ok(&format!("{sequencer}/v1/results/{h}"));
+            let signer = published.as_object_mut().and_then(|o| o.remove("signer"));
+            let signature = published.as_object_mut().and_then(|o| o.remove("signature"));
+            assert_eq!(own, published, "published result of block {h}");
+            assert_eq!(signer.as_ref(), Some(&devnet.state()["executor_key"]), "signer of block {h}");
+            assert_eq!(signature.and_then(|s| s.as_str().map(str::len)), Some(128), "signature of block {h}");
         }
     }
 

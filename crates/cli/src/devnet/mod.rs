@@ -152,7 +152,16 @@ fn start_all(supervisor: &mut Supervisor, layout: &Layout, args: &DevnetArgs, pr
     let dir = |name: &str| os(layout.service(name));
     let url = |s: &Supervisor, name: &str| os(s.find(name).and_then(|s| s.url.clone()).unwrap_or_default());
 
-    let sequencer = vec![os("sequencer"), os("--data-dir"), dir("sequencer"), os("--block-interval"), os(interval)];
+    let executor_key = os(&prepared.executor_public);
+    let sequencer = vec![
+        os("sequencer"),
+        os("--data-dir"),
+        dir("sequencer"),
+        os("--block-interval"),
+        os(interval),
+        os("--executor-key"),
+        executor_key.clone(),
+    ];
     supervisor.start(Service::new("sequencer", sequencer, listen_address(args.ports, "sequencer")?, false))?;
     let sequencer_url = url(supervisor, "sequencer");
 
@@ -164,6 +173,8 @@ fn start_all(supervisor: &mut Supervisor, layout: &Layout, args: &DevnetArgs, pr
         sequencer_url.clone(),
         os("--genesis"),
         genesis.clone(),
+        os("--key"),
+        os(layout.executor_key()),
     ];
     supervisor.start(Service::new("executor", executor, listen_address(args.ports, "executor")?, true))?;
     let executor_url = url(supervisor, "executor");
@@ -179,6 +190,8 @@ fn start_all(supervisor: &mut Supervisor, layout: &Layout, args: &DevnetArgs, pr
             executor_url.clone(),
             os("--genesis"),
             genesis,
+            os("--executor-key"),
+            executor_key,
         ];
         supervisor.start(Service::new("shadow", shadow, listen_address(args.ports, "shadow")?, true))?;
     }
@@ -229,6 +242,7 @@ fn write_state(supervisor: &Supervisor, layout: &Layout, prepared: &Prepared) {
         "services": services,
         "accounts": accounts,
         "relay_address": prepared.relay_address,
+        "executor_key": prepared.executor_public,
     });
     let text = serde_json::to_string_pretty(&state).unwrap_or_default() + "\n";
     let tmp = layout.root.join("devnet.json.tmp");

@@ -55,6 +55,11 @@ impl Layout {
     pub fn relay_key(&self) -> PathBuf {
         self.keys().join("relay.json")
     }
+    /// `keys/executor.json`: signs the executor's published results; the
+    /// sequencer (and the shadow) authorize its public key.
+    pub fn executor_key(&self) -> PathBuf {
+        self.keys().join("executor.json")
+    }
     /// A process's own directory (`sequencer/`, `executor/`, ...).
     pub fn service(&self, name: &str) -> PathBuf {
         self.root.join(name)
@@ -91,6 +96,9 @@ pub struct Prepared {
     pub relay_address: String,
     /// Whether an existing chain is resumed.
     pub resumed: bool,
+    /// The executor's public key (hex): the sequencer's and the shadow's
+    /// `--executor-key`.
+    pub executor_public: String,
 }
 
 /// What [`prepare`] needs from the command line.
@@ -132,7 +140,11 @@ pub fn prepare(layout: &Layout, options: &SetupOptions) -> Result<Prepared, Stri
         accounts.push(DevAccount { name: format!("dev-{n}"), address: address_of(&key)?, key });
     }
     let relay_address = address_of(&layout.relay_key())?;
-    Ok(Prepared { genesis, accounts, relay_address, resumed })
+    // Created here for new devnets and for ones made before results were
+    // signed; never replaced, so a resumed sequencer keeps accepting it.
+    let executor_key = athena_node::auth::load_or_create_key(&layout.executor_key()).map_err(|e| e.to_string())?;
+    let executor_public = hex::encode(executor_key.public_bytes());
+    Ok(Prepared { genesis, accounts, relay_address, resumed, executor_public })
 }
 
 /// The wallet template of a loaded genesis: the entry whose file stem is
