@@ -5,7 +5,8 @@
 //! * **sequencer** ([`sequencer`], [`base_layer`]): the devnet base layer.
 //!   Relays post [`types::Bundle`]s; every interval it orders the queued
 //!   ones into a [`types::Block`], persists it and serves it. It also
-//!   carries the executors' published [`types::BlockResult`]s. Everything
+//!   carries the executors' published [`types::BlockResult`]s, accepting
+//!   only those signed with an authorized executor key ([`auth`]). Everything
 //!   else talks to it through the [`base_layer::BaseLayer`] trait, the seam
 //!   where Spacemesh replaces it.
 //! * **executor** ([`executor`], [`follower`], [`chain`], [`exec`]): follows
