@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use athena_interface::Bytes32;
@@ -97,9 +97,9 @@ pub struct PoolStore {
     db: Database,
     next_seq: AtomicU64,
     mirror: Mutex<Mirror>,
-    /// While set, writes fail as a disk error would (tests only: see
-    /// [`PoolStore::fail_writes`]).
-    fail_writes: AtomicBool,
+    /// Storage failures and stalls injected by tests (see [`Hooks`]).
+    #[cfg(feature = "test-hooks")]
+    hooks: Hooks,
     /// Write transactions committed since opening (tests: group commit).
     commits: AtomicU64,
 }
@@ -121,7 +121,8 @@ impl PoolStore {
             next_seq: AtomicU64::new(rows.last().map_or(0, |r| r.seq + 1)),
             mirror: Mutex::new(Mirror { ids: rows.iter().map(|r| (r.id, r.seq)).collect(), ..Default::default() }),
             db,
-            fail_writes: AtomicBool::new(false),
+            #[cfg(feature = "test-hooks")]
+            hooks: Hooks::default(),
             commits: AtomicU64::new(0),
         };
         let snapshot = dir.join(SNAPSHOT_FILE);
@@ -175,6 +176,8 @@ impl PoolStore {
     /// fsync: the relay's group commit). An id already stored, or repeated,
     /// keeps its first row.
     pub fn apply_many(&self, adds: &[(u64, TxId, &[u8])], remove: Vec<TxId>) -> Result<(), StoreError> {
+        #[cfg(feature = "test-hooks")]
+        self.hooks.pause();
         let mut mirror = self.mirror.lock().unwrap_or_else(PoisonError::into_inner);
         mirror.unremoved.extend(remove);
         for (_, id, _) in adds {
@@ -190,7 +193,8 @@ impl PoolStore {
             mirror.unremoved.clear();
             return Ok(());
         }
-        if self.fail_writes.load(Ordering::SeqCst) {
+        #[cfg(feature = "test-hooks")]
+        if self.hooks.fail.load(Ordering::SeqCst) {
             return Err(StoreError::Storage("injected write failure".into()));
         }
         let tx = self.db.begin_write().map_err(storage)?;
@@ -230,11 +234,33 @@ impl PoolStore {
 
     /// Make every write fail (as a disk error would, after the removals
     /// were noted) while `on`: for tests of the relay's handling of storage
-    /// failures, including the crate's integration tests (so not behind
-    /// `cfg(test)`). Nothing outside the process can reach it.
-    #[doc(hidden)]
+    /// failures, including the crate's integration tests (so a cargo
+    /// feature, `test-hooks`, rather than `cfg(test)`; a release build has
+    /// no such switch).
+    #[cfg(feature = "test-hooks")]
     pub fn fail_writes(&self, on: bool) {
-        self.fail_writes.store(on, Ordering::SeqCst);
+        self.hooks.fail.store(on, Ordering::SeqCst);
+    }
+
+    /// Until the returned guard is dropped, every write waits before it
+    /// touches the database (or fails, see [`PoolStore::fail_writes`]): so
+    /// a test can act deterministically while a group write is in flight
+    /// (see [`PoolStore::held_write`]). A guard, so that a failing test
+    /// still releases the write (a runtime waits for its blocking tasks
+    /// when dropped). One at a time. Feature `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn hold_writes(&self) -> HeldWrites<'_> {
+        *self.hooks.held.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        HeldWrites(self)
+    }
+
+    /// Resolves once a write is waiting in [`PoolStore::hold_writes`] (at
+    /// once if one is). Feature `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub async fn held_write(&self) {
+        let mut waiting = self.hooks.waiting.subscribe();
+        // The sender lives in `self`, so the channel cannot close.
+        let _ = waiting.wait_for(|n| *n > 0).await;
     }
 
     /// How many write transactions were committed since opening (for
@@ -252,6 +278,63 @@ impl PoolStore {
     /// Every recorded transaction in arrival order (read from disk).
     pub fn rows(&self) -> Result<Vec<Stored>, StoreError> {
         read_rows(&self.db)
+    }
+}
+
+/// Writes held by [`PoolStore::hold_writes`]; dropping it releases them.
+#[cfg(feature = "test-hooks")]
+#[derive(Debug)]
+#[must_use = "the writes are released when this is dropped"]
+pub struct HeldWrites<'a>(&'a PoolStore);
+
+#[cfg(feature = "test-hooks")]
+impl Drop for HeldWrites<'_> {
+    fn drop(&mut self) {
+        let hooks = &self.0.hooks;
+        *hooks.held.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        hooks.release.notify_all();
+    }
+}
+
+/// The test hooks' state (feature `test-hooks`).
+#[cfg(feature = "test-hooks")]
+#[derive(Debug)]
+struct Hooks {
+    /// [`PoolStore::fail_writes`].
+    fail: std::sync::atomic::AtomicBool,
+    /// [`PoolStore::hold_writes`], and what wakes the writes it holds.
+    held: Mutex<bool>,
+    release: std::sync::Condvar,
+    /// How many writes wait ([`PoolStore::held_write`]).
+    waiting: tokio::sync::watch::Sender<usize>,
+}
+
+#[cfg(feature = "test-hooks")]
+impl Default for Hooks {
+    fn default() -> Self {
+        Self {
+            fail: Default::default(),
+            held: Mutex::new(false),
+            release: Default::default(),
+            waiting: tokio::sync::watch::channel(0).0,
+        }
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+impl Hooks {
+    /// Wait while writes are held (on a blocking thread: see the module
+    /// docs).
+    fn pause(&self) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if !*held {
+            return;
+        }
+        self.waiting.send_modify(|n| *n += 1);
+        while *held {
+            held = self.release.wait(held).unwrap_or_else(PoisonError::into_inner);
+        }
+        self.waiting.send_modify(|n| *n -= 1);
     }
 }
 
