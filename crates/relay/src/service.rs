@@ -198,6 +198,9 @@ impl Relay {
                 let mut pool = Mempool::new(config.mempool.clone());
                 if store.is_some() {
                     pool.track_removals();
+                    // Not bundled (nor reported pending) before its group
+                    // write commits: a failed write undoes the admission.
+                    pool.hold_until_recorded();
                 }
                 pool
             }),
@@ -330,8 +333,9 @@ impl Relay {
 
     /// One group write, holding the write lock (`order`): admit every
     /// queued transaction in queue order (each under the pool's rules, see
-    /// [`Relay::insert`]), record all admitted ones in one store write, and
-    /// answer each submitter. Holding the lock from the first insertion to
+    /// [`Relay::insert`]), record all admitted ones in one store write,
+    /// mark them recorded (only now may a bundle take them) and answer each
+    /// submitter. Holding the lock from the first insertion to
     /// the end of the write, no other write takes the pool's removals (the
     /// group's replaced or evicted transactions) in between, so if the
     /// write fails their rows are still in the store and every admission
@@ -342,9 +346,9 @@ impl Relay {
         let (mut group, mut records) = (Vec::new(), Vec::new());
         for q in queued {
             match self.insert(q.cand, q.account, q.verdict, q.intrinsic) {
-                Ok((admitted, verification, ready, record)) => {
+                Ok((admitted, verification, record)) => {
                     records.extend(record);
-                    group.push(((admitted, verification, ready), q.reply));
+                    group.push(((admitted, verification), q.reply));
                 }
                 Err(e) => {
                     let _ = q.reply.send(Err(e));
@@ -355,8 +359,16 @@ impl Relay {
             return;
         }
         let Err(e) = self.write(&order, records, None).await else {
-            for (accepted, reply) in group {
-                let _ = reply.send(Ok(accepted));
+            // Recorded: the admissions stand, and only now may the bundler
+            // take them (before the lock goes, so before any later group).
+            let ready = {
+                let mut pool = self.pool();
+                let ids: Vec<TxId> = group.iter().map(|((admitted, _), _)| admitted.id).collect();
+                pool.mark_recorded(&ids);
+                pool.ready_bytes()
+            };
+            for ((admitted, verification), reply) in group {
+                let _ = reply.send(Ok((admitted, verification, ready)));
             }
             return;
         };
@@ -366,7 +378,7 @@ impl Relay {
         let (mut restored, mut dropped) = (Vec::new(), Vec::new());
         {
             let mut pool = self.pool();
-            for ((admitted, _, _), reply) in group.into_iter().rev() {
+            for ((admitted, _), reply) in group.into_iter().rev() {
                 tracing::error!(error = %e, id = %hex::encode(admitted.id.0), "could not record a transaction; refused it");
                 let undone = pool.undo_admission(admitted);
                 restored.extend(undone.restored);
@@ -387,7 +399,8 @@ impl Relay {
     }
 
     /// The pool side of an admission, in one critical section: the
-    /// pool's rules, the decision, the insertion, and the store key reserved
+    /// pool's rules, the decision, the insertion (unrecorded, with a store:
+    /// see [`Mempool::hold_until_recorded`]), and the store key reserved
     /// under the same lock (so keys follow arrival order).
     fn insert(
         &self,
@@ -395,7 +408,7 @@ impl Relay {
         account: AccountState,
         verdict: Verdict,
         intrinsic: Option<AdmitError>,
-    ) -> Result<(Admitted, Verification, usize, Option<Record>), AdmitError> {
+    ) -> Result<(Admitted, Verification, Option<Record>), AdmitError> {
         let mut pool = self.pool();
         let plan = match (pool.plan(&cand, account), intrinsic) {
             (Ok(plan), _) => plan,
@@ -408,7 +421,7 @@ impl Relay {
         let verification = decide(plan.check, verdict, cand.nonce, account.nonce)?;
         let record = self.store.as_ref().map(|s| (s.reserve(), cand.id, cand.bytes.clone()));
         let admitted = pool.insert(cand, account, verification)?;
-        Ok((admitted, verification, pool.ready_bytes(), record))
+        Ok((admitted, verification, record))
     }
 
     /// Status of `id`: pending here, else included per the executor, else

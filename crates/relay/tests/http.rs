@@ -454,3 +454,68 @@ async fn concurrent_submissions_are_all_recorded_and_a_failed_group_is_all_undon
     expected.sort();
     assert_eq!(recorded, expected);
 }
+
+/// Submits `tx` in its own task and returns it once the group write that
+/// carries it is waiting (the store's writes held by the caller).
+async fn submit_held(relay: &athena_relay::RelayHandle, tx: &[u8]) -> tokio::task::JoinHandle<Result<(), String>> {
+    let (r, tx) = (relay.relay().clone(), tx.to_vec());
+    let task = tokio::spawn(async move { r.submit(tx).await.map(|_| ()).map_err(|e| e.code().to_owned()) });
+    relay.relay().store().unwrap().held_write().await;
+    task
+}
+
+#[tokio::test]
+async fn a_transaction_is_not_bundled_or_reported_pending_before_its_write_commits() {
+    let (alice, bob) = (key(1), key(2));
+    let world = held_world(&[&alice, &bob]);
+    world.lock().unwrap().sequencer_down = false;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay_with(&world, held_store(dir.path())).await;
+    wait_for("the first sync", || relay.relay().hrp().is_some()).await;
+    let (url, r) = (base(&relay), relay.relay().clone());
+    let store = r.store().unwrap().clone();
+    let id = |tx: &[u8]| athena_transaction::decode(tx).unwrap().id();
+
+    // A fresh admission whose write is in flight: not bundled, not
+    // pending; its write fails: it is gone, and nothing went out.
+    let a0 = signed(&alice, 0, 100);
+    let held = store.hold_writes();
+    let task = submit_held(&relay, &a0).await;
+    assert_eq!(r.bundle_once().await.unwrap(), 0);
+    let (_, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(&a0))).await;
+    assert_eq!(body["status"].as_str(), Some("unknown"), "{body}");
+    store.fail_writes(true);
+    drop(held);
+    assert_eq!(task.await.unwrap(), Err("storage_unavailable".to_owned()));
+    store.fail_writes(false);
+    assert!(!r.pool().contains(&id(&a0)));
+    assert_eq!(r.bundle_once().await.unwrap(), 0);
+    assert!(received_txs(&world).is_empty());
+
+    // A replacement of a recorded transaction, in flight: neither goes
+    // out; its write fails: the recorded one is back and is what goes out.
+    assert_eq!(r.submit(a0.clone()).await.map_err(|e| e.to_string()), Ok(id(&a0)));
+    let held = store.hold_writes();
+    let task = submit_held(&relay, &signed(&alice, 0, 200)).await;
+    assert_eq!(r.bundle_once().await.unwrap(), 0);
+    store.fail_writes(true);
+    drop(held);
+    assert_eq!(task.await.unwrap(), Err("storage_unavailable".to_owned()));
+    store.fail_writes(false);
+    assert_eq!(r.bundle_once().await.unwrap(), 1);
+    assert_eq!(received_txs(&world), vec![a0.clone()]);
+
+    // An admission whose write succeeds is bundled only after it.
+    let b0 = signed(&bob, 0, 100);
+    let held = store.hold_writes();
+    let task = submit_held(&relay, &b0).await;
+    assert_eq!(r.bundle_once().await.unwrap(), 0);
+    drop(held);
+    assert_eq!(task.await.unwrap(), Ok(()));
+    let (_, body) = get_json(&url, &format!("/v1/transactions/{}", tx_id(&b0))).await;
+    assert_eq!(body["status"].as_str(), Some("pending"), "{body}");
+    assert_eq!(r.bundle_once().await.unwrap(), 1);
+    assert_eq!(received_txs(&world), vec![a0, b0]);
+    drop(store);
+    relay.shutdown().await;
+}

@@ -332,6 +332,11 @@ struct Entry {
     /// bundle that carries it.
     bundled_at: Option<(u64, u64)>,
     submissions: u32,
+    /// Whether its admission stands: false from its insertion until the
+    /// relay's durable write of it commits ([`Mempool::mark_recorded`]),
+    /// while [`Mempool::hold_until_recorded`] is on. Until then it may
+    /// still be undone, so nothing hands it out (see `select.rs`).
+    recorded: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -356,6 +361,8 @@ pub struct Mempool {
     /// Ids removed since the last [`Mempool::take_removed`], while
     /// [`Mempool::track_removals`] is on (the durable store follows them).
     removed: Option<Vec<TxId>>,
+    /// Whether new entries start unrecorded ([`Mempool::hold_until_recorded`]).
+    hold_unrecorded: bool,
 }
 
 /// `min` replacement price: `ceil(old × (100 + bump) / 100)`, at least
@@ -382,6 +389,7 @@ impl Mempool {
             dropped: BTreeMap::new(),
             dropped_order: VecDeque::new(),
             removed: None,
+            hold_unrecorded: false,
         }
     }
 
@@ -603,6 +611,7 @@ impl Mempool {
                 verification,
                 bundled_at: None,
                 submissions: 0,
+                recorded: !self.hold_unrecorded,
             },
         );
         let undo = Undo { displaced, forgotten, seq_before, seq_after: self.next_seq };
@@ -657,13 +666,14 @@ impl Mempool {
 
     /// Deferred transactions that are now their principal's head (nonce ==
     /// the known committed nonce): each needs the executor's full dry run
-    /// before it can be bundled.
+    /// before it can be bundled. Recorded ones only: an unrecorded one is
+    /// checked once its admission stands.
     pub fn deferred_heads(&self) -> Vec<TxId> {
         self.accounts
             .values()
             .filter_map(|acc| acc.queue.get(&acc.state.nonce))
             .filter_map(|id| self.entries.get(id))
-            .filter(|e| e.verification == Verification::Deferred)
+            .filter(|e| e.verification == Verification::Deferred && e.recorded)
             .map(|e| e.id)
             .collect()
     }
@@ -759,9 +769,10 @@ impl Mempool {
         self.dropped.get(id).map(|(_, r)| r)
     }
 
-    /// Status of a pending transaction.
+    /// Status of a pending transaction; none for one not recorded yet
+    /// (its admission may still be undone, so it is not reported pending).
     pub fn get(&self, id: &TxId) -> Option<PendingInfo> {
-        self.entries.get(id).map(|e| PendingInfo {
+        self.entries.get(id).filter(|e| e.recorded).map(|e| PendingInfo {
             principal: e.principal,
             nonce: e.nonce,
             gas_price: e.gas_price,

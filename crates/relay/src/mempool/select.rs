@@ -1,5 +1,12 @@
 //! Bundle selection and the submission life cycle (bundled → included, or
 //! resubmitted, or expired).
+//!
+//! Only **recorded** transactions are selected: with
+//! [`Mempool::hold_until_recorded`] on, an admitted transaction waits for
+//! the relay's durable write of it ([`Mempool::mark_recorded`]), since a
+//! failed write undoes the admission and an undone transaction must never
+//! have gone out in a bundle. A principal's run stops at its first
+//! unrecorded transaction, so nonce order holds.
 
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -20,7 +27,8 @@ pub struct HeightOutcome {
 
 impl Mempool {
     /// The principal's entries still to be bundled, in nonce order: the run
-    /// after its bundled prefix, up to (excluding) the first deferred one.
+    /// after its bundled prefix, up to (excluding) the first deferred or
+    /// unrecorded one.
     fn unbundled_ready(&self, principal: &Address) -> Vec<&Entry> {
         let Some(acc) = self.accounts.get(principal) else {
             return Vec::new();
@@ -28,15 +36,36 @@ impl Mempool {
         self.run_from(principal, acc.state.nonce)
             .into_iter()
             .skip_while(|e| e.bundled_at.is_some())
-            .take_while(|e| e.bundled_at.is_none() && e.verification == Verification::Verified)
+            .take_while(|e| e.bundled_at.is_none() && e.recorded && e.verification == Verification::Verified)
             .collect()
+    }
+
+    /// From now on, admitted transactions start unrecorded: invisible to
+    /// bundle selection, [`Mempool::ready_bytes`], status queries
+    /// ([`Mempool::get`]) and deferred rechecks until
+    /// [`Mempool::mark_recorded`]. For a relay with a durable store, whose
+    /// admission stands only once its write commits (until then it may be
+    /// undone with [`Mempool::undo_admission`]). Off by default: without a
+    /// store an admission stands at once.
+    pub fn hold_until_recorded(&mut self) {
+        self.hold_unrecorded = true;
+    }
+
+    /// The durable write of `ids` committed: their admissions stand, and
+    /// they may be bundled (ids no longer pending are skipped).
+    pub fn mark_recorded(&mut self, ids: &[TxId]) {
+        for id in ids {
+            if let Some(e) = self.entries.get_mut(id) {
+                e.recorded = true;
+            }
+        }
     }
 
     /// The next bundle, in order: repeatedly the best head among all
     /// principals — highest gas price, then earliest arrival, then lowest
     /// principal address — where a principal's head is its next unbundled
-    /// verified transaction, so each principal's transactions stay in nonce
-    /// order. Stops at [`super::MempoolConfig::max_bundle_txs`]; a
+    /// verified, recorded transaction (none past an unrecorded one), so
+    /// each principal's transactions stay in nonce order. Stops at [`super::MempoolConfig::max_bundle_txs`]; a
     /// transaction that would exceed [`super::MempoolConfig::max_bundle_bytes`]
     /// is left (with its principal's later ones) for the next bundle.
     /// Pure: call [`Mempool::mark_bundled`] once the bundle is submitted.

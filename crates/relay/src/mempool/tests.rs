@@ -501,3 +501,52 @@ fn undoing_an_admission_drops_what_was_chained_on_it() {
     // The undone one was never recorded: only its successor's row goes.
     assert_eq!(p.take_removed(), vec![b.id]);
 }
+
+#[test]
+fn unrecorded_transactions_are_not_handed_out_until_recorded() {
+    let mut p = pool();
+    p.hold_until_recorded();
+    let (a0, a1, b0) = (tx(1, 0, 10, 0), tx(1, 1, 10, 0), tx(2, 0, 5, 0));
+    let c0 = tx(3, 0, 1, 0);
+    admit(&mut p, &a0, RICH).unwrap();
+    admit(&mut p, &a1, RICH).unwrap();
+    admit(&mut p, &b0, RICH).unwrap();
+    p.insert(c0.clone(), RICH, Verification::Deferred).unwrap();
+    // Nothing recorded yet: nothing to bundle, to report pending or to
+    // recheck, though the pool holds them (for its rules and caps).
+    assert!(p.select_bundle().is_empty());
+    assert_eq!(p.ready_bytes(), 0);
+    assert_eq!(p.get(&a0.id), None);
+    assert!(p.deferred_heads().is_empty());
+    assert!(p.contains(&a0.id));
+    assert_eq!(p.stats().txs, 4);
+    // A recorded later nonce waits for its unrecorded predecessor.
+    p.mark_recorded(&[a1.id, b0.id, c0.id]);
+    assert_eq!(p.select_bundle(), vec![b0.id]);
+    assert_eq!(p.ready_bytes(), b0.bytes.len());
+    assert_eq!(p.deferred_heads(), vec![c0.id]);
+    p.mark_recorded(&[a0.id]);
+    assert_eq!(p.select_bundle(), vec![a0.id, a1.id, b0.id]);
+    assert!(p.get(&a0.id).is_some());
+}
+
+#[test]
+fn an_unrecorded_replacement_holds_its_run_back_and_its_undo_restores_the_recorded_one() {
+    let mut p = pool();
+    p.track_removals();
+    p.hold_until_recorded();
+    let (a0, a1) = (tx(1, 0, 10, 0), tx(1, 1, 10, 0));
+    admit(&mut p, &a0, RICH).unwrap();
+    admit(&mut p, &a1, RICH).unwrap();
+    p.mark_recorded(&[a0.id, a1.id]);
+    assert_eq!(p.select_bundle(), vec![a0.id, a1.id]);
+    // A replacement of the head in flight: the recorded successor must not
+    // go ahead of it (nor the replaced one, gone from the pool).
+    let admitted = admit(&mut p, &tx(1, 0, 20, 1), RICH).unwrap();
+    assert!(p.select_bundle().is_empty());
+    // Its write failed: the replaced one is back, recorded, and bundled
+    // with its successor again.
+    let undone = p.undo_admission(admitted);
+    assert_eq!(undone.restored, vec![a0.id]);
+    assert_eq!(p.select_bundle(), vec![a0.id, a1.id]);
+}
