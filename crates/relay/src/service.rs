@@ -256,7 +256,7 @@ impl Relay {
     ///
     /// Group commit: the checked transaction joins a queue; whoever holds
     /// the store's write lock next admits everything queued and records it
-    /// in one write ([`Relay::commit_queued`]), so submissions that arrive
+    /// in one write (`commit_queued`), so submissions that arrive
     /// while a write is in flight share the next one. Each call still
     /// returns only once its own transaction is recorded (or refused).
     pub async fn submit(self: &Arc<Self>, bytes: Vec<u8>) -> Result<TxId, AdmitError> {
