@@ -14,7 +14,7 @@ use std::time::Duration;
 use athena_node::cli::{init_logging, parse_duration};
 use clap::Args;
 
-use crate::{MempoolConfig, RelayConfig};
+use crate::{MempoolConfig, Rate, RateLimits, RelayConfig};
 
 /// `athena node relay`.
 #[derive(Args, Debug, Clone)]
@@ -46,6 +46,25 @@ pub struct RelayArgs {
     /// Most pending transactions per principal.
     #[arg(long, default_value_t = MempoolConfig::default().max_per_account)]
     pub max_per_account: usize,
+    /// Submissions (`POST /v1/transactions`, `/v1/transactions/check`) per
+    /// second per client (IPv4 address or IPv6 /64); 0 = unlimited.
+    #[arg(long, default_value_t = RateLimits::default().submit.per_second)]
+    pub submit_rate: u32,
+    /// Submissions a client may make back to back; 0 = unlimited.
+    #[arg(long, default_value_t = RateLimits::default().submit.burst)]
+    pub submit_burst: u32,
+    /// Other requests (status, proxied queries) per second per client;
+    /// 0 = unlimited.
+    #[arg(long, default_value_t = RateLimits::default().read.per_second)]
+    pub read_rate: u32,
+    /// Other requests a client may make back to back; 0 = unlimited.
+    #[arg(long, default_value_t = RateLimits::default().read.burst)]
+    pub read_burst: u32,
+    /// Count requests against the right-most `X-Forwarded-For` address
+    /// instead of the TCP peer. Only behind exactly one trusted reverse proxy
+    /// that appends the client's address; otherwise clients choose their key.
+    #[arg(long)]
+    pub trust_forwarded_for: bool,
 }
 
 impl RelayArgs {
@@ -59,6 +78,12 @@ impl RelayArgs {
         config.poll_interval = self.poll.max(Duration::from_millis(10));
         config.mempool.max_txs = self.max_txs.max(1);
         config.mempool.max_per_account = self.max_per_account.max(1);
+        config.rate_limits = RateLimits {
+            submit: Rate { per_second: self.submit_rate, burst: self.submit_burst },
+            read: Rate { per_second: self.read_rate, burst: self.read_burst },
+            trust_forwarded_for: self.trust_forwarded_for,
+            ..RateLimits::default()
+        };
         Ok(config)
     }
 }
@@ -100,6 +125,12 @@ mod tests {
         assert_eq!(config.bundle_interval, Duration::from_secs(1));
         assert_eq!(config.mempool.max_txs, 9);
         assert_eq!(config.listen.port(), 9300);
+        assert_eq!(config.rate_limits, RateLimits::default());
+        let cli = Cli::parse_from(["relay", "--address", &address, "--submit-rate", "0", "--read-burst", "7"]);
+        let limits = cli.relay.config().unwrap().rate_limits;
+        assert!(limits.submit.is_unlimited());
+        assert_eq!(limits.read, Rate { per_second: 100, burst: 7 });
+        assert!(!limits.trust_forwarded_for);
         let bad = Cli::parse_from(["relay", "--address", "atest1xyz"]);
         assert!(bad.relay.config().unwrap_err().contains("--address"));
         assert!(Cli::try_parse_from(["relay"]).is_err());

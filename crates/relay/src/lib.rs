@@ -14,6 +14,7 @@
 //! * [`service`]: the pool plus executor/sequencer clients and the three
 //!   activities (admit, follow the chain, bundle);
 //! * [`server`]: the HTTP API;
+//! * [`limit`]: per-client rate limits of that API;
 //! * [`store`]: the durable record of accepted transactions;
 //! * [`start`] / [`run`]: the process (listener + background tasks);
 //! * [`cli`]: `athena node relay` arguments (also the `athena-relay`
@@ -26,6 +27,7 @@ pub mod admission;
 pub mod cli;
 pub mod clients;
 pub mod error;
+pub mod limit;
 pub mod mempool;
 pub mod server;
 pub mod service;
@@ -39,6 +41,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use error::AdmitError;
+pub use limit::{Rate, RateLimits};
 pub use mempool::{Mempool, MempoolConfig};
 pub use service::{Relay, RelayConfig, TxStatus};
 
@@ -60,6 +63,7 @@ pub enum RelayError {
 pub struct RelayHandle {
     addr: SocketAddr,
     relay: Arc<Relay>,
+    limits: Arc<limit::ClientLimits>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -73,6 +77,12 @@ impl RelayHandle {
     /// The relay (e.g. to inspect the pool in tests).
     pub fn relay(&self) -> &Arc<Relay> {
         &self.relay
+    }
+
+    /// The per-client rate limiters of the API (e.g. to freeze their clock
+    /// in tests).
+    pub fn limits(&self) -> &Arc<limit::ClientLimits> {
+        &self.limits
     }
 
     /// Stop serving and stop the background tasks. Nothing needs saving:
@@ -100,9 +110,12 @@ pub async fn start(config: RelayConfig, listener: TcpListener) -> Result<RelayHa
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 
-    let app = server::router(relay.clone());
+    let limits = Arc::new(limit::ClientLimits::new(relay.config().rate_limits));
+    let app = server::router_with_limits(relay.clone(), limits.clone());
     let rx = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
+        // With the peer address: the rate limits are per client.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped(rx)).await {
             tracing::error!(error = %e, "relay server failed");
         }
@@ -160,7 +173,7 @@ pub async fn start(config: RelayConfig, listener: TcpListener) -> Result<RelayHa
         address = %hex::encode(relay.config().address.0),
         "relay started"
     );
-    Ok(RelayHandle { addr, relay, stop, tasks })
+    Ok(RelayHandle { addr, relay, limits, stop, tasks })
 }
 
 /// Run the relay process: bind `config.listen`, print `listening

@@ -8,15 +8,21 @@
 //! * `GET /v1/relay` — the relay's address and pool counters;
 //! * `POST /v1/transactions/check` and every other `GET /v1/...` — proxied
 //!   to the executor, so a wallet needs one URL.
+//!
+//! Every request first takes a token from its client's budget
+//! ([`crate::limit`]); over it, 429 `rate_limited` with `Retry-After`,
+//! before the body is read or anything is checked.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use athena_transaction::tx::MAX_TX_SIZE;
 use athena_transaction::Network;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -24,6 +30,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::AdmitError;
+use crate::limit::{client_ip, Budget, ClientLimits};
 use crate::mempool::TxId;
 use crate::service::{Relay, TxStatus};
 
@@ -32,8 +39,19 @@ use crate::service::{Relay, TxStatus};
 /// without being read further.
 pub const MAX_BODY: usize = 2 * MAX_TX_SIZE + 1024;
 
-/// The router over a shared [`Relay`].
+/// The router over a shared [`Relay`], rate-limited per client by
+/// `relay.config().rate_limits` (the client address comes from
+/// `ConnectInfo<SocketAddr>`: serve it with
+/// `into_make_service_with_connect_info`, as [`crate::start`] does; without
+/// it requests are not limited).
 pub fn router(relay: Arc<Relay>) -> Router {
+    let limits = Arc::new(ClientLimits::new(relay.config().rate_limits));
+    router_with_limits(relay, limits)
+}
+
+/// [`router`] with given limiters (kept by [`crate::RelayHandle`] so tests
+/// can reach them).
+pub fn router_with_limits(relay: Arc<Relay>, limits: Arc<ClientLimits>) -> Router {
     Router::new()
         .route("/v1/transactions", post(post_transaction))
         .route("/v1/transactions/check", post(proxy_check))
@@ -41,7 +59,43 @@ pub fn router(relay: Arc<Relay>) -> Router {
         .route("/v1/relay", get(get_relay))
         .fallback(proxy_get)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(limits, rate_limit))
         .with_state(relay)
+}
+
+/// Which budget a request draws from: the two `POST`s that make the relay
+/// and the executor check a transaction, or the reads.
+fn budget(method: &Method, path: &str) -> Budget {
+    if method == Method::POST && matches!(path, "/v1/transactions" | "/v1/transactions/check") {
+        Budget::Submit
+    } else {
+        Budget::Read
+    }
+}
+
+/// Refuse a request over its client's budget before any work (the body is
+/// not read): 429 `rate_limited` with `Retry-After` in whole seconds.
+async fn rate_limit(State(limits): State<Arc<ClientLimits>>, request: Request, next: Next) -> Response {
+    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
+        return next.run(request).await;
+    };
+    let forwarded_for = request.headers().get_all("x-forwarded-for").iter().next_back().and_then(|v| v.to_str().ok());
+    let ip = client_ip(peer, forwarded_for, limits.config().trust_forwarded_for);
+    let budget = budget(request.method(), request.uri().path());
+    match limits.check(budget, ip) {
+        Ok(()) => next.run(request).await,
+        Err(limited) => {
+            let secs = limited.retry_after_secs();
+            let what = match budget {
+                Budget::Submit => "submissions",
+                Budget::Read => "requests",
+            };
+            tracing::debug!(client = %ip, ?budget, "rate limited");
+            let mut resp = error(429, "rate_limited", format!("too many {what} from this client; retry in {secs} s"));
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            resp
+        }
+    }
 }
 
 /// A JSON error response `{error, message}`.
@@ -185,9 +239,27 @@ async fn get_relay(State(relay): State<Arc<Relay>>) -> Response {
             "min_replacement_bump_percent": m.min_replacement_bump_percent,
             "max_tx_size": MAX_TX_SIZE,
             "max_body": MAX_BODY,
+            "rate": rate_limits_json(&relay.config().rate_limits),
         },
     }))
     .into_response()
+}
+
+/// The per-client limits as `GET /v1/relay` reports them (0 = unlimited).
+fn rate_limits_json(limits: &crate::limit::RateLimits) -> serde_json::Value {
+    let rate = |r: crate::limit::Rate| {
+        if r.is_unlimited() {
+            json!({ "per_second": 0, "burst": 0 })
+        } else {
+            json!({ "per_second": r.per_second, "burst": r.burst })
+        }
+    };
+    json!({
+        "submit": rate(limits.submit),
+        "read": rate(limits.read),
+        "client": "ipv4 address or ipv6 /64",
+        "trust_forwarded_for": limits.trust_forwarded_for,
+    })
 }
 
 fn forwarded(raw: crate::clients::RawResponse) -> Response {
@@ -252,6 +324,15 @@ mod tests {
         }
         let huge = format!(r#"{{"tx":"{}"}}"#, "00".repeat(MAX_TX_SIZE + 1));
         assert_eq!(transaction_bytes(&json, Bytes::from(huge)).unwrap_err().code(), "oversized");
+    }
+
+    #[test]
+    fn budgets() {
+        assert_eq!(budget(&Method::POST, "/v1/transactions"), Budget::Submit);
+        assert_eq!(budget(&Method::POST, "/v1/transactions/check"), Budget::Submit);
+        assert_eq!(budget(&Method::GET, "/v1/transactions"), Budget::Read);
+        assert_eq!(budget(&Method::GET, "/v1/status"), Budget::Read);
+        assert_eq!(budget(&Method::POST, "/v1/other"), Budget::Read);
     }
 
     #[test]

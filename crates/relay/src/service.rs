@@ -94,11 +94,14 @@ pub struct RelayConfig {
     pub poll_interval: Duration,
     /// Timeout of each call to the executor or sequencer.
     pub http_timeout: Duration,
+    /// Per-client request budgets of the HTTP API ([`crate::limit`]).
+    pub rate_limits: crate::limit::RateLimits,
 }
 
 impl RelayConfig {
     /// Defaults: bundles every 500 ms (or at 256 KiB ready), executor polled
-    /// every 250 ms, 5 s HTTP timeout, default pool limits, no persistence.
+    /// every 250 ms, 5 s HTTP timeout, default pool limits, default
+    /// per-client rate limits, no persistence.
     pub fn new(listen: std::net::SocketAddr, executor_url: &str, sequencer_url: &str, address: Address) -> Self {
         Self {
             listen,
@@ -111,6 +114,7 @@ impl RelayConfig {
             bundle_threshold_bytes: 256 << 10,
             poll_interval: Duration::from_millis(250),
             http_timeout: Duration::from_secs(5),
+            rate_limits: crate::limit::RateLimits::default(),
         }
     }
 }
