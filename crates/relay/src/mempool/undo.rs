@@ -56,21 +56,14 @@ impl Mempool {
     ///
     /// If the pool moved on meanwhile, what still fits comes back: a
     /// displaced transaction returns only to a free nonce slot that extends
-    /// its principal's run (otherwise it stays dropped and its removal
-    /// stays listed), and transactions chained on the undone one that no
-    /// restored transaction precedes are dropped with it.
+    /// its principal's run and only within the pool's caps (otherwise it
+    /// stays dropped and its removal stays listed), and transactions
+    /// chained on the undone one that no restored transaction precedes are
+    /// dropped with it.
     pub fn undo_admission(&mut self, admitted: Admitted) -> Undone {
         let Admitted { id, undo, .. } = admitted;
         let mut out = Undone::default();
-        if let Some(entry) = self.unlink(&id) {
-            let refilled =
-                undo.displaced.iter().any(|d| d.entry.principal == entry.principal && d.entry.nonce == entry.nonce);
-            let next =
-                entry.nonce.checked_add(1).and_then(|n| self.accounts.get(&entry.principal)?.queue.get(&n).copied());
-            if let Some(next) = next.filter(|_| !refilled) {
-                out.dropped = self.drop_run(&next, DropReason::PredecessorDropped { nonce: entry.nonce });
-            }
-        }
+        let slot = self.unlink(&id).map(|entry| (entry.principal, entry.nonce));
         if let Some(record) = undo.forgotten {
             // Unless its slot in the bounded memory was reused meanwhile.
             if self.dropped_order.binary_search(&(record.0, id)).is_ok() && !self.dropped.contains_key(&id) {
@@ -85,6 +78,18 @@ impl Mempool {
             }
         }
         out.restored.reverse();
+        // Decided after the restores: the replaced transaction refills the
+        // slot only if it actually came back (its slot or the room for it
+        // may be gone).
+        if let Some((principal, nonce)) = slot {
+            let slot_taken =
+                |pool: &Self, n: u64| pool.accounts.get(&principal).and_then(|acc| acc.queue.get(&n).copied());
+            if slot_taken(self, nonce).is_none() {
+                if let Some(next) = nonce.checked_add(1).and_then(|n| slot_taken(self, n)) {
+                    out.dropped = self.drop_run(&next, DropReason::PredecessorDropped { nonce });
+                }
+            }
+        }
         if self.next_seq == undo.seq_after {
             self.next_seq = undo.seq_before;
         }
@@ -92,15 +97,20 @@ impl Mempool {
     }
 
     /// Put a displaced entry back if its slot is free and extends its
-    /// principal's run; see [`Mempool::undo_admission`].
+    /// principal's run, and the pool's caps leave room for it (others may
+    /// have taken the room it left); see [`Mempool::undo_admission`].
     fn restore(&mut self, d: Displaced) -> bool {
         let Displaced { entry, state, pushed_out } = d;
-        if self.entries.contains_key(&entry.id) {
+        if self.entries.contains_key(&entry.id)
+            || self.entries.len() >= self.config.max_txs
+            || self.bytes + entry.bytes.len() > self.config.max_bytes
+        {
             return false;
         }
         let fits = match self.accounts.get(&entry.principal) {
             Some(acc) => {
-                !acc.queue.contains_key(&entry.nonce)
+                acc.queue.len() < self.config.max_per_account
+                    && !acc.queue.contains_key(&entry.nonce)
                     && entry.nonce >= acc.state.nonce
                     && (entry.nonce == acc.state.nonce || acc.queue.contains_key(&(entry.nonce - 1)))
             }
