@@ -22,6 +22,9 @@
 //! * **Ordering**: bundles take the highest gas price first (then earliest
 //!   arrival, then principal), always in nonce order within a principal.
 
+#[cfg(any(test, feature = "test-hooks"))]
+#[doc(hidden)]
+pub mod model;
 mod select;
 #[cfg(test)]
 mod tests;
