@@ -313,9 +313,11 @@ impl Mempool {
             .chain(plan.evict.iter().map(|victim| (victim, DropReason::Evicted { by: cand.id })));
         for (id, reason) in removals {
             let Some(entry) = self.entries.get(id) else { continue };
-            let state = self.accounts.get(&entry.principal).map(|acc| acc.state).unwrap_or_default();
+            let acc = self.accounts.get(&entry.principal);
+            let state = acc.map(|acc| acc.state).unwrap_or_default();
+            let first = acc.and_then(|acc| acc.queue.keys().next()) == Some(&entry.nonce);
             if let Some((entry, pushed_out)) = self.remove(id, Some(reason)) {
-                displaced.push(Displaced { entry, state, pushed_out });
+                displaced.push(Displaced { entry, state, first, pushed_out });
             }
         }
         let seq = self.next_seq;

@@ -27,6 +27,11 @@ pub(super) struct Displaced {
     /// Its principal's committed state at the removal (the account record
     /// goes with its last pending transaction).
     pub(super) state: AccountState,
+    /// Whether it was its principal's lowest pending nonce: usually the
+    /// committed one, but above it in a stranded run (its head included
+    /// without a sync yet). Such an entry may come back as its principal's
+    /// only one; any other needs its predecessor back first.
+    pub(super) first: bool,
     /// The drop record its own record pushed out of the bounded memory.
     pub(super) pushed_out: Option<Forgotten>,
 }
@@ -100,7 +105,7 @@ impl Mempool {
     /// principal's run, and the pool's caps leave room for it (others may
     /// have taken the room it left); see [`Mempool::undo_admission`].
     fn restore(&mut self, d: Displaced) -> bool {
-        let Displaced { entry, state, pushed_out } = d;
+        let Displaced { entry, state, first, pushed_out } = d;
         if self.entries.contains_key(&entry.id)
             || self.entries.len() >= self.config.max_txs
             || self.bytes + entry.bytes.len() > self.config.max_bytes
@@ -114,7 +119,7 @@ impl Mempool {
                     && entry.nonce >= acc.state.nonce
                     && (entry.nonce == acc.state.nonce || acc.queue.contains_key(&(entry.nonce - 1)))
             }
-            None => entry.nonce == state.nonce,
+            None => first || entry.nonce == state.nonce,
         };
         if !fits {
             return false;
