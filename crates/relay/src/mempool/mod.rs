@@ -196,6 +196,13 @@ impl Mempool {
             return Err(AdmitError::NonceGap { expected: next, got: cand.nonce });
         }
         let replaced = run.iter().find(|e| e.nonce == cand.nonce).copied();
+        // A new transaction at `next` joins what follows it: a stranded run
+        // (its head included without using its nonce, before the next sync)
+        // becomes this run's tail, so it counts for the cap and the fees.
+        let joined = match (replaced, next.checked_add(1)) {
+            (None, Some(after)) => self.run_from(&cand.principal, after),
+            _ => Vec::new(),
+        };
         if let Some(old) = replaced {
             if old.bundled_at.is_some() {
                 return Err(AdmitError::AlreadyBundled { nonce: old.nonce });
@@ -204,13 +211,13 @@ impl Mempool {
             if cand.gas_price < min {
                 return Err(AdmitError::Underpriced { min, got: cand.gas_price });
             }
-        } else if run.len() >= self.config.max_per_account {
+        } else if run.len() + joined.len() >= self.config.max_per_account {
             return Err(AdmitError::AccountFull { max: self.config.max_per_account });
         }
 
         // Fees of the whole run after admission must be covered.
         let reserved: u128 = run.iter().filter(|e| e.nonce < cand.nonce).map(|e| e.max_fee).sum();
-        let later: u128 = run.iter().filter(|e| e.nonce > cand.nonce).map(|e| e.max_fee).sum();
+        let later: u128 = run.iter().chain(&joined).filter(|e| e.nonce > cand.nonce).map(|e| e.max_fee).sum();
         let needed = reserved + cand.max_fee + later;
         if needed > u128::from(state.balance) {
             return Err(AdmitError::CannotPay(format!(
@@ -219,7 +226,7 @@ impl Mempool {
                 state.balance,
                 cand.max_fee,
                 reserved + later,
-                run.len() - usize::from(replaced.is_some()),
+                run.len() + joined.len() - usize::from(replaced.is_some()),
             )));
         }
         let check = if cand.nonce == state.nonce {
@@ -327,6 +334,7 @@ impl Mempool {
         if fresh.nonce >= acc.state.nonce {
             acc.state = fresh;
         }
+        let joined = plan.replaces.is_none() && acc.queue.contains_key(&cand.nonce.saturating_add(1));
         acc.queue.insert(cand.nonce, cand.id);
         let forgotten = self.dropped.remove(&cand.id);
         self.entries.insert(
@@ -345,7 +353,7 @@ impl Mempool {
                 recorded: !self.hold_unrecorded,
             },
         );
-        let undo = Undo { displaced, forgotten, seq_before, seq_after: self.next_seq };
+        let undo = Undo { displaced, forgotten, joined, seq_before, seq_after: self.next_seq };
         Ok(Admitted { id: cand.id, replaced: plan.replaces, evicted: plan.evict, stale, undo })
     }
 

@@ -13,6 +13,9 @@ pub(super) struct Undo {
     /// The admitted id's drop record that the admission forgot (a wallet
     /// re-sending a dropped transaction).
     pub(super) forgotten: Option<(u64, DropReason)>,
+    /// Whether the admission filled the hole in front of a stranded run
+    /// (see [`Mempool::plan`]): that run was there before and stays.
+    pub(super) joined: bool,
     /// [`Mempool::next_seq`] before the displaced entries' drop records and
     /// the admitted entry took numbers from it...
     pub(super) seq_before: u64,
@@ -64,7 +67,8 @@ impl Mempool {
     /// its principal's run and only within the pool's caps (otherwise it
     /// stays dropped and its removal stays listed), and transactions
     /// chained on the undone one that no restored transaction precedes are
-    /// dropped with it.
+    /// dropped with it (unless the admission filled the hole in front of a
+    /// stranded run: that run was pending before and stays as it was).
     pub fn undo_admission(&mut self, admitted: Admitted) -> Undone {
         let Admitted { id, undo, .. } = admitted;
         let mut out = Undone::default();
@@ -86,7 +90,7 @@ impl Mempool {
         // Decided after the restores: the replaced transaction refills the
         // slot only if it actually came back (its slot or the room for it
         // may be gone).
-        if let Some((principal, nonce)) = slot {
+        if let Some((principal, nonce)) = slot.filter(|_| !undo.joined) {
             let slot_taken =
                 |pool: &Self, n: u64| pool.accounts.get(&principal).and_then(|acc| acc.queue.get(&n).copied());
             if slot_taken(self, nonce).is_none() {
