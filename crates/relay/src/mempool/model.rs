@@ -442,9 +442,7 @@ pub fn check_invariants(pool: &Mempool) {
     assert!(pool.dropped.len() <= pool.dropped_order.len());
     assert!(pool.dropped_order.iter().zip(pool.dropped_order.iter().skip(1)).all(|(a, b)| a.0 < b.0));
     for (id, (seq, _)) in &pool.dropped {
-        // Not checked (seen violated, not investigated yet): that no pending
-        // transaction has a drop record.
-        let _ = id;
+        assert!(!pool.entries.contains_key(id), "a pending transaction has a drop record");
         assert!(pool.dropped_order.binary_search(&(*seq, *id)).is_ok(), "drop record outside the order");
         assert!(*seq < pool.next_seq);
     }

@@ -625,6 +625,28 @@ fn filling_the_hole_before_a_stranded_run_counts_the_whole_run() {
     assert_eq!(undone, Undone::default());
 }
 
+/// Found by the model-based test: two admissions in flight, undone in turn.
+/// The second one's eviction pushed the first one's drop record (of the
+/// transaction it replaced) out of the bounded memory; once the first undo
+/// brought that transaction back, the second undo must not bring its drop
+/// record back too: a pending transaction has none.
+#[test]
+fn undos_in_turn_never_leave_a_drop_record_on_a_pending_transaction() {
+    let mut p = Mempool::new(MempoolConfig { max_txs: 2, remember_dropped: 1, ..Default::default() });
+    p.hold_until_recorded();
+    let (a0, b0) = (tx(1, 0, 1, 0), tx(2, 0, 1, 0));
+    admit(&mut p, &a0, RICH).unwrap();
+    admit(&mut p, &b0, RICH).unwrap();
+    p.mark_recorded(&[a0.id, b0.id]);
+    let replacing = admit(&mut p, &tx(1, 0, 5, 1), RICH).unwrap();
+    let evicting = admit(&mut p, &tx(3, 0, 9, 0), RICH).unwrap();
+    assert_eq!((replacing.replaced, evicting.evicted.clone()), (Some(a0.id), vec![b0.id]));
+    assert_eq!(p.undo_admission(replacing).restored, vec![a0.id]);
+    assert_eq!(p.undo_admission(evicting).restored, vec![b0.id]);
+    assert!(p.contains(&a0.id) && p.contains(&b0.id));
+    assert_eq!(p.dropped_reason(&a0.id), None);
+}
+
 mod model_based {
     use proptest::prelude::*;
 

@@ -75,7 +75,10 @@ impl Mempool {
         let slot = self.unlink(&id).map(|entry| (entry.principal, entry.nonce));
         if let Some(record) = undo.forgotten {
             // Unless its slot in the bounded memory was reused meanwhile.
-            if self.dropped_order.binary_search(&(record.0, id)).is_ok() && !self.dropped.contains_key(&id) {
+            if self.dropped_order.binary_search(&(record.0, id)).is_ok()
+                && !self.dropped.contains_key(&id)
+                && !self.entries.contains_key(&id)
+            {
                 self.dropped.insert(id, record);
             }
         }
@@ -136,8 +139,11 @@ impl Mempool {
             self.dropped_order.pop_back();
             if let Some((slot, record)) = pushed_out {
                 self.dropped_order.push_front(slot);
-                if let Some(record) = record {
-                    self.dropped.insert(slot.1, record);
+                // Not if its transaction is pending again (an earlier undo
+                // restored it) or was dropped again since (a newer record).
+                let (_, other) = slot;
+                if let Some(record) = record.filter(|_| !self.entries.contains_key(&other)) {
+                    self.dropped.entry(other).or_insert(record);
                 }
             }
         }
