@@ -647,6 +647,26 @@ fn undos_in_turn_never_leave_a_drop_record_on_a_pending_transaction() {
     assert_eq!(p.dropped_reason(&a0.id), None);
 }
 
+/// Found by the model-based test: an undo that cannot restore what the
+/// admission replaced (its predecessor was included meanwhile, so its slot
+/// no longer extends the run) keeps that transaction's drop record, so the
+/// arrival counter must not be wound back below it (numbers would repeat).
+#[test]
+fn an_undo_keeps_the_counter_above_the_drop_records_it_keeps() {
+    let mut p = pool();
+    p.hold_until_recorded();
+    let (a0, a1) = (tx(1, 0, 1, 0), tx(1, 1, 1, 0));
+    admit(&mut p, &a0, RICH).unwrap();
+    admit(&mut p, &a1, RICH).unwrap();
+    p.mark_recorded(&[a0.id, a1.id]);
+    let replacing = admit(&mut p, &tx(1, 1, 5, 1), RICH).unwrap();
+    p.mark_bundled(&[a0.id], 1, 0);
+    assert!(p.mark_included(&a0.id));
+    assert_eq!(p.undo_admission(replacing), Undone::default());
+    assert_eq!(p.dropped_reason(&a1.id).map(DropReason::code), Some("replaced"));
+    assert!(p.dropped.values().all(|(seq, _)| *seq < p.next_seq), "{p:?}");
+}
+
 mod model_based {
     use proptest::prelude::*;
 

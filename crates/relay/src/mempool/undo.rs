@@ -102,7 +102,10 @@ impl Mempool {
                 }
             }
         }
-        if self.next_seq == undo.seq_after {
+        // Wound back only if nothing took a number since and no drop record
+        // numbered by the admission stayed (one that could not be restored).
+        let kept = self.dropped_order.back().is_some_and(|(seq, _)| *seq >= undo.seq_before);
+        if self.next_seq == undo.seq_after && !kept {
             self.next_seq = undo.seq_before;
         }
         out
