@@ -203,6 +203,15 @@ impl Mempool {
             (None, Some(after)) => self.run_from(&cand.principal, after),
             _ => Vec::new(),
         };
+        // What stays cut off even so (a stranded run more than one nonce
+        // ahead) can never execute: it goes with the admission, as
+        // `sync_account` would drop it, so runs stay gap-free. Tail first,
+        // like evictions, so an undo puts it back in order.
+        let cut_off = next.saturating_add(1).saturating_add(joined.len() as u64);
+        let orphaned: Vec<&Entry> = match self.accounts.get(&cand.principal) {
+            Some(acc) => acc.queue.range(cut_off..).rev().filter_map(|(_, id)| self.entries.get(id)).collect(),
+            None => Vec::new(),
+        };
         if let Some(old) = replaced {
             if old.bundled_at.is_some() {
                 return Err(AdmitError::AlreadyBundled { nonce: old.nonce });
@@ -235,8 +244,8 @@ impl Mempool {
             CheckKind::Chained { assume_nonce: cand.nonce, reserved: saturate(reserved) }
         };
 
-        // Capacity after pruning the principal's stale entries and the
-        // replaced one.
+        // Capacity after pruning the principal's stale entries, the
+        // replaced one and the cut-off ones.
         let (mut count, mut bytes) = (self.entries.len(), self.bytes);
         if let Some(acc) = self.accounts.get(&cand.principal) {
             for id in acc.queue.range(..state.nonce).map(|(_, id)| id) {
@@ -246,7 +255,7 @@ impl Mempool {
                 }
             }
         }
-        if let Some(old) = replaced {
+        for old in replaced.iter().chain(&orphaned) {
             count -= 1;
             bytes -= old.bytes.len();
         }
@@ -257,7 +266,7 @@ impl Mempool {
         } else {
             Vec::new()
         };
-        Ok(Plan { replaces: replaced.map(|e| e.id), evict, check })
+        Ok(Plan { replaces: replaced.map(|e| e.id), evict, orphaned: orphaned.iter().map(|e| e.id).collect(), check })
     }
 
     /// Pick the transactions to evict so the pool fits again with `cand`:
@@ -310,14 +319,17 @@ impl Mempool {
         verification: Verification,
     ) -> Result<Admitted, AdmitError> {
         let plan = self.plan(&cand, fresh)?;
-        let stale = self.observe(&cand.principal, fresh).into_iter().map(|(id, _)| id).collect();
+        let expected = self.effective_state(&cand.principal, fresh).nonce;
+        let mut stale: Vec<TxId> = self.observe(&cand.principal, fresh).into_iter().map(|(id, _)| id).collect();
+        stale.extend(&plan.orphaned);
         let seq_before = self.next_seq;
         let mut displaced = Vec::new();
         let removals = plan
             .replaces
             .iter()
             .map(|old| (old, DropReason::Replaced { by: cand.id }))
-            .chain(plan.evict.iter().map(|victim| (victim, DropReason::Evicted { by: cand.id })));
+            .chain(plan.evict.iter().map(|victim| (victim, DropReason::Evicted { by: cand.id })))
+            .chain(plan.orphaned.iter().map(|cut| (cut, DropReason::NonceGap { expected })));
         for (id, reason) in removals {
             let Some(entry) = self.entries.get(id) else { continue };
             let acc = self.accounts.get(&entry.principal);

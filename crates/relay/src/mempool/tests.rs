@@ -667,6 +667,31 @@ fn an_undo_keeps_the_counter_above_the_drop_records_it_keeps() {
     assert!(p.dropped.values().all(|(seq, _)| *seq < p.next_seq), "{p:?}");
 }
 
+/// Found by the model-based test: after two ineffective inclusions the run
+/// is stranded two nonces ahead; a new transaction with the committed nonce
+/// cannot join it, so the stranded run is dropped with the admission (as
+/// the next sync would) instead of leaving a gap, and an undo brings it back.
+#[test]
+fn an_admission_drops_a_run_stranded_beyond_reach() {
+    let mut p = pool();
+    p.track_removals();
+    let (a0, a1, a2) = (tx(1, 0, 1, 0), tx(1, 1, 1, 0), tx(1, 2, 1, 0));
+    for c in [&a0, &a1, &a2] {
+        admit(&mut p, c, RICH).unwrap();
+    }
+    p.mark_bundled(&[a0.id, a1.id], 1, 0);
+    assert!(p.mark_included(&a0.id) && p.mark_included(&a1.id));
+    p.take_removed();
+    let fresh = tx(1, 0, 1, 1);
+    assert_eq!(p.plan(&fresh, RICH).map(|plan| plan.orphaned), Ok(vec![a2.id]));
+    let (admitted, undone) = admit_then_undo(&p, &fresh, Verification::Verified);
+    assert_eq!((admitted.stale, undone.restored), (vec![a2.id], vec![a2.id]));
+    admit(&mut p, &fresh, RICH).unwrap();
+    assert_eq!(p.dropped_reason(&a2.id), Some(&DropReason::NonceGap { expected: 0 }));
+    assert_eq!(p.take_removed(), vec![a2.id]);
+    assert_eq!(p.select_bundle(), vec![fresh.id]);
+}
+
 mod model_based {
     use proptest::prelude::*;
 

@@ -140,6 +140,11 @@ pub struct Plan {
     pub replaces: Option<TxId>,
     /// Transactions it would evict to make room, in eviction order.
     pub evict: Vec<TxId>,
+    /// Its principal's transactions it would drop as cut off for good: a
+    /// run stranded more than one nonce ahead (its head and more were
+    /// included without using their nonces, before the next sync), which
+    /// cannot join this one.
+    pub orphaned: Vec<TxId>,
     /// The executor check it needs.
     pub check: CheckKind,
 }
@@ -155,7 +160,7 @@ pub struct Admitted {
     /// Evicted transactions.
     pub evicted: Vec<TxId>,
     /// Transactions dropped because the fresh account state showed them
-    /// stale.
+    /// stale, then those cut off for good ([`Plan::orphaned`]).
     pub stale: Vec<TxId>,
     /// What the admission changed, for [`super::Mempool::undo_admission`].
     pub(super) undo: Undo,
