@@ -178,11 +178,13 @@ pub struct Session {
 
 /// Parses `text` as an address of `network`; `what` names it in errors.
 pub fn parse_address(network: &Network, what: &str, text: &str) -> Result<Address, WalletError> {
-    network.parse_address(text).map_err(|e| WalletError::BadAddress {
-        what: what.to_owned(),
-        text: text.to_owned(),
-        error: e.to_string(),
-    })
+    network.parse_address(text).map_err(bad_address(what, text))
+}
+
+/// The [`WalletError::BadAddress`] for `text` (named `what`), from why it
+/// was rejected.
+fn bad_address<'a>(what: &'a str, text: &'a str) -> impl FnOnce(AddressError) -> WalletError + 'a {
+    move |e| WalletError::BadAddress { what: what.to_owned(), text: text.to_owned(), error: e.to_string() }
 }
 
 /// Checks that `text` is a well-formed bech32 address of *some* network,
@@ -190,22 +192,13 @@ pub fn parse_address(network: &Network, what: &str, text: &str) -> Result<Addres
 /// as such even when the node is down (the network is checked later, by
 /// [`parse_address`], once the node has said which one it runs).
 pub fn check_address_syntax(what: &str, text: &str) -> Result<(), WalletError> {
-    parse_address_any(text).map(|_| ()).map_err(|e| WalletError::BadAddress {
-        what: what.to_owned(),
-        text: text.to_owned(),
-        error: e.to_string(),
-    })
+    parse_address_any(text).map(|_| ()).map_err(bad_address(what, text))
 }
 
 /// Parses a template address of any network (for offline use): returns the
 /// network HRP too. Rejects program addresses.
 pub fn parse_template_any(text: &str) -> Result<(String, Address), WalletError> {
-    let bad = |e: AddressError| WalletError::BadAddress {
-        what: "wallet template".into(),
-        text: text.to_owned(),
-        error: e.to_string(),
-    };
-    let (hrp, address) = parse_address_any(text).map_err(bad)?;
+    let (hrp, address) = parse_address_any(text).map_err(bad_address("wallet template", text))?;
     require_template(text, &address)?;
     Ok((hrp, address))
 }
