@@ -265,7 +265,10 @@ impl Relay {
     /// returns only once its own transaction is recorded (or refused).
     pub async fn submit(self: &Arc<Self>, bytes: Vec<u8>) -> Result<TxId, AdmitError> {
         let cand = Candidate::decode(bytes)?;
-        if self.pool().contains(&cand.id) {
+        // Only a recorded copy settles it: one whose write is in flight may
+        // still be undone, so a resubmission queues behind that write and
+        // shares its fate (`commit_queued`) instead of a premature 409.
+        if self.pool().contains_recorded(&cand.id) {
             return Err(AdmitError::Duplicate(hex::encode(cand.id.0)));
         }
         let reply = self
@@ -319,6 +322,13 @@ impl Relay {
         Ok(id)
     }
 
+    /// How many checked submissions wait for the next group write (for
+    /// tests that act while some do). Feature `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn queued(&self) -> usize {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// Queues a checked submission for the next group write; the guard
     /// takes it back out if dropped armed (see [`Withdraw`]).
     fn enqueue(
@@ -348,11 +358,18 @@ impl Relay {
     async fn commit_queued(&self, order: OwnedMutexGuard<()>) {
         let queued = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
         let (mut group, mut records) = (Vec::new(), Vec::new());
+        // Resubmissions of a transaction admitted earlier in this group:
+        // answered with its fate (a duplicate if recorded, refused if not).
+        let mut twins = Vec::new();
         for q in queued {
+            let id = q.cand.id;
             match self.insert(q.cand, q.account, q.verdict, q.intrinsic) {
                 Ok((admitted, verification, record)) => {
                     records.extend(record);
                     group.push(((admitted, verification), q.reply));
+                }
+                Err(AdmitError::Duplicate(hex)) if group.iter().any(|((a, _), _)| a.id == id) => {
+                    twins.push((hex, q.reply));
                 }
                 Err(e) => {
                     let _ = q.reply.send(Err(e));
@@ -363,6 +380,9 @@ impl Relay {
             return;
         }
         let Err(e) = self.write(&order, records, None).await else {
+            for (hex, reply) in twins {
+                let _ = reply.send(Err(AdmitError::Duplicate(hex)));
+            }
             // Recorded: the admissions stand, and only now may the bundler
             // take them (before the lock goes, so before any later group).
             let ready = {
@@ -396,7 +416,7 @@ impl Relay {
         for (id, reason) in &dropped {
             tracing::info!(id = %hex::encode(id.0), reason = %reason, "dropped transaction");
         }
-        for reply in replies {
+        for reply in replies.into_iter().chain(twins.into_iter().map(|(_, reply)| reply)) {
             let _ = reply.send(Err(AdmitError::StorageUnavailable(e.to_string())));
         }
         drop(order);

@@ -194,7 +194,7 @@ impl PoolStore {
             return Ok(());
         }
         #[cfg(feature = "test-hooks")]
-        if self.hooks.fail.load(Ordering::SeqCst) {
+        if self.hooks.fail.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
             return Err(StoreError::Storage("injected write failure".into()));
         }
         let tx = self.db.begin_write().map_err(storage)?;
@@ -239,7 +239,15 @@ impl PoolStore {
     /// no such switch).
     #[cfg(feature = "test-hooks")]
     pub fn fail_writes(&self, on: bool) {
-        self.hooks.fail.store(on, Ordering::SeqCst);
+        self.hooks.fail.store(if on { u64::MAX } else { 0 }, Ordering::SeqCst);
+    }
+
+    /// Make the next `n` writes fail (see [`PoolStore::fail_writes`]), and
+    /// the ones after them succeed: so a test can fail one group write and
+    /// let the next commit without racing it. Feature `test-hooks`.
+    #[cfg(feature = "test-hooks")]
+    pub fn fail_next_writes(&self, n: u64) {
+        self.hooks.fail.store(n, Ordering::SeqCst);
     }
 
     /// Until the returned guard is dropped, every write waits before it
@@ -300,8 +308,8 @@ impl Drop for HeldWrites<'_> {
 #[cfg(feature = "test-hooks")]
 #[derive(Debug)]
 struct Hooks {
-    /// [`PoolStore::fail_writes`].
-    fail: std::sync::atomic::AtomicBool,
+    /// How many more writes fail ([`PoolStore::fail_writes`]: all of them).
+    fail: std::sync::atomic::AtomicU64,
     /// [`PoolStore::hold_writes`], and what wakes the writes it holds.
     held: Mutex<bool>,
     release: std::sync::Condvar,

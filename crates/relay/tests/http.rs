@@ -519,3 +519,71 @@ async fn a_transaction_is_not_bundled_or_reported_pending_before_its_write_commi
     drop(store);
     relay.shutdown().await;
 }
+
+/// Submits `tx` in its own task, answering its error code.
+fn submit_task(relay: &athena_relay::RelayHandle, tx: &[u8]) -> tokio::task::JoinHandle<Result<(), String>> {
+    let (r, tx) = (relay.relay().clone(), tx.to_vec());
+    tokio::spawn(async move { r.submit(tx).await.map(|_| ()).map_err(|e| e.code().to_owned()) })
+}
+
+#[tokio::test]
+async fn a_resubmission_while_the_first_write_is_in_flight_shares_its_fate() {
+    let (alice, bob, carol) = (key(1), key(2), key(3));
+    let world = held_world(&[&alice, &bob, &carol]);
+    world.lock().unwrap().sequencer_down = false;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay_with(&world, held_store(dir.path())).await;
+    wait_for("the first sync", || relay.relay().hrp().is_some()).await;
+    let r = relay.relay().clone();
+    let store = r.store().unwrap().clone();
+    let id = |tx: &[u8]| athena_transaction::decode(tx).unwrap().id();
+    let code = |e: athena_relay::AdmitError| e.code().to_owned();
+
+    // The first write fails: the resubmission, queued behind it, is not
+    // told "duplicate" (nothing was accepted) but admitted by its own write.
+    let a0 = signed(&alice, 0, 100);
+    let held = store.hold_writes();
+    let first = submit_held(&relay, &a0).await;
+    let again = submit_task(&relay, &a0);
+    wait_for("the resubmission to queue behind the write", || r.queued() == 1).await;
+    store.fail_next_writes(1);
+    drop(held);
+    assert_eq!(first.await.unwrap(), Err("storage_unavailable".to_owned()));
+    assert_eq!(again.await.unwrap(), Ok(()));
+    assert!(r.pool().contains_recorded(&id(&a0)));
+    // Recorded, a copy is a duplicate at once.
+    assert_eq!(r.submit(a0.clone()).await.map_err(code), Err("duplicate".to_owned()));
+
+    // Two copies in one group write: both refused if it fails...
+    let (b0, c0) = (signed(&bob, 0, 100), signed(&carol, 0, 100));
+    let held = store.hold_writes();
+    let first = submit_held(&relay, &b0).await;
+    let twins = [submit_task(&relay, &c0), submit_task(&relay, &c0)];
+    wait_for("both copies to queue", || r.queued() == 2).await;
+    store.fail_writes(true);
+    drop(held);
+    assert_eq!(first.await.unwrap(), Err("storage_unavailable".to_owned()));
+    for twin in twins {
+        assert_eq!(twin.await.unwrap(), Err("storage_unavailable".to_owned()));
+    }
+    store.fail_writes(false);
+    assert!(!r.pool().contains(&id(&c0)));
+
+    // ...and one admitted, the other a duplicate, if it commits.
+    let held = store.hold_writes();
+    let first = submit_held(&relay, &b0).await;
+    let twins = [submit_task(&relay, &c0), submit_task(&relay, &c0)];
+    wait_for("both copies to queue", || r.queued() == 2).await;
+    drop(held);
+    assert_eq!(first.await.unwrap(), Ok(()));
+    let mut answers = Vec::new();
+    for twin in twins {
+        answers.push(twin.await.unwrap());
+    }
+    answers.sort();
+    assert_eq!(answers, vec![Ok(()), Err("duplicate".to_owned())]);
+    assert!(r.pool().contains_recorded(&id(&c0)));
+    assert_eq!(r.bundle_once().await.unwrap(), 3);
+    drop(store);
+    relay.shutdown().await;
+}

@@ -155,6 +155,14 @@ impl Mempool {
         self.entries.contains_key(id)
     }
 
+    /// Whether `id` is pending and its admission stands (its durable write
+    /// committed, see [`Mempool::hold_until_recorded`]): a duplicate of it
+    /// can be refused outright, while one whose write is in flight must
+    /// share that write's fate.
+    pub fn contains_recorded(&self, id: &TxId) -> bool {
+        self.entries.get(id).is_some_and(|e| e.recorded)
+    }
+
     /// The committed state the pool uses for `principal`: the fresher (by
     /// nonce, which only grows) of what it knows and `fresh`.
     fn effective_state(&self, principal: &Address, fresh: AccountState) -> AccountState {
