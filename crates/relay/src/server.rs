@@ -6,6 +6,8 @@
 //! * `GET /v1/transactions/{id}` — pending / included (with the executor's
 //!   receipt) / dropped / unknown;
 //! * `GET /v1/relay` — the relay's address and pool counters;
+//! * `GET /v1/relay/accounts/{address}` — an account's next nonce and its
+//!   pending transactions here (what a wallet needs to chain them);
 //! * `POST /v1/transactions/check` and every other `GET /v1/...` — proxied
 //!   to the executor, so a wallet needs one URL.
 //!
@@ -57,6 +59,7 @@ pub fn router_with_limits(relay: Arc<Relay>, limits: Arc<ClientLimits>) -> Route
         .route("/v1/transactions/check", post(proxy_check))
         .route("/v1/transactions/{id}", get(get_transaction))
         .route("/v1/relay", get(get_relay))
+        .route("/v1/relay/accounts/{address}", get(get_relay_account))
         .fallback(proxy_get)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(limits, rate_limit))
@@ -243,6 +246,36 @@ async fn get_relay(State(relay): State<Arc<Relay>>) -> Response {
         },
     }))
     .into_response()
+}
+
+async fn get_relay_account(State(relay): State<Arc<Relay>>, Path(text): Path<String>) -> Response {
+    let Some(network) = relay.hrp().and_then(|hrp| Network::new(&hrp, Default::default()).ok()) else {
+        return error(503, "executor_unavailable", "the relay has not reached the executor yet (network unknown)");
+    };
+    let address = match network.parse_address(&text) {
+        Ok(address) => address,
+        Err(e) => return error(400, "bad_address", format!("{text:?}: {e}")),
+    };
+    match relay.account(&address).await {
+        Ok(Some(view)) => Json(json!({
+            "address": network.encode_address(&address),
+            "nonce": view.committed.nonce,
+            "balance": view.committed.balance,
+            "next_nonce": view.next_nonce,
+            "pending": view.pending.len(),
+            "transactions": view.pending.iter().map(|(id, info)| json!({
+                "id": hex::encode(id.0),
+                "nonce": info.nonce,
+                "gas_price": info.gas_price,
+                "size": info.size,
+                "verified": info.verified,
+                "bundled": info.bundled,
+            })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Ok(None) => error(503, "executor_unavailable", "the relay has not reached the executor yet (network unknown)"),
+        Err(e) => error(503, "executor_unavailable", e.to_string()),
+    }
 }
 
 /// The per-client limits as `GET /v1/relay` reports them (0 = unlimited).

@@ -21,7 +21,7 @@ use crate::admission::{classify, decide, Verdict};
 use crate::clients::{ClientError, ExecutorClient, SequencerClient};
 use crate::error::AdmitError;
 use crate::mempool::{
-    AccountState, Admitted, Candidate, DropReason, Mempool, MempoolConfig, PendingInfo, TxId, Verification,
+    AccountState, AccountView, Admitted, Candidate, DropReason, Mempool, MempoolConfig, PendingInfo, TxId, Verification,
 };
 use crate::store::{PoolStore, StoreError, Stored};
 pub use crate::store::{SNAPSHOT_FILE, STORE_FILE};
@@ -460,6 +460,14 @@ impl Relay {
             Ok(None) => Ok(dropped.map_or(TxStatus::Unknown, TxStatus::Dropped)),
             Err(e) => dropped.map(TxStatus::Dropped).ok_or(e),
         }
+    }
+
+    /// `address` as the pool sees it, against its committed state fetched
+    /// from the executor now (`None` until the network is known).
+    pub async fn account(&self, address: &Address) -> Result<Option<AccountView>, ClientError> {
+        let Some(hrp) = self.hrp() else { return Ok(None) };
+        let fresh = self.executor.account(&hrp, address).await?;
+        Ok(Some(self.pool().account_view(address, fresh)))
     }
 
     /// Follow the executor: when its height advanced, remove included

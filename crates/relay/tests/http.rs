@@ -587,3 +587,62 @@ async fn a_resubmission_while_the_first_write_is_in_flight_shares_its_fate() {
     drop(store);
     relay.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_account_view_counts_recorded_pending_transactions_for_the_next_nonce() {
+    let (alice, stranger) = (key(1), key(9));
+    let world = held_world(&[&alice]);
+    world.lock().unwrap().accounts.get_mut(&address_of(&alice)).unwrap().nonce = 3;
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay_with(&world, held_store(dir.path())).await;
+    wait_for("the first sync", || relay.relay().hrp().is_some()).await;
+    let (url, r) = (base(&relay), relay.relay().clone());
+    let store = r.store().unwrap().clone();
+    let path =
+        |k: &ed25519_dalek::SigningKey| format!("/v1/relay/accounts/{}", network().encode_address(&address_of(k)));
+    let view = |body: &serde_json::Value| {
+        let numbers = ["nonce", "next_nonce", "pending"].map(|f| body[f].as_u64().unwrap_or(u64::MAX));
+        let nonces: Vec<u64> =
+            body["transactions"].as_array().unwrap().iter().map(|t| t["nonce"].as_u64().unwrap()).collect();
+        (numbers, nonces)
+    };
+
+    // Nothing pending: the committed state.
+    let (status, body) = get_json(&url, &path(&alice)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(view(&body), ([3, 3, 0], vec![]));
+    assert_eq!(body["balance"].as_u64(), Some(10_000_000));
+
+    // Two pending (submitted out of fee order): next is 5, listed by nonce.
+    let (a3, a4) = (signed(&alice, 3, 100), signed(&alice, 4, 300));
+    r.submit(a3.clone()).await.unwrap();
+    r.submit(a4.clone()).await.unwrap();
+    let (_, body) = get_json(&url, &path(&alice)).await;
+    assert_eq!(view(&body), ([3, 5, 2], vec![3, 4]));
+    assert_eq!(body["transactions"][0]["id"].as_str(), Some(tx_id(&a3).as_str()));
+    assert_eq!(body["transactions"][1]["gas_price"].as_u64(), Some(300));
+
+    // One whose write is in flight is not counted until it commits.
+    let held = store.hold_writes();
+    let task = submit_held(&relay, &signed(&alice, 5, 100)).await;
+    let (_, body) = get_json(&url, &path(&alice)).await;
+    assert_eq!(view(&body), ([3, 5, 2], vec![3, 4]));
+    drop(held);
+    assert_eq!(task.await.unwrap(), Ok(()));
+    let (_, body) = get_json(&url, &path(&alice)).await;
+    assert_eq!(view(&body), ([3, 6, 3], vec![3, 4, 5]));
+
+    // An account the executor does not know: nonce 0, nothing pending.
+    let (status, body) = get_json(&url, &path(&stranger)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(view(&body), ([0, 0, 0], vec![]));
+
+    // Not an address of this network.
+    let elsewhere = athena_transaction::Network::new("amain", athena_interface::Bytes32([1; 32])).unwrap();
+    for bad in ["nope".to_owned(), elsewhere.encode_address(&address_of(&alice))] {
+        let (status, body) = get_json(&url, &format!("/v1/relay/accounts/{bad}")).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("bad_address")), "{bad}: {body}");
+    }
+    drop(store);
+    relay.shutdown().await;
+}

@@ -38,7 +38,8 @@ use athena_interface::{Address, Bytes32};
 use crate::error::AdmitError;
 use types::Forgotten;
 pub use types::{
-    AccountState, Admitted, Candidate, CheckKind, DropReason, MempoolConfig, PendingInfo, Plan, Stats, Verification,
+    AccountState, AccountView, Admitted, Candidate, CheckKind, DropReason, MempoolConfig, PendingInfo, Plan, Stats,
+    Verification,
 };
 pub use undo::Undone;
 use undo::{Displaced, Undo};
@@ -540,6 +541,22 @@ impl Mempool {
             bundled: e.bundled_at.is_some(),
             submissions: e.submissions,
         })
+    }
+
+    /// The principal's next nonce and recorded pending transactions, given
+    /// its committed state `fresh` (from the executor). Unrecorded ones (a
+    /// durable write in flight) are left out, as [`Mempool::get`] leaves
+    /// them out: their admission may still be undone, and a wallet that
+    /// chained on one would leave a gap.
+    pub fn account_view(&self, principal: &Address, fresh: AccountState) -> AccountView {
+        let committed = self.effective_state(principal, fresh);
+        let run = self.run_from(principal, committed.nonce).iter().take_while(|e| e.recorded).count();
+        let pending = self
+            .accounts
+            .get(principal)
+            .map(|acc| acc.queue.values().filter_map(|id| Some((*id, self.get(id)?))).collect())
+            .unwrap_or_default();
+        AccountView { committed, next_nonce: committed.nonce.saturating_add(run as u64), pending }
     }
 
     /// Principals with pending transactions, in address order.

@@ -278,6 +278,21 @@ pub struct PendingInfo {
     pub submissions: u32,
 }
 
+/// One principal as the pool sees it ([`super::Mempool::account_view`]):
+/// what a wallet needs to pick its next nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountView {
+    /// The committed state the pool uses (the fresher of what it knows and
+    /// what the caller fetched).
+    pub committed: AccountState,
+    /// The nonce a new transaction should use: the committed nonce plus the
+    /// recorded pending transactions that continue it without a gap.
+    pub next_nonce: u64,
+    /// The principal's recorded pending transactions, in nonce order (at
+    /// most the pool's per-account cap).
+    pub pending: Vec<(TxId, PendingInfo)>,
+}
+
 /// Pool size counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
