@@ -44,6 +44,20 @@ fn sequencer_runs_serves_and_stops_on_sigterm() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no authorized executor key"), "{stderr}");
+    // Nor with a keys file that does not parse (the line is named).
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = dir.join("executor-keys");
+    std::fs::write(&keys, "# keys\nnot-a-key from=3\n").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_athena"))
+        .args(["node", "sequencer", "--listen", "127.0.0.1:0", "--executor-keys"])
+        .arg(&keys)
+        .arg("--data-dir")
+        .arg(&dir)
+        .output()
+        .expect("spawn athena");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
 
     let executor_key = hex::encode(athena_wallet::Key::from_seed([1; 32]).public_bytes());
     let mut child = Command::new(env!("CARGO_BIN_EXE_athena"))

@@ -21,6 +21,7 @@
 //! *is* the genesis id; the sequencer, which holds no genesis, takes the
 //! genesis id of later heights from its stored height-0 result.
 
+use crate::executor_keys::AuthorizedKey;
 use crate::types::BlockResult;
 use athena_wallet::key::{Key, KeyError};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -112,6 +113,17 @@ pub enum AuthError {
         /// The signer, hex.
         signer: String,
     },
+    /// The signer is an authorized executor key, but not for this height
+    /// (retired before it, or authorized only from a later one).
+    #[error("block {height}: signer {signer} is authorized for {term} only")]
+    OutsideTerm {
+        /// The result's height.
+        height: u64,
+        /// The signer, hex.
+        signer: String,
+        /// The heights it may sign ([`AuthorizedKey::term`]).
+        term: String,
+    },
     /// The signature does not verify for the signer over the result.
     #[error("block {height}: the signature of {signer} does not verify over this result")]
     BadSignature {
@@ -128,6 +140,7 @@ impl AuthError {
         match self {
             AuthError::Unsigned { .. } => "unsigned_result",
             AuthError::UnknownSigner { .. } => "unknown_signer",
+            AuthError::OutsideTerm { .. } => "signer_out_of_term",
             AuthError::BadSignature { .. } => "bad_signature",
         }
     }
@@ -137,9 +150,10 @@ impl AuthError {
 /// listed executor keys, or (devnet debugging only) anything at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResultPolicy {
-    /// Signed by one of these keys. Empty: nothing is accepted (the safe
-    /// default of a sequencer nobody configured).
-    Keys(Vec<VerifyingKey>),
+    /// Signed by one of these keys, for a height it may sign. Empty:
+    /// nothing is accepted (the safe default of a sequencer nobody
+    /// configured).
+    Keys(Vec<AuthorizedKey>),
     /// No checks: `--accept-unsigned-results`. Whoever posts first wins.
     AcceptUnsigned,
 }
@@ -151,6 +165,11 @@ impl Default for ResultPolicy {
 }
 
 impl ResultPolicy {
+    /// Results signed by any of `keys`, at any height.
+    pub fn keys(keys: impl IntoIterator<Item = VerifyingKey>) -> Self {
+        ResultPolicy::Keys(keys.into_iter().map(AuthorizedKey::from).collect())
+    }
+
     /// Checks `signed` for the network `genesis_id`.
     pub fn check(&self, genesis_id: &[u8; 32], signed: &SignedResult) -> Result<(), AuthError> {
         let keys = match self {
@@ -162,10 +181,16 @@ impl ResultPolicy {
             return Err(AuthError::Unsigned { height });
         };
         let hex_signer = hex::encode(signer);
-        let Some(key) = keys.iter().find(|k| k.as_bytes() == &signer) else {
+        let mut listed = keys.iter().filter(|k| k.key.as_bytes() == &signer).peekable();
+        let Some(first) = listed.peek().copied() else {
             return Err(AuthError::UnknownSigner { height, signer: hex_signer });
         };
-        key.verify(&signing_message(genesis_id, &signed.result), &Signature::from_bytes(&signature))
+        // A key may be listed more than once (with separate terms).
+        let Some(key) = listed.find(|k| k.covers(height)) else {
+            return Err(AuthError::OutsideTerm { height, signer: hex_signer, term: first.term() });
+        };
+        key.key
+            .verify(&signing_message(genesis_id, &signed.result), &Signature::from_bytes(&signature))
             .map_err(|_| AuthError::BadSignature { height, signer: hex_signer })
     }
 }
@@ -235,7 +260,7 @@ mod tests {
     fn policy_checks_signer_and_signature() {
         let key = SigningKey::from_bytes(&[7; 32]);
         let other = SigningKey::from_bytes(&[8; 32]);
-        let policy = ResultPolicy::Keys(vec![key.verifying_key()]);
+        let policy = ResultPolicy::keys([key.verifying_key()]);
         let genesis = [5; 32];
         let signed = SignedResult::sign(&key, &genesis, result());
         assert_eq!(policy.check(&genesis, &signed), Ok(()));
@@ -249,6 +274,28 @@ mod tests {
         assert_eq!(code(&SignedResult::sign(&key, &genesis, result())), Ok(()));
         assert!(ResultPolicy::default().check(&genesis, &signed).is_err());
         assert_eq!(ResultPolicy::AcceptUnsigned.check(&genesis, &SignedResult::unsigned(result())), Ok(()));
+    }
+
+    #[test]
+    fn a_key_signs_only_the_heights_of_its_term() {
+        let (old, new) = (SigningKey::from_bytes(&[7; 32]), SigningKey::from_bytes(&[8; 32]));
+        let policy = ResultPolicy::Keys(vec![
+            AuthorizedKey { key: old.verifying_key(), from: 0, until: Some(3) },
+            AuthorizedKey { key: new.verifying_key(), from: 4, until: None },
+            AuthorizedKey { key: new.verifying_key(), from: 1, until: Some(1) },
+        ]);
+        let genesis = [5; 32];
+        let at = |key: &SigningKey, height| {
+            let signed = SignedResult::sign(key, &genesis, BlockResult { height, ..result() });
+            policy.check(&genesis, &signed).map_err(|e| (e.code(), e.to_string()))
+        };
+        assert_eq!(at(&old, 3), Ok(()));
+        let (code, message) = at(&old, 4).unwrap_err();
+        assert_eq!(code, "signer_out_of_term");
+        assert!(message.contains("heights 0..=3"), "{message}");
+        assert_eq!(at(&new, 4), Ok(()));
+        assert_eq!(at(&new, 1), Ok(()), "a second entry of the same key");
+        assert_eq!(at(&new, 2).map_err(|e| e.0), Err("signer_out_of_term"));
     }
 
     #[test]

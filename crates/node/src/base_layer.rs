@@ -152,7 +152,9 @@ pub struct DevnetSequencer {
     db: Database,
     state: Mutex<SequencerState>,
     /// Which results `publish_result` accepts; by default none.
-    policy: ResultPolicy,
+    /// Which results are accepted; replaceable while running
+    /// ([`DevnetSequencer::set_policy`], a keys file that changed).
+    policy: std::sync::RwLock<ResultPolicy>,
 }
 
 impl DevnetSequencer {
@@ -204,14 +206,26 @@ impl DevnetSequencer {
         };
         drop(blocks);
         drop(read);
-        Ok(DevnetSequencer { db, state: Mutex::new(state), policy: ResultPolicy::default() })
+        Ok(DevnetSequencer { db, state: Mutex::new(state), policy: Default::default() })
     }
 
     /// Sets which published results are accepted. A sequencer opened without
     /// a policy refuses every result: authorizing executors is explicit.
-    pub fn with_policy(mut self, policy: ResultPolicy) -> Self {
-        self.policy = policy;
+    pub fn with_policy(self, policy: ResultPolicy) -> Self {
+        self.set_policy(policy);
         self
+    }
+
+    /// Replaces the policy while running (executor key rotation): results
+    /// published from now on are checked against `policy`; accepted ones
+    /// stay.
+    pub fn set_policy(&self, policy: ResultPolicy) {
+        *self.policy.write().unwrap_or_else(std::sync::PoisonError::into_inner) = policy;
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> ResultPolicy {
+        self.policy.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// The genesis id results are signed for: the input hash of the stored
@@ -223,7 +237,8 @@ impl DevnetSequencer {
     /// Checks `signed` against the policy (before any other rule, so an
     /// unauthorized poster cannot occupy a height).
     fn authenticate(&self, signed: &SignedResult) -> Result<(), BaseLayerError> {
-        if self.policy == ResultPolicy::AcceptUnsigned {
+        let policy = self.policy();
+        if policy == ResultPolicy::AcceptUnsigned {
             return Ok(());
         }
         let genesis_id = if signed.result.height == 0 {
@@ -233,7 +248,7 @@ impl DevnetSequencer {
                 Some(id) => id,
                 // Check the signer first: an unknown poster learns nothing.
                 None => {
-                    self.policy.check(&[0; 32], signed).or_else(|e| match e {
+                    policy.check(&[0; 32], signed).or_else(|e| match e {
                         AuthError::BadSignature { .. } => Ok(()),
                         other => Err(BaseLayerError::Unauthenticated(other)),
                     })?;
@@ -244,7 +259,7 @@ impl DevnetSequencer {
                 }
             }
         };
-        self.policy.check(&genesis_id, signed).map_err(BaseLayerError::Unauthenticated)
+        policy.check(&genesis_id, signed).map_err(BaseLayerError::Unauthenticated)
     }
 
     /// Bundles waiting for a block.
@@ -504,7 +519,7 @@ mod tests {
     }
 
     fn policy() -> ResultPolicy {
-        ResultPolicy::Keys(vec![executor_key().verifying_key()])
+        ResultPolicy::keys([executor_key().verifying_key()])
     }
 
     fn code(error: BaseLayerError) -> String {

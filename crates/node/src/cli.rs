@@ -9,10 +9,11 @@ use crate::auth::{load_or_create_key, parse_public_key, ResultPolicy, EXECUTOR_K
 use crate::base_layer::HttpBaseLayer;
 use crate::exec::Fault;
 use crate::executor::{start_executor, ExecutorConfig};
+use crate::executor_keys::{AuthorizedKey, KeySource};
 use crate::follower::Role;
 use crate::genesis::load_genesis;
 use crate::http::{NodeError, NodeEvent, NodeHandle, WorkerExit, WorkerResult};
-use crate::sequencer::{start_sequencer_with, SequencerConfig};
+use crate::sequencer::{start_sequencer_with, start_sequencer_with_keys, SequencerConfig};
 use clap::{Args, Subcommand};
 use ed25519_dalek::VerifyingKey;
 use std::io::{IsTerminal, Write};
@@ -76,9 +77,16 @@ pub struct ResultKeyArgs {
     /// Results signed by another key are refused.
     #[arg(long = "executor-key", value_name = "HEX", value_parser = parse_public_key)]
     pub executor_keys: Vec<VerifyingKey>,
+    /// A keys file: one executor public key (64 hex digits) per line,
+    /// optionally with the heights it may sign (`from=N`, `until=N`), `#`
+    /// comments. The sequencer re-reads it when it changes, so keys are
+    /// added or retired without a restart (docs/node.md, "Rotating executor
+    /// keys").
+    #[arg(long = "executor-keys", value_name = "FILE")]
+    pub executor_keys_file: Option<PathBuf>,
     /// Development only: accept (and trust) unsigned results and results of
     /// any signer; whoever posts a height first owns it.
-    #[arg(long, conflicts_with = "executor_keys")]
+    #[arg(long, conflicts_with_all = ["executor_keys", "executor_keys_file"])]
     pub accept_unsigned_results: bool,
 }
 
@@ -88,17 +96,28 @@ impl ResultKeyArgs {
     /// trusts no one by accident would refuse every result (or, for a
     /// shadow, never verify a block) without saying why.
     pub fn policy(&self, own: Option<VerifyingKey>) -> Result<ResultPolicy, NodeError> {
+        Ok(match self.source(own)? {
+            Some(source) => ResultPolicy::Keys(source.keys()),
+            None => ResultPolicy::AcceptUnsigned,
+        })
+    }
+
+    /// Where the keys come from (`None`: `--accept-unsigned-results`), the
+    /// keys file read once; for a sequencer, which re-reads it.
+    pub fn source(&self, own: Option<VerifyingKey>) -> Result<Option<KeySource>, NodeError> {
         if self.accept_unsigned_results {
-            return Ok(ResultPolicy::AcceptUnsigned);
+            return Ok(None);
         }
-        let mut keys: Vec<VerifyingKey> = own.into_iter().collect();
-        keys.extend(self.executor_keys.iter().filter(|k| Some(**k) != own));
-        if keys.is_empty() {
+        let mut fixed: Vec<VerifyingKey> = own.into_iter().collect();
+        fixed.extend(self.executor_keys.iter().filter(|k| Some(**k) != own));
+        let fixed = fixed.into_iter().map(AuthorizedKey::from).collect();
+        let source = KeySource::new(fixed, self.executor_keys_file.clone()).map_err(NodeError::Config)?;
+        if source.keys().is_empty() {
             return Err(NodeError::Config(
-                "no authorized executor key: pass --executor-key HEX (the executor's public key) or, for development only, --accept-unsigned-results".into(),
+                "no authorized executor key: pass --executor-key HEX (the executor's public key), --executor-keys FILE or, for development only, --accept-unsigned-results".into(),
             ));
         }
-        Ok(ResultPolicy::Keys(keys))
+        Ok(Some(source))
     }
 }
 
@@ -214,17 +233,17 @@ fn announce(name: &str, handle: &NodeHandle) {
 fn run_inner(args: NodeArgs) -> Result<ExitCode, NodeError> {
     match args.command {
         NodeCommand::Sequencer(a) => {
-            let policy = a.results.policy(None)?;
-            let handle = start_sequencer_with(
-                SequencerConfig {
-                    data_dir: Some(a.data_dir),
-                    listen: a.listen,
-                    block_interval: a.block_interval,
-                    empty_blocks: a.empty_blocks,
-                    signals: true,
-                },
-                policy,
-            )?;
+            let config = SequencerConfig {
+                data_dir: Some(a.data_dir),
+                listen: a.listen,
+                block_interval: a.block_interval,
+                empty_blocks: a.empty_blocks,
+                signals: true,
+            };
+            let handle = match a.results.source(None)? {
+                Some(source) => start_sequencer_with_keys(config, source)?,
+                None => start_sequencer_with(config, ResultPolicy::AcceptUnsigned)?,
+            };
             announce("sequencer", &handle);
             supervise(handle, false)
         }

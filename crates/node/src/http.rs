@@ -69,7 +69,7 @@ impl From<BaseLayerError> for ApiError {
             // 401: no valid proof of who posted; 403: a valid key that is not authorized.
             BaseLayerError::Unauthenticated(e) => {
                 let status = match e {
-                    AuthError::UnknownSigner { .. } => StatusCode::FORBIDDEN,
+                    AuthError::UnknownSigner { .. } | AuthError::OutsideTerm { .. } => StatusCode::FORBIDDEN,
                     AuthError::Unsigned { .. } | AuthError::BadSignature { .. } => StatusCode::UNAUTHORIZED,
                 };
                 ApiError { status, code: e.code(), message: e.to_string() }

@@ -31,6 +31,7 @@ pub mod chain;
 pub mod cli;
 pub mod exec;
 pub mod executor;
+pub mod executor_keys;
 pub mod follower;
 pub mod genesis;
 pub mod http;

@@ -4,6 +4,7 @@
 
 use crate::auth::{ResultPolicy, SignedResult};
 use crate::base_layer::{BaseLayer, BaseLayerError, DevnetSequencer, SEQUENCER_FILE};
+use crate::executor_keys::KeySource;
 use crate::http::{self, blocking, read_body, ApiError, NodeError, NodeHandle, WorkerExit};
 use crate::types::{Block, Bundle, LatestResponse, SequencerStatus, MAX_BUNDLE_BYTES};
 use axum::body::Body;
@@ -127,6 +128,29 @@ pub fn start_sequencer(config: SequencerConfig) -> Result<NodeHandle, NodeError>
 /// block every `block_interval`; `results` decides which published results
 /// are accepted (`docs/node.md`, "Authenticated results").
 pub fn start_sequencer_with(config: SequencerConfig, results: ResultPolicy) -> Result<NodeHandle, NodeError> {
+    start(config, results, None)
+}
+
+/// [`start_sequencer_with`] the keys of `keys`, whose keys file (if any) is
+/// re-read once per block interval: a change takes effect for results
+/// published from then on; a file that does not parse is logged and the
+/// keys in force stay (`docs/node.md`, "Rotating executor keys").
+pub fn start_sequencer_with_keys(config: SequencerConfig, keys: KeySource) -> Result<NodeHandle, NodeError> {
+    start(config, ResultPolicy::Keys(keys.keys()), Some(keys))
+}
+
+fn log_policy(policy: &ResultPolicy) {
+    match policy {
+        ResultPolicy::AcceptUnsigned => tracing::warn!("accepting unsigned results: whoever posts first wins"),
+        ResultPolicy::Keys(keys) => {
+            for key in keys {
+                tracing::info!("authorized executor key {} for {}", hex::encode(key.key.as_bytes()), key.term());
+            }
+        }
+    }
+}
+
+fn start(config: SequencerConfig, results: ResultPolicy, mut keys: Option<KeySource>) -> Result<NodeHandle, NodeError> {
     let sequencer = match &config.data_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
@@ -134,14 +158,7 @@ pub fn start_sequencer_with(config: SequencerConfig, results: ResultPolicy) -> R
         }
         None => DevnetSequencer::in_memory().map_err(BaseLayerError::from)?,
     };
-    match &results {
-        ResultPolicy::AcceptUnsigned => tracing::warn!("accepting unsigned results: whoever posts first wins"),
-        ResultPolicy::Keys(keys) => {
-            for key in keys {
-                tracing::info!("authorized executor key {}", hex::encode(key.as_bytes()));
-            }
-        }
-    }
+    log_policy(&results);
     let sequencer = sequencer.with_policy(results);
     let sequencer = Arc::new(sequencer);
     tracing::info!("sequencer at block {}", sequencer.latest_height()?);
@@ -151,12 +168,31 @@ pub fn start_sequencer_with(config: SequencerConfig, results: ResultPolicy) -> R
     let empty = config.empty_blocks;
     NodeHandle::start(config.listen, router, config.signals, move |stop: &AtomicBool| {
         let mut next = Instant::now() + interval;
+        // The last keys-file error, logged once rather than every block.
+        let mut key_error = None;
         while !stop.load(Ordering::SeqCst) {
             let wait = next.saturating_duration_since(Instant::now());
             if !http::sleep_unless_stopped(stop, wait) {
                 break;
             }
             next += interval;
+            if let Some(source) = &mut keys {
+                match source.refresh() {
+                    Ok(false) => key_error = None,
+                    Ok(true) => {
+                        key_error = None;
+                        tracing::info!("executor keys file changed");
+                        let policy = ResultPolicy::Keys(source.keys());
+                        log_policy(&policy);
+                        sequencer.set_policy(policy);
+                    }
+                    Err(e) if key_error.as_ref() != Some(&e) => {
+                        tracing::error!("executor keys file not applied: {e}");
+                        key_error = Some(e);
+                    }
+                    Err(_) => {}
+                }
+            }
             match sequencer.produce_block(unix_now(), empty) {
                 Ok(Some(block)) => tracing::info!(
                     "block {}: {} bundles, {} txs, hash {}…",

@@ -37,7 +37,7 @@ fn sequencer(dir: Option<&Path>) -> athena_node::http::NodeHandle {
             empty_blocks: false,
             signals: false,
         },
-        ResultPolicy::Keys(vec![executor_key().verifying_key()]),
+        ResultPolicy::keys([executor_key().verifying_key()]),
     )
     .unwrap()
 }
@@ -54,7 +54,7 @@ fn executor(dir: &Path, genesis: &LoadedGenesis, sequencer: &str, role: Role) ->
         fault: None,
         signals: false,
         signer,
-        results: ResultPolicy::Keys(vec![executor_key().verifying_key()]),
+        results: ResultPolicy::keys([executor_key().verifying_key()]),
     })
     .unwrap()
 }

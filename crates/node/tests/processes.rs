@@ -168,7 +168,7 @@ fn an_executor_killed_mid_run_resumes_with_identical_roots() {
     // Every result the base layer carries is the reference's.
     for h in 0..=last {
         let published = base.result(h).unwrap().expect("published");
-        let policy = ResultPolicy::Keys(vec![executor_key().verifying_key()]);
+        let policy = ResultPolicy::keys([executor_key().verifying_key()]);
         assert_eq!(policy.check(&genesis.genesis_id, &published), Ok(()), "signed by the executor key");
         assert_eq!(
             serde_json::to_value(published.result).unwrap(),

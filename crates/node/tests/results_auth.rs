@@ -40,7 +40,7 @@ fn post_result(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) 
 
 #[test]
 fn the_sequencer_accepts_only_results_signed_by_an_authorized_executor() {
-    let seq = sequencer(ResultPolicy::Keys(vec![executor_key().verifying_key()]));
+    let seq = sequencer(ResultPolicy::keys([executor_key().verifying_key()]));
     let url = seq.url();
     let (code, _) = post_bytes(&format!("{url}/v1/bundles"), &bundle(vec![vec![1, 2, 3]]).to_bytes());
     assert_eq!(code, 202);
@@ -102,7 +102,7 @@ fn a_shadow_refuses_a_served_result_whose_signature_does_not_verify() {
         fault: None,
         signals: false,
         signer: None,
-        results: ResultPolicy::Keys(vec![executor_key().verifying_key()]),
+        results: ResultPolicy::keys([executor_key().verifying_key()]),
     })
     .unwrap();
     assert!(matches!(shadow.handle.wait(), NodeEvent::WorkerDone));
@@ -112,4 +112,52 @@ fn a_shadow_refuses_a_served_result_whose_signature_does_not_verify() {
     }
     let status = shadow.shadow.lock().unwrap().clone();
     assert!(status.divergence.is_none(), "not reported as the executor's divergence");
+}
+
+#[test]
+fn a_changed_keys_file_rotates_the_executor_key_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys_path = dir.path().join("executor-keys");
+    let (old, new) = (executor_key(), SigningKey::from_bytes(&[0x43; 32]));
+    let hex_key = |k: &SigningKey| hex::encode(k.verifying_key().to_bytes());
+    std::fs::write(&keys_path, format!("# the first executor\n{}\n", hex_key(&old))).unwrap();
+    let config = SequencerConfig {
+        data_dir: None,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        block_interval: Duration::from_millis(20),
+        empty_blocks: false,
+        signals: false,
+    };
+    let source = athena_node::executor_keys::KeySource::new(vec![], Some(keys_path.clone())).unwrap();
+    let seq = athena_node::sequencer::start_sequencer_with_keys(config, source).unwrap();
+    let url = seq.url();
+    for height in 1..=2 {
+        assert_eq!(post_bytes(&format!("{url}/v1/bundles"), &bundle(vec![vec![height]]).to_bytes()).0, 202);
+        wait_until("the block", TIMEOUT, || get_json(&format!("{url}/v1/blocks/latest")).1["height"] == height);
+    }
+    let base = athena_node::base_layer::HttpBaseLayer::new(&url);
+    let hash = |h| athena_node::base_layer::BaseLayer::block(&base, h).unwrap().unwrap().hash();
+    let genesis_id = [0x9c; 32];
+    let result = |height| BlockResult {
+        height,
+        input_hash: if height == 0 { genesis_id } else { hash(height) },
+        state_root: [height as u8; 32],
+        receipts_root: [2; 32],
+    };
+    let post = |key: &SigningKey, height| {
+        let (code, body) =
+            post_result(&url, &serde_json::to_value(SignedResult::sign(key, &genesis_id, result(height))).unwrap());
+        (code, body["error"].as_str().unwrap_or("").to_owned())
+    };
+
+    assert_eq!(post(&old, 0).0, 200);
+    assert_eq!(post(&new, 1), (403, "unknown_signer".into()), "not authorized yet");
+
+    // Retire the old key after height 0, authorize the new one from 1.
+    std::fs::write(&keys_path, format!("{} until=0\n{} from=1\n", hex_key(&old), hex_key(&new))).unwrap();
+    wait_until("the new key to be accepted", TIMEOUT, || post(&new, 1).0 == 200);
+    assert_eq!(post(&old, 2), (403, "signer_out_of_term".into()));
+    // What the old key signed before stays served.
+    assert_eq!(get_json(&format!("{url}/v1/results/0")).1["signer"], hex_key(&old));
+    assert_eq!(post(&new, 2).0, 200);
 }
