@@ -59,12 +59,14 @@ pub enum Call {
 }
 
 impl Call {
-    /// The transaction payload for a wallet with `public_key`.
-    pub fn payload(&self, public_key: &[u8; 32]) -> Vec<u8> {
+    /// The transaction payload for an account whose immutable state is
+    /// `state` (a wallet's: its 32-byte public key; a multisig's:
+    /// `SCALE((k, keys))`): only the self-spawn carries it.
+    pub fn payload(&self, state: &[u8]) -> Vec<u8> {
         match self {
             Call::SelfSpawn => {
                 let mut payload = selector("spawn").to_vec();
-                payload.extend_from_slice(public_key);
+                payload.extend_from_slice(state);
                 payload
             }
             Call::Spend { to, amount } => encode_payload("spend", &(to.0, *amount)),

@@ -8,6 +8,8 @@
 //! * [`builder`]: the single-sig wallet's address and its transactions
 //!   (self-spawn, `spend`, `proxy`, `deploy`, `spawn_program`), signed with
 //!   [`athena_transaction::sign_single`];
+//! * [`multisig`]: k-of-n multisig accounts and proposal files for
+//!   offline signing;
 //! * [`args`]: `TYPE:VALUE` method arguments and return types, SCALE;
 //! * [`client`]: a blocking HTTP client of the relay and the executor's
 //!   query API (which the relay proxies);
@@ -23,6 +25,7 @@ pub mod args;
 pub mod builder;
 pub mod client;
 pub mod key;
+pub mod multisig;
 pub mod proof;
 pub mod session;
 #[cfg(any(test, feature = "test-util"))]

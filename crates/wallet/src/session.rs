@@ -237,6 +237,60 @@ fn hint(code: &str) -> &'static str {
     }
 }
 
+/// The [`WalletError::InsufficientBalance`] of a transaction from
+/// `address` (text) moving `value` with up to `gas_limit × price` for gas.
+fn insufficient(address: &str, account: &Account, value: u64, price: u64, gas_limit: u64) -> WalletError {
+    let max_fee = gas_limit.saturating_mul(price);
+    WalletError::InsufficientBalance {
+        address: address.to_owned(),
+        balance: account.balance,
+        value,
+        max_fee,
+        total: value.saturating_add(max_fee),
+    }
+}
+
+/// The gas limit of `call` before any dry run (docs/wallet.md, "Gas"):
+/// the explicit one, else the call's default lowered so that the
+/// prepayment fits the balance next to the value; an error if even that
+/// does not fit. `address` names the principal in the error.
+pub fn gas_limit_for_balance(
+    address: &str,
+    account: &Account,
+    call: &Call,
+    options: SendOptions,
+) -> Result<u64, WalletError> {
+    let value = call.value();
+    let price = options.gas_price;
+    // Without an explicit limit, never ask for more gas than the
+    // balance can prepay next to the value: the dry run then tells
+    // whether that is enough.
+    let gas_limit = match options.gas_limit {
+        Some(limit) => limit,
+        None if price == 0 => call.default_gas_limit(),
+        None => call.default_gas_limit().min(account.balance.saturating_sub(value) / price),
+    };
+    let fits = |limit: u64| {
+        limit.checked_mul(price).and_then(|fee| fee.checked_add(value)).is_some_and(|t| t <= account.balance)
+    };
+    if !fits(gas_limit) || (options.gas_limit.is_none() && gas_limit == 0 && price > 0) {
+        let limit = options.gas_limit.unwrap_or_else(|| call.default_gas_limit());
+        return Err(insufficient(address, account, value, price, limit));
+    }
+    Ok(gas_limit)
+}
+
+/// The [`WalletError::WouldFail`] for a dry run that did not succeed.
+pub fn would_fail(check: &Check) -> WalletError {
+    let reason = check.reason.clone().unwrap_or_else(|| "no reason given".into());
+    let reason = match &check.revert_message {
+        Some(m) if !reason.contains(m.as_str()) => format!("{reason}: {m}"),
+        _ => reason,
+    };
+    let verb = if check.status == "failed" { "fail" } else { "be ineffective" };
+    WalletError::WouldFail { verb: verb.into(), reason }
+}
+
 impl Session {
     /// Connects: asks the node for its status (network HRP, genesis id).
     pub fn connect(client: NodeClient) -> Result<Self, WalletError> {
@@ -292,57 +346,50 @@ impl Session {
         self.client.account(&text)?.ok_or(WalletError::UnknownAccount(text))
     }
 
+    /// The account of the principal `address` of a transaction, checked
+    /// for what the transaction needs: for a self-spawn (`self_spawn`),
+    /// coins and no program yet; otherwise a spawned program.
+    pub fn principal_account(&self, address: &Address, self_spawn: bool) -> Result<Account, WalletError> {
+        let text = self.network.encode_address(address);
+        match (self_spawn, self.client.account(&text)?) {
+            (true, None) => Err(WalletError::Unfunded(text)),
+            (true, Some(a)) if a.template.is_some() => Err(WalletError::AlreadySpawned(text)),
+            (false, None) => Err(WalletError::UnknownAccount(text)),
+            (false, Some(a)) if a.template.is_none() => {
+                Err(WalletError::NotSpawned { address: text, balance: a.balance })
+            }
+            (_, Some(a)) => Ok(a),
+        }
+    }
+
+    /// The nonce of the principal's next transaction: `explicit` if given,
+    /// else the relay's next nonce when it is above the committed one,
+    /// else the committed nonce (docs/wallet.md, "Nonces").
+    pub fn next_nonce(&self, address: &Address, account: &Account, explicit: Option<u64>) -> (u64, NonceSource) {
+        match explicit {
+            Some(n) => (n, NonceSource::Explicit),
+            None => match self.client.relay_account(&self.network.encode_address(address)) {
+                Some(relay) if relay.next_nonce > account.nonce => (relay.next_nonce, NonceSource::Relay),
+                _ => (account.nonce, NonceSource::Committed),
+            },
+        }
+    }
+
+    /// Asks the executor for a dry run of `tx` (`None`: the node has no
+    /// such endpoint).
+    pub fn dry_run(&self, tx: &Transaction) -> Result<Option<Check>, WalletError> {
+        Ok(self.client.check(&tx.encode())?)
+    }
+
     /// Builds and signs `call` from `wallet`: checks the account, picks the
     /// nonce and gas limit, checks the balance and (if asked) dry-runs.
     pub fn prepare(&self, wallet: &Wallet, call: &Call, options: SendOptions) -> Result<Prepared, WalletError> {
         let address = wallet.address();
         let text = self.network.encode_address(&address);
-        let account = self.client.account(&text)?;
-        let account = match (call, account) {
-            (Call::SelfSpawn, None) => return Err(WalletError::Unfunded(text)),
-            (Call::SelfSpawn, Some(a)) if a.template.is_some() => return Err(WalletError::AlreadySpawned(text)),
-            (Call::SelfSpawn, Some(a)) => a,
-            (_, None) => return Err(WalletError::UnknownAccount(text)),
-            (_, Some(a)) if a.template.is_none() => {
-                return Err(WalletError::NotSpawned { address: text, balance: a.balance })
-            }
-            (_, Some(a)) => a,
-        };
-
-        let (nonce, nonce_source) = match options.nonce {
-            Some(n) => (n, NonceSource::Explicit),
-            None => match self.client.relay_account(&text) {
-                Some(relay) if relay.next_nonce > account.nonce => (relay.next_nonce, NonceSource::Relay),
-                _ => (account.nonce, NonceSource::Committed),
-            },
-        };
-
-        let value = call.value();
+        let account = self.principal_account(&address, matches!(call, Call::SelfSpawn))?;
+        let (nonce, nonce_source) = self.next_nonce(&address, &account, options.nonce);
         let price = options.gas_price;
-        let insufficient = |gas_limit: u64| {
-            let max_fee = gas_limit.saturating_mul(price);
-            WalletError::InsufficientBalance {
-                address: text.clone(),
-                balance: account.balance,
-                value,
-                max_fee,
-                total: value.saturating_add(max_fee),
-            }
-        };
-        // Without an explicit limit, never ask for more gas than the
-        // balance can prepay next to the value: the dry run then tells
-        // whether that is enough.
-        let mut gas_limit = match options.gas_limit {
-            Some(limit) => limit,
-            None if price == 0 => call.default_gas_limit(),
-            None => call.default_gas_limit().min(account.balance.saturating_sub(value) / price),
-        };
-        let fits = |limit: u64| {
-            limit.checked_mul(price).and_then(|fee| fee.checked_add(value)).is_some_and(|t| t <= account.balance)
-        };
-        if !fits(gas_limit) || (options.gas_limit.is_none() && gas_limit == 0 && price > 0) {
-            return Err(insufficient(options.gas_limit.unwrap_or_else(|| call.default_gas_limit())));
-        }
+        let mut gas_limit = gas_limit_for_balance(&text, &account, call, options)?;
 
         let params = |gas_limit| TxParams { nonce, gas_limit, gas_price: price };
         let mut check = None;
@@ -350,20 +397,15 @@ impl Session {
         // transaction with the committed nonce can pass it.
         if options.check && nonce == account.nonce {
             let probe = wallet.sign(call, params(gas_limit));
-            check = self.client.check(&probe.encode())?;
+            check = self.dry_run(&probe)?;
             if let Some(c) = &check {
                 if c.status != "succeeded" {
                     let reduced = options.gas_limit.is_none() && gas_limit < call.default_gas_limit();
                     let reason = c.reason.clone().unwrap_or_else(|| "no reason given".into());
                     if reduced && (reason.contains("gas") || c.status == "ineffective") {
-                        return Err(insufficient(call.default_gas_limit()));
+                        return Err(insufficient(&text, &account, call.value(), price, call.default_gas_limit()));
                     }
-                    let reason = match &c.revert_message {
-                        Some(m) if !reason.contains(m.as_str()) => format!("{reason}: {m}"),
-                        _ => reason,
-                    };
-                    let verb = if c.status == "failed" { "fail" } else { "be ineffective" };
-                    return Err(WalletError::WouldFail { verb: verb.into(), reason });
+                    return Err(would_fail(c));
                 }
                 if options.gas_limit.is_none() {
                     // 25% headroom plus a constant: state can change before
@@ -385,9 +427,9 @@ impl Session {
         })
     }
 
-    /// Submits a prepared transaction to the relay; returns its id.
-    pub fn submit(&self, prepared: &Prepared) -> Result<String, WalletError> {
-        match self.client.submit(&prepared.tx.encode()) {
+    /// Submits a signed transaction to the relay; returns its id.
+    pub fn submit_transaction(&self, tx: &Transaction) -> Result<String, WalletError> {
+        match self.client.submit(&tx.encode()) {
             Ok(id) => Ok(id),
             // An executor (or anything else) without the relay's endpoint.
             Err(ClientError::Api { status: 404 | 405, .. }) => Err(WalletError::Other(format!(
@@ -400,6 +442,11 @@ impl Session {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Submits a prepared transaction to the relay; returns its id.
+    pub fn submit(&self, prepared: &Prepared) -> Result<String, WalletError> {
+        self.submit_transaction(&prepared.tx)
     }
 
     /// [`Session::prepare`] and [`Session::submit`]; with an automatic
