@@ -61,7 +61,7 @@ enum Command {
     /// commands look by default.
     Devnet(devnet::DevnetArgs),
     /// Wallet commands: key, address, wallet spawn, send, deploy, spawn,
-    /// call, account, tx, storage (docs/wallet.md).
+    /// call, account, tx, storage, multisig (docs/wallet.md).
     #[command(flatten)]
     Wallet(wallet::WalletCommand),
 }

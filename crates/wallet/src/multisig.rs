@@ -17,9 +17,9 @@ use crate::client::Account;
 use crate::key::{parse_hex32, Key};
 use crate::session::{gas_limit_for_balance, NonceSource, SendOptions, Session, WalletError};
 use athena_interface::{Address, Bytes32};
-use athena_transaction::{program_address, Network, Transaction, UnsignedTransaction};
+use athena_transaction::{program_address, selector, split_payload, Network, Transaction, UnsignedTransaction};
 use ed25519_dalek::{Signature, Signer, VerifyingKey};
-use parity_scale_codec::Encode;
+use parity_scale_codec::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -549,11 +549,45 @@ pub fn parse_signer(text: &str) -> Result<[u8; 32], MultisigError> {
     parse_hex32(public).map_err(|e| bad(&format!("public: {e}")))
 }
 
+/// What a multisig (or wallet) payload does, decoded from the payload itself (not
+/// from anything else in the file), for the signer to check.
+pub fn describe_call(payload: &[u8], self_spawn: bool, network: &Network) -> String {
+    let Some((sel, mut args)) = split_payload(payload) else {
+        return format!("payload {} (no selector)", hex::encode(payload));
+    };
+    let addr = |bytes: [u8; 24]| network.encode_address(&Address::new(bytes));
+    let decoded = if self_spawn && sel == selector("spawn") {
+        Some("self-spawn".to_owned())
+    } else if sel == selector("spend") {
+        <([u8; 24], u64)>::decode(&mut args).ok().map(|(to, amount)| format!("spend {amount} coins to {}", addr(to)))
+    } else if sel == selector("proxy") {
+        <([u8; 24], Vec<u8>, u64)>::decode(&mut args).ok().map(|(to, input, value)| {
+            let method = input.get(..4).map_or_else(|| "(no selector)".to_owned(), |s| format!("0x{}", hex::encode(s)));
+            format!(
+                "call {} selector {method} with input {} and {value} coins",
+                addr(to),
+                hex::encode(input.get(4..).unwrap_or_default())
+            )
+        })
+    } else if sel == selector("deploy") {
+        Vec::<u8>::decode(&mut args).ok().map(|code| format!("deploy a template of {} bytes", code.len()))
+    } else if sel == selector("spawn_program") {
+        <([u8; 24], Vec<u8>)>::decode(&mut args)
+            .ok()
+            .map(|(t, state)| format!("spawn a program of template {} with state {}", addr(t), hex::encode(state)))
+    } else {
+        None
+    };
+    match decoded {
+        Some(text) if args.is_empty() || self_spawn => text,
+        _ => format!("payload {} (selector 0x{})", hex::encode(payload), hex::encode(sel)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use athena_transaction::{decode, selector, split_payload, template_address};
-    use parity_scale_codec::Decode;
+    use athena_transaction::{decode, template_address};
 
     fn network() -> Network {
         Network::test(Bytes32::new([3; 32]))
@@ -713,5 +747,22 @@ mod tests {
         assert!(names_multisig_template("multisig"));
         assert!(names_multisig_template("templates/multisig.elf"));
         assert!(!names_multisig_template("wallet.elf"));
+    }
+
+    #[test]
+    fn calls_are_described_from_the_payload() {
+        use athena_transaction::encode_payload;
+        let net = Network::test(Default::default());
+        let to = Address::new([0; 24]);
+        let text = describe_call(&encode_payload("spend", &(to.0, 5u64)), false, &net);
+        assert_eq!(text, format!("spend 5 coins to {}", net.encode_address(&to)));
+        let mut spawn = selector("spawn").to_vec();
+        spawn.extend([1, 4, 0]);
+        assert_eq!(describe_call(&spawn, true, &net), "self-spawn");
+        let proxy = encode_payload("proxy", &(to.0, vec![1u8, 2, 3, 4, 9], 7u64));
+        assert!(describe_call(&proxy, false, &net).contains("selector 0x01020304 with input 09 and 7 coins"));
+        let mut trailing = encode_payload("spend", &(to.0, 5u64));
+        trailing.push(0);
+        assert!(describe_call(&trailing, false, &net).starts_with("payload "));
     }
 }

@@ -36,6 +36,7 @@ pub fn dispatch(command: WalletCommand) -> CmdResult {
         WalletCommand::Account(a) => account(a),
         WalletCommand::Tx(a) => tx(a),
         WalletCommand::Storage(a) => storage(a),
+        WalletCommand::Multisig(c) => super::multisig::dispatch(c),
     }
 }
 
@@ -51,7 +52,7 @@ fn key_path(opt: &KeyOpt) -> Result<PathBuf, String> {
     opt.key.clone().map_or_else(default_key_path, Ok)
 }
 
-fn load_key(opt: &KeyOpt) -> Result<(PathBuf, Key), String> {
+pub(super) fn load_key(opt: &KeyOpt) -> Result<(PathBuf, Key), String> {
     let path = key_path(opt)?;
     let key = Key::load(&path).map_err(|e| e.to_string())?;
     if readable_by_others(&path) {
@@ -64,7 +65,7 @@ fn client(node: &NodeOpts) -> NodeClient {
     NodeClient::new(&node.node, Duration::from_secs(node.http_timeout.max(1)))
 }
 
-fn connect(node: &NodeOpts) -> Result<Session, String> {
+pub(super) fn connect(node: &NodeOpts) -> Result<Session, String> {
     Session::connect(client(node)).map_err(|e| e.to_string())
 }
 
@@ -133,7 +134,7 @@ fn open_wallet(tx: &TxOpts) -> Result<(Session, Wallet), String> {
 /// What to check in a receipt's output: the created address, or a type to
 /// decode the output as.
 #[derive(Clone, Copy)]
-enum Expect {
+pub(super) enum Expect {
     Nothing,
     Address(Address),
     Returns(ArgType),
@@ -195,7 +196,7 @@ fn new_report(json: bool) -> Report {
     Report::new(json)
 }
 
-fn failed(receipt: &Receipt) -> ExitCode {
+pub(super) fn failed(receipt: &Receipt) -> ExitCode {
     let mut reason = receipt.reason.clone().unwrap_or_else(|| "no reason given".into());
     if let Some(message) = receipt.revert_message.as_deref().filter(|m| !reason.contains(*m)) {
         reason = format!("{reason}: {message}");
@@ -205,7 +206,7 @@ fn failed(receipt: &Receipt) -> ExitCode {
 }
 
 /// Prints a receipt; returns whether it succeeded.
-fn print_receipt(report: &mut Report, receipt: &Receipt, network: &Network, expect: Expect) -> bool {
+pub(super) fn print_receipt(report: &mut Report, receipt: &Receipt, network: &Network, expect: Expect) -> bool {
     report.text("status", receipt.status.clone());
     report.field("block", format!("{} (index {})", receipt.height, receipt.index), receipt.height);
     report.json_only("index", receipt.index);
@@ -310,7 +311,7 @@ fn spawn(a: SpawnArgs) -> CmdResult {
 }
 
 /// A method name or an explicit `0x` + 8 hex digit selector.
-fn method_selector(method: &str) -> Result<[u8; 4], String> {
+pub(super) fn method_selector(method: &str) -> Result<[u8; 4], String> {
     match method.strip_prefix("0x") {
         Some(hex_text) => {
             let mut out = [0u8; 4];

@@ -6,6 +6,7 @@
 //! are top-level: `athena key new`, `athena send`, ...
 
 mod commands;
+mod multisig;
 mod report;
 
 use clap::{Args, Subcommand};
@@ -59,6 +60,10 @@ pub enum WalletCommand {
     /// Read one storage slot of a program and check its Merkle proof
     /// (inclusion, or non-inclusion for an empty slot).
     Storage(StorageArgs),
+    /// A k-of-n multisig account, signed offline through a proposal file:
+    /// address, propose, sign, show, submit (docs/wallet.md, "Multisig").
+    #[command(subcommand)]
+    Multisig(multisig::MultisigCommand),
 }
 
 /// `athena key ...`.

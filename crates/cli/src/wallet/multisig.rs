@@ -1,0 +1,459 @@
+//! `athena multisig ...`: a k-of-n multisig account (`guest/templates/multisig`)
+//! driven offline-signing style through a proposal file (docs/wallet.md,
+//! "Multisig"): `address`, `propose`, `sign`, `show`, `submit`. The rules
+//! live in `athena_wallet::multisig`; this file parses flags and prints.
+
+use super::commands::{connect, failed, load_key, method_selector, print_receipt, Expect};
+use super::report::Report;
+use super::{KeyOpt, NodeOpts, OutputOpts};
+use athena_transaction::Network;
+use athena_wallet::args::{encode_args, ArgType};
+use athena_wallet::multisig::{
+    describe_call, multisig_template, parse_signer, propose, Multisig, MultisigError, Proposal,
+};
+use athena_wallet::session::{check_address_syntax, parse_template_any, would_fail, NonceSource};
+use athena_wallet::{Call, SendOptions, Session};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+type CmdResult = Result<ExitCode, String>;
+
+/// `athena multisig ...`.
+#[derive(Subcommand, Debug)]
+pub enum MultisigCommand {
+    /// Print the address of a k-of-n multisig: program_address(multisig
+    /// template, SCALE((k, keys))). Known before the account exists, so it
+    /// can be funded first.
+    ///
+    /// With --multisig-template the address is computed offline (the
+    /// network is the template's bech32 prefix); otherwise the node's
+    /// status names the multisig template.
+    Address(MultisigAddressArgs),
+    /// Build an unsigned multisig transaction and write it to a proposal
+    /// file for the signers (`athena multisig sign`). The nonce and gas
+    /// limit are chosen like the wallet's (docs/wallet.md); there is no dry
+    /// run yet (it needs the signatures: `submit` runs it).
+    #[command(subcommand)]
+    Propose(ProposeCommand),
+    /// Sign a proposal with your key: checks the key is one of the
+    /// multisig's signers and has not signed yet, then adds its signature
+    /// to the file. Works offline.
+    Sign(SignArgs),
+    /// Show a proposal: the multisig, what the transaction does, and who
+    /// signed. Works offline.
+    Show(ShowArgs),
+    /// Submit a proposal once it has k signatures: the authenticator is the
+    /// k signatures with the lowest signer indices, in increasing order
+    /// (what the template's verify accepts).
+    Submit(SubmitArgs),
+}
+
+/// Which multisig: threshold, signers and template.
+#[derive(Args, Debug, Clone)]
+pub struct MultisigIdOpts {
+    /// Signatures required (k).
+    #[arg(long, short = 'k', value_name = "K")]
+    pub threshold: u8,
+    /// A signer: an ed25519 public key (64 hex digits) or a key file (only
+    /// its public key is read). Repeat for each signer, in a fixed order:
+    /// the order is part of the address.
+    #[arg(long = "signer", value_name = "HEX_OR_KEYFILE", required = true)]
+    pub signers: Vec<String>,
+    /// The multisig template's address [default: the node's status names it
+    /// (`templates.multisig`)].
+    #[arg(long, env = "ATHENA_MULTISIG_TEMPLATE", value_name = "ADDR")]
+    pub multisig_template: Option<String>,
+}
+
+/// `athena multisig address`.
+#[derive(Args, Debug)]
+pub struct MultisigAddressArgs {
+    #[command(flatten)]
+    pub multisig: MultisigIdOpts,
+    #[command(flatten)]
+    pub node: NodeOpts,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+/// What to propose.
+#[derive(Subcommand, Debug)]
+pub enum ProposeCommand {
+    /// The multisig's self-spawn (creates the account at its address, paid
+    /// from the coins sent there).
+    Spawn(ProposeSpawnArgs),
+    /// Send coins from the multisig: its `spend(to, amount)`.
+    Send(ProposeSendArgs),
+    /// Call a method of a program through the multisig's
+    /// `proxy(to, payload, value)`; ARGS are typed like `athena call`'s
+    /// (u64:5, addr:atest1..., bytes:HEX, ...).
+    Call(ProposeCallArgs),
+}
+
+/// Options of every proposal.
+#[derive(Args, Debug, Clone)]
+pub struct ProposeOpts {
+    #[command(flatten)]
+    pub multisig: MultisigIdOpts,
+    /// The proposal file to write (JSON); refused if it exists, unless
+    /// --force.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace an existing proposal file.
+    #[arg(long)]
+    pub force: bool,
+    /// Gas limit [default: a per-call default (100 000 for spend and
+    /// self-spawn), lowered to what the balance can prepay].
+    #[arg(long, value_name = "N")]
+    pub gas_limit: Option<u64>,
+    /// Gas price (coins per unit of gas).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub gas_price: u64,
+    /// Nonce [default: the relay's next nonce for the multisig if it reports
+    /// one, else the account's committed nonce].
+    #[arg(long, value_name = "N")]
+    pub nonce: Option<u64>,
+    #[command(flatten)]
+    pub node: NodeOpts,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+/// `athena multisig propose spawn`.
+#[derive(Args, Debug)]
+pub struct ProposeSpawnArgs {
+    #[command(flatten)]
+    pub propose: ProposeOpts,
+}
+
+/// `athena multisig propose send`.
+#[derive(Args, Debug)]
+pub struct ProposeSendArgs {
+    /// Recipient address (bech32).
+    pub to: String,
+    /// Coins to send.
+    pub amount: u64,
+    #[command(flatten)]
+    pub propose: ProposeOpts,
+}
+
+/// `athena multisig propose call`.
+#[derive(Args, Debug)]
+pub struct ProposeCallArgs {
+    /// The program to call (bech32).
+    pub address: String,
+    /// Method name, or a selector as 0x + 8 hex digits.
+    pub method: String,
+    /// Typed arguments: TYPE:VALUE, e.g. u64:5 str:hi addr:atest1...
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Coins to send with the call.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub value: u64,
+    #[command(flatten)]
+    pub propose: ProposeOpts,
+}
+
+/// `athena multisig sign`.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The proposal file (rewritten with the new signature).
+    pub proposal: PathBuf,
+    #[command(flatten)]
+    pub key: KeyOpt,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+/// `athena multisig show`.
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// The proposal file.
+    pub proposal: PathBuf,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+/// `athena multisig submit`.
+#[derive(Args, Debug)]
+pub struct SubmitArgs {
+    /// The proposal file, with at least k signatures.
+    pub proposal: PathBuf,
+    /// Skip the executor's dry run (which refuses transactions that would
+    /// fail).
+    #[arg(long)]
+    pub no_check: bool,
+    /// Wait until the transaction is in a block and print its receipt
+    /// (exit status 1 if it failed).
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: give up after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait_timeout: u64,
+    /// With --wait: decode a call's output as this type (u64, bool, str,
+    /// bytes, addr, raw, ...).
+    #[arg(long, value_name = "TYPE")]
+    pub returns: Option<String>,
+    #[command(flatten)]
+    pub node: NodeOpts,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Runs one multisig command.
+pub fn dispatch(command: MultisigCommand) -> CmdResult {
+    match command {
+        MultisigCommand::Address(a) => address(a),
+        MultisigCommand::Propose(p) => propose_command(p),
+        MultisigCommand::Sign(a) => sign(a),
+        MultisigCommand::Show(a) => show(a),
+        MultisigCommand::Submit(a) => submit(a),
+    }
+}
+
+fn signers(opts: &MultisigIdOpts) -> Result<Vec<[u8; 32]>, String> {
+    opts.signers.iter().map(|s| parse_signer(s).map_err(err)).collect()
+}
+
+fn address(a: MultisigAddressArgs) -> CmdResult {
+    let keys = signers(&a.multisig)?;
+    let (network, template) = match a.multisig.multisig_template.as_deref() {
+        // Offline: the template's bech32 prefix names the network.
+        Some(text) => {
+            let (hrp, template) =
+                parse_template_any(text).map_err(|e| err(e).replace("wallet template", "multisig template"))?;
+            (Network::new(&hrp, Default::default()).map_err(err)?, template)
+        }
+        None => {
+            let session = connect(&a.node)?;
+            let template = multisig_template(&session, None).map_err(err)?;
+            (session.network().clone(), template)
+        }
+    };
+    let multisig = Multisig::new(template, a.multisig.threshold, keys).map_err(err)?;
+    let address = network.encode_address(&multisig.address());
+    if a.output.json {
+        let value = json!({
+            "address": address,
+            "threshold": multisig.threshold(),
+            "signers": multisig.keys().iter().map(hex::encode).collect::<Vec<_>>(),
+            "multisig_template": network.encode_address(&template),
+            "state": hex::encode(multisig.state()),
+        });
+        println!("{value}");
+    } else {
+        println!("{address}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn propose_command(command: ProposeCommand) -> CmdResult {
+    match command {
+        ProposeCommand::Spawn(a) => propose_call(&a.propose, |_| Ok(Call::SelfSpawn)),
+        ProposeCommand::Send(a) => {
+            check_address_syntax("recipient", &a.to).map_err(err)?;
+            propose_call(&a.propose, |session| {
+                let to = session.parse_address("recipient", &a.to).map_err(err)?;
+                Ok(Call::Spend { to, amount: a.amount })
+            })
+        }
+        ProposeCommand::Call(a) => {
+            let sel = method_selector(&a.method)?;
+            check_address_syntax("program", &a.address).map_err(err)?;
+            propose_call(&a.propose, |session| {
+                let to = session.parse_address("program", &a.address).map_err(err)?;
+                let mut payload = sel.to_vec();
+                payload.extend(encode_args(&a.args, Some(session.network())).map_err(err)?);
+                Ok(Call::Proxy { to, payload, value: a.value })
+            })
+        }
+    }
+}
+
+/// Connects, builds the proposal of the call `make` returns, writes it.
+fn propose_call(opts: &ProposeOpts, make: impl FnOnce(&Session) -> Result<Call, String>) -> CmdResult {
+    let keys = signers(&opts.multisig)?;
+    if !opts.force && opts.out.exists() {
+        return Err(err(MultisigError::Exists(opts.out.display().to_string())));
+    }
+    let session = connect(&opts.node)?;
+    let template = multisig_template(&session, opts.multisig.multisig_template.as_deref()).map_err(err)?;
+    let multisig = Multisig::new(template, opts.multisig.threshold, keys).map_err(err)?;
+    let call = make(&session)?;
+    // The dry run needs the signatures: `submit` runs it.
+    let options = SendOptions { gas_limit: opts.gas_limit, gas_price: opts.gas_price, nonce: opts.nonce, check: false };
+    let (proposal, source, _) = propose(&session, &multisig, &call, options).map_err(err)?;
+    proposal.save(&opts.out, opts.force).map_err(err)?;
+    let mut report = Report::new(opts.output.json);
+    describe(&mut report, &proposal);
+    let source = match source {
+        NonceSource::Explicit => "--nonce",
+        NonceSource::Committed => "committed nonce",
+        NonceSource::Relay => "after pending transactions at the relay",
+    };
+    report.json_only("nonce_source", source);
+    report.text("proposal", opts.out.display().to_string());
+    report.note(&format!(
+        "next: each signer runs `athena multisig sign {} --key THEIR_KEY`, then `athena multisig submit {}`",
+        opts.out.display(),
+        opts.out.display()
+    ));
+    report.finish();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The proposal's fields: multisig, call, nonce, gas, signatures.
+fn describe(report: &mut Report, proposal: &Proposal) {
+    let net = proposal.network();
+    let m = proposal.multisig();
+    let tx = proposal.unsigned();
+    report.text("multisig", net.encode_address(&m.address()));
+    report.field(
+        "signers",
+        format!("{}-of-{}", m.threshold(), m.keys().len()),
+        json!({ "threshold": m.threshold(), "keys": m.keys().iter().map(hex::encode).collect::<Vec<_>>() }),
+    );
+    report.text("call", describe_call(&tx.payload, tx.template.is_some(), net));
+    report.field("nonce", tx.nonce, tx.nonce);
+    report.field(
+        "gas",
+        format!(
+            "limit {}, price {} (at most {} coins)",
+            tx.gas_limit,
+            tx.gas_price,
+            tx.gas_limit.saturating_mul(tx.gas_price)
+        ),
+        json!({ "limit": tx.gas_limit, "price": tx.gas_price }),
+    );
+    report.text("network", format!("{} (genesis {})", net.hrp(), hex::encode(net.genesis_id().as_bytes())));
+    signatures(report, proposal);
+}
+
+fn signatures(report: &mut Report, proposal: &Proposal) {
+    let sigs = proposal.signatures();
+    let who: Vec<String> = sigs.keys().map(|i| i.to_string()).collect();
+    let need = proposal.multisig().threshold();
+    let text = if who.is_empty() {
+        format!("0 of {need} needed")
+    } else {
+        format!("{} of {need} needed (signers {})", sigs.len(), who.join(", "))
+    };
+    report.field(
+        "signatures",
+        text,
+        json!({ "have": sigs.len(), "need": need, "signers": sigs.keys().collect::<Vec<_>>() }),
+    );
+}
+
+fn load(path: &Path) -> Result<Proposal, String> {
+    Proposal::load(path).map_err(err)
+}
+
+fn sign(a: SignArgs) -> CmdResult {
+    let mut proposal = load(&a.proposal)?;
+    let (_, key) = load_key(&a.key)?;
+    let index = proposal.sign(&key).map_err(err)?;
+    proposal.save(&a.proposal, true).map_err(err)?;
+    let mut report = Report::new(a.output.json);
+    describe(&mut report, &proposal);
+    report.field("signed as", format!("signer {index} ({})", hex::encode(key.public_bytes())), index);
+    if proposal.is_complete() {
+        report.note(&format!("ready: `athena multisig submit {}`", a.proposal.display()));
+    }
+    report.finish();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(a: ShowArgs) -> CmdResult {
+    let proposal = load(&a.proposal)?;
+    let mut report = Report::new(a.output.json);
+    describe(&mut report, &proposal);
+    report.field("ready", proposal.is_complete(), proposal.is_complete());
+    report.finish();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Advice for a relay rejection of a signed multisig transaction: its nonce
+/// and gas are signed, so a fresh proposal is the way out.
+fn resign_hint(code: &str) -> &'static str {
+    match code {
+        "underpriced" | "nonce_too_low" | "duplicate" | "already_bundled" | "nonce_gap" | "cannot_pay" => {
+            "; the nonce and gas are signed: propose again (e.g. with --nonce N or another --gas-limit) and collect \
+             new signatures"
+        }
+        _ => "",
+    }
+}
+
+fn submit(a: SubmitArgs) -> CmdResult {
+    let returns = a.returns.as_deref().map(ArgType::parse).transpose().map_err(err)?;
+    let proposal = load(&a.proposal)?;
+    // Before contacting the node: enough signatures?
+    let tx = proposal.transaction().map_err(err)?;
+    let session = connect(&a.node)?;
+    proposal.check_network(session.network()).map_err(err)?;
+    let mut report = Report::new(a.output.json);
+    describe(&mut report, &proposal);
+    let mut check = None;
+    if !a.no_check {
+        let address = proposal.multisig().address();
+        let account = session.principal_account(&address, tx.body.is_self_spawn()).map_err(err)?;
+        // The dry run executes against the committed state.
+        if tx.body.nonce == account.nonce {
+            check = session.dry_run(&tx).map_err(err)?;
+            if let Some(c) = check.as_ref().filter(|c| c.status != "succeeded") {
+                return Err(err(would_fail(c)));
+            }
+        }
+    }
+    let id = hex::encode(tx.id().0);
+    let relay_id = match session.submit_transaction(&tx) {
+        Ok(id) => id,
+        Err(athena_wallet::WalletError::Rejected { code, message, .. }) => {
+            return Err(format!("the relay rejected the transaction: {message} [{code}]{}", resign_hint(&code)))
+        }
+        Err(e) => return Err(err(e)),
+    };
+    if relay_id != id {
+        eprintln!("warning: the relay reports id {relay_id}, but the transaction's id is {id}");
+    }
+    if let Some(c) = &check {
+        report.json_only("dry_run_used", c.gas_used);
+    }
+    report.text("transaction", id.clone());
+    if !a.wait {
+        report.note(&format!("submitted; `athena tx {id}` shows its status (or pass --wait)"));
+        report.finish();
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !report.is_json() {
+        eprintln!("waiting for inclusion...");
+    }
+    let receipt = session.wait(&id, Duration::from_secs(a.wait_timeout), Duration::from_millis(250)).map_err(err)?;
+    let expect = match returns {
+        Some(ty) => Expect::Returns(ty),
+        None if tx.body.is_self_spawn() => Expect::Address(proposal.multisig().address()),
+        None => Expect::Nothing,
+    };
+    let ok = print_receipt(&mut report, &receipt, session.network(), expect);
+    report.finish();
+    Ok(if ok { ExitCode::SUCCESS } else { failed(&receipt) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resign_hints() {
+        assert!(resign_hint("underpriced").contains("propose again"));
+        assert_eq!(resign_hint("malformed"), "");
+    }
+}
