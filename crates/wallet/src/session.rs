@@ -251,13 +251,14 @@ fn insufficient(address: &str, account: &Account, value: u64, price: u64, gas_li
 }
 
 /// The gas limit of `call` before any dry run (docs/wallet.md, "Gas"):
-/// the explicit one, else the call's default lowered so that the
-/// prepayment fits the balance next to the value; an error if even that
-/// does not fit. `address` names the principal in the error.
+/// the explicit one, else `default` lowered so that the prepayment fits
+/// the balance next to the value; an error if even that does not fit.
+/// `address` names the principal in the error.
 pub fn gas_limit_for_balance(
     address: &str,
     account: &Account,
     call: &Call,
+    default: u64,
     options: SendOptions,
 ) -> Result<u64, WalletError> {
     let value = call.value();
@@ -267,14 +268,14 @@ pub fn gas_limit_for_balance(
     // whether that is enough.
     let gas_limit = match options.gas_limit {
         Some(limit) => limit,
-        None if price == 0 => call.default_gas_limit(),
-        None => call.default_gas_limit().min(account.balance.saturating_sub(value) / price),
+        None if price == 0 => default,
+        None => default.min(account.balance.saturating_sub(value) / price),
     };
     let fits = |limit: u64| {
         limit.checked_mul(price).and_then(|fee| fee.checked_add(value)).is_some_and(|t| t <= account.balance)
     };
     if !fits(gas_limit) || (options.gas_limit.is_none() && gas_limit == 0 && price > 0) {
-        let limit = options.gas_limit.unwrap_or_else(|| call.default_gas_limit());
+        let limit = options.gas_limit.unwrap_or(default);
         return Err(insufficient(address, account, value, price, limit));
     }
     Ok(gas_limit)
@@ -389,7 +390,7 @@ impl Session {
         let account = self.principal_account(&address, matches!(call, Call::SelfSpawn))?;
         let (nonce, nonce_source) = self.next_nonce(&address, &account, options.nonce);
         let price = options.gas_price;
-        let mut gas_limit = gas_limit_for_balance(&text, &account, call, options)?;
+        let mut gas_limit = gas_limit_for_balance(&text, &account, call, call.default_gas_limit(), options)?;
 
         let params = |gas_limit| TxParams { nonce, gas_limit, gas_price: price };
         let mut check = None;
