@@ -1,4 +1,7 @@
-//! Key files: one ed25519 signing key per file, as JSON.
+//! Key files: one ed25519 signing key per file, as JSON, plain or sealed
+//! with a passphrase.
+//!
+//! A plain file:
 //!
 //! ```json
 //! { "type": "ed25519", "secret": "<64 hex digits>", "public": "<64 hex digits>" }
@@ -10,11 +13,37 @@
 //! must match, so a hand-edited or corrupted file is refused instead of
 //! silently signing with an unexpected key.
 //!
+//! An encrypted file has `crypto` instead of `secret`:
+//!
+//! ```json
+//! { "type": "ed25519", "public": "<64 hex digits>",
+//!   "crypto": { "version": 1, "kdf": "argon2id", "m_cost": 65536, "t_cost": 3, "p_cost": 1,
+//!               "salt": "<32 hex digits>", "cipher": "xchacha20poly1305",
+//!               "nonce": "<48 hex digits>", "ciphertext": "<96 hex digits>" } }
+//! ```
+//!
+//! The 32-byte seal key is argon2id (version 0x13) of the passphrase's
+//! UTF-8 bytes with `salt` (16 random bytes) and the costs stored
+//! (`m_cost` in KiB, `t_cost` passes, `p_cost` lanes; [`KdfParams`]);
+//! `ciphertext` is XChaCha20-Poly1305 of the seed under that key with the
+//! random 24-byte `nonce` and associated data `"athena-key-v1" ‖ public`
+//! (32-byte seed + 16-byte tag). `public` stays readable, so the address of
+//! an encrypted key is known without the passphrase. A failed
+//! authentication is [`KeyError::WrongPassphrase`]; an unknown `version`,
+//! `kdf` or `cipher`, or costs outside [`KdfParams::check`]'s bounds, are
+//! [`KeyError::Invalid`], found before any key derivation (so a hostile
+//! file cannot make the wallet allocate gigabytes or spin for minutes).
+//! After decryption the public key is recomputed and must match, as for
+//! plain files.
+//!
 //! Files are created with mode `0600` (Unix) and never overwritten unless
 //! the caller asks (`force`); a forced overwrite writes a fresh file next to
 //! the old one and renames it over, so a crash never leaves a half-written
-//! key.
+//! key. Secrets held in memory (seeds, derived keys, passphrases, the
+//! secret's hex) are zeroized when dropped.
 
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -22,9 +51,21 @@ use serde::{Deserialize, Serialize};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 /// The only key type defined.
 pub const KEY_TYPE: &str = "ed25519";
+
+/// The `crypto.version` written and accepted.
+pub const CRYPTO_VERSION: u32 = 1;
+/// The only `crypto.kdf`.
+pub const KDF: &str = "argon2id";
+/// The only `crypto.cipher`.
+pub const CIPHER: &str = "xchacha20poly1305";
+/// Associated data of the seal: this prefix, then the 32 public-key bytes.
+const AAD_PREFIX: &[u8] = b"athena-key-v1";
+/// Salt bytes written (accepted: 16 to 64).
+const SALT_LEN: usize = 16;
 
 /// Why a key file could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -51,16 +92,134 @@ pub enum KeyError {
         /// What is wrong.
         reason: String,
     },
+    /// The file is encrypted and was loaded without a passphrase
+    /// ([`Key::load`]; use [`KeyFile::load`] and [`EncryptedKey::unlock`]).
+    #[error("{0} is encrypted: a passphrase is needed to use it")]
+    Encrypted(PathBuf),
+    /// The seal did not authenticate: the passphrase is wrong, or the file
+    /// was changed (ciphertext, nonce, salt, costs or public key).
+    #[error("{0}: wrong passphrase or corrupted key file")]
+    WrongPassphrase(PathBuf),
 }
 
-/// The JSON layout of a key file.
-#[derive(Debug, Serialize, Deserialize)]
+/// The JSON layout of a key file: `secret` (plain) or `crypto` (encrypted).
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeyFileJson {
     #[serde(rename = "type")]
     kind: String,
-    secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
     public: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crypto: Option<CryptoJson>,
+}
+
+/// `crypto` of an encrypted key file.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CryptoJson {
+    version: u32,
+    kdf: String,
+    m_cost: u32,
+    t_cost: u32,
+    p_cost: u32,
+    salt: String,
+    cipher: String,
+    nonce: String,
+    ciphertext: String,
+}
+
+/// Argon2id costs: `m_cost` KiB of memory, `t_cost` passes, `p_cost`
+/// lanes. Stored in each encrypted file; bounded on read and write
+/// ([`KdfParams::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub m_cost: u32,
+    /// Passes over the memory.
+    pub t_cost: u32,
+    /// Lanes (parallelism).
+    pub p_cost: u32,
+}
+
+impl KdfParams {
+    /// What `athena key new --encrypt` uses: 64 MiB, 3 passes, 1 lane
+    /// (a fraction of a second on a desktop in a release build).
+    pub const DEFAULT: Self = Self { m_cost: 64 * 1024, t_cost: 3, p_cost: 1 };
+    /// At most 256 MiB of memory.
+    pub const MAX_M_COST: u32 = 256 * 1024;
+    /// At most 16 passes.
+    pub const MAX_T_COST: u32 = 16;
+    /// At most 4 lanes.
+    pub const MAX_P_COST: u32 = 4;
+    /// At most `m_cost × t_cost` = 1 GiB·pass of work (the default is 192
+    /// MiB·pass), so the largest memory cannot be combined with many passes.
+    pub const MAX_WORK: u64 = 1024 * 1024;
+
+    /// Very cheap costs (8 KiB, 1 pass) for tests only: a file with these
+    /// protects its secret hardly better than a plain one.
+    pub const INSECURE_TEST: Self = Self { m_cost: 8, t_cost: 1, p_cost: 1 };
+
+    /// Refuses costs outside the bounds (argon2's own minimums: `t_cost` ≥ 1,
+    /// 1 ≤ `p_cost`, `m_cost` ≥ 8 × `p_cost`).
+    pub fn check(&self) -> Result<(), String> {
+        let Self { m_cost, t_cost, p_cost } = *self;
+        if !(1..=Self::MAX_P_COST).contains(&p_cost) {
+            return Err(format!("p_cost {p_cost} is out of range (1 to {})", Self::MAX_P_COST));
+        }
+        if !(1..=Self::MAX_T_COST).contains(&t_cost) {
+            return Err(format!("t_cost {t_cost} is out of range (1 to {})", Self::MAX_T_COST));
+        }
+        if m_cost < 8 * p_cost || m_cost > Self::MAX_M_COST {
+            return Err(format!("m_cost {m_cost} KiB is out of range ({} to {} KiB)", 8 * p_cost, Self::MAX_M_COST));
+        }
+        if u64::from(m_cost) * u64::from(t_cost) > Self::MAX_WORK {
+            return Err(format!(
+                "m_cost × t_cost = {} KiB·passes is above the limit {}",
+                u64::from(m_cost) * u64::from(t_cost),
+                Self::MAX_WORK
+            ));
+        }
+        Ok(())
+    }
+
+    /// The 32-byte seal key for `passphrase` and `salt`.
+    fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; 32]>, String> {
+        self.check()?;
+        let params = argon2::Params::new(self.m_cost, self.t_cost, self.p_cost, Some(32)).map_err(|e| e.to_string())?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut out = Zeroizing::new([0u8; 32]);
+        argon.hash_password_into(passphrase, salt, out.as_mut()).map_err(|e| e.to_string())?;
+        Ok(out)
+    }
+}
+
+impl Default for KdfParams {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl std::str::FromStr for KdfParams {
+    type Err = String;
+
+    /// `M,T,P` (KiB, passes, lanes), checked against the bounds.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+        let [m, t, p] = parts[..] else {
+            return Err(format!("expected M_COST,T_COST,P_COST (e.g. 65536,3,1), got {text:?}"));
+        };
+        let num = |name: &str, v: &str| v.parse::<u32>().map_err(|e| format!("{name} {v:?}: {e}"));
+        let params = Self { m_cost: num("m_cost", m)?, t_cost: num("t_cost", t)?, p_cost: num("p_cost", p)? };
+        params.check()?;
+        Ok(params)
+    }
+}
+
+/// The associated data of the seal of `public`.
+fn aad(public: &[u8; 32]) -> Vec<u8> {
+    [AAD_PREFIX, public.as_slice()].concat()
 }
 
 /// An ed25519 key loaded from (or about to be written to) a key file.
@@ -79,9 +238,9 @@ impl std::fmt::Debug for Key {
 impl Key {
     /// A fresh key from the operating system's random number generator.
     pub fn generate() -> Self {
-        let mut seed = [0u8; 32];
-        OsRng.fill_bytes(&mut seed);
-        Self::from_seed(seed)
+        let mut seed = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(seed.as_mut());
+        Self::from_seed(*seed)
     }
 
     /// The key with this 32-byte ed25519 seed (tests, imports).
@@ -105,75 +264,264 @@ impl Key {
         self.signing.verifying_key().to_bytes()
     }
 
-    fn to_json(&self) -> String {
-        let json = KeyFileJson {
-            kind: KEY_TYPE.to_owned(),
-            secret: hex::encode(self.signing.to_bytes()),
-            public: hex::encode(self.public_bytes()),
-        };
-        // Serialising three strings cannot fail.
-        let mut text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    fn file_text(json: &KeyFileJson) -> Zeroizing<String> {
+        // Serialising strings and numbers cannot fail.
+        let mut text = Zeroizing::new(serde_json::to_string_pretty(json).unwrap_or_default());
         text.push('\n');
         text
     }
 
-    /// Parses a key file's contents (`path` only names it in errors).
+    fn to_json(&self) -> Zeroizing<String> {
+        let json = KeyFileJson {
+            kind: KEY_TYPE.to_owned(),
+            secret: Some(hex::encode(Zeroizing::new(self.signing.to_bytes()).as_slice())),
+            public: hex::encode(self.public_bytes()),
+            crypto: None,
+        };
+        let text = Self::file_text(&json);
+        // Wipes the secret's hex.
+        drop(json.secret.map(Zeroizing::new));
+        text
+    }
+
+    /// The encrypted file text of this key: sealed under argon2id of
+    /// `passphrase` with a fresh salt and nonce.
+    fn to_encrypted_json(&self, passphrase: &[u8], params: &KdfParams) -> Result<Zeroizing<String>, String> {
+        let mut salt = [0u8; SALT_LEN];
+        OsRng.fill_bytes(&mut salt);
+        let mut nonce = [0u8; 24];
+        OsRng.fill_bytes(&mut nonce);
+        let seal_key = params.derive(passphrase, &salt)?;
+        let public = self.public_bytes();
+        let seed = Zeroizing::new(self.signing.to_bytes());
+        let cipher = XChaCha20Poly1305::new(seal_key.as_ref().into());
+        let ciphertext = cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: seed.as_slice(), aad: &aad(&public) })
+            .map_err(|_| "encryption failed".to_owned())?;
+        let json = KeyFileJson {
+            kind: KEY_TYPE.to_owned(),
+            secret: None,
+            public: hex::encode(public),
+            crypto: Some(CryptoJson {
+                version: CRYPTO_VERSION,
+                kdf: KDF.to_owned(),
+                m_cost: params.m_cost,
+                t_cost: params.t_cost,
+                p_cost: params.p_cost,
+                salt: hex::encode(salt),
+                cipher: CIPHER.to_owned(),
+                nonce: hex::encode(nonce),
+                ciphertext: hex::encode(ciphertext),
+            }),
+        };
+        Ok(Self::file_text(&json))
+    }
+
+    /// Parses a plain key file's contents (`path` only names it in errors);
+    /// an encrypted one is [`KeyError::Encrypted`].
     pub fn from_json(path: &Path, text: &str) -> Result<Self, KeyError> {
-        let invalid = |reason: String| KeyError::Invalid { path: path.to_owned(), reason };
-        let json: KeyFileJson = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        if json.kind != KEY_TYPE {
-            return Err(invalid(format!("key type {:?} is not supported (only {KEY_TYPE:?})", json.kind)));
+        match KeyFile::from_json(path, text)? {
+            KeyFile::Plain(key) => Ok(key),
+            KeyFile::Encrypted(_) => Err(KeyError::Encrypted(path.to_owned())),
         }
-        let seed = parse_hex32(&json.secret).map_err(|e| invalid(format!("secret: {e}")))?;
-        let key = Self::from_seed(seed);
-        let public = parse_hex32(&json.public).map_err(|e| invalid(format!("public: {e}")))?;
-        if public != key.public_bytes() {
+    }
+
+    /// Writes the key to `path` in clear with mode 0600. Refuses an
+    /// existing file unless `force`; creates missing parent directories
+    /// (mode 0700).
+    pub fn save(&self, path: &Path, force: bool) -> Result<(), KeyError> {
+        write_key_file(path, &self.to_json(), force)
+    }
+
+    /// Writes the key to `path` sealed with `passphrase` (see the module
+    /// doc), with mode 0600; `force` and directories as [`Key::save`].
+    /// `params` are checked first ([`KdfParams::check`]).
+    pub fn save_encrypted(
+        &self,
+        path: &Path,
+        force: bool,
+        passphrase: &[u8],
+        params: &KdfParams,
+    ) -> Result<(), KeyError> {
+        let text = self
+            .to_encrypted_json(passphrase, params)
+            .map_err(|reason| KeyError::Invalid { path: path.to_owned(), reason })?;
+        write_key_file(path, &text, force)
+    }
+
+    /// Reads the plain key file at `path`; an encrypted one is
+    /// [`KeyError::Encrypted`] (see [`KeyFile::load`]).
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        match KeyFile::load(path)? {
+            KeyFile::Plain(key) => Ok(key),
+            KeyFile::Encrypted(_) => Err(KeyError::Encrypted(path.to_owned())),
+        }
+    }
+}
+
+/// A key file as read: the key itself, or a sealed key whose public key is
+/// known and whose secret needs the passphrase.
+#[derive(Debug)]
+pub enum KeyFile {
+    /// A plain file.
+    Plain(Key),
+    /// An encrypted file, its costs already checked.
+    Encrypted(EncryptedKey),
+}
+
+/// The sealed contents of an encrypted key file (nothing secret in clear).
+#[derive(Debug, Clone)]
+pub struct EncryptedKey {
+    path: PathBuf,
+    public: [u8; 32],
+    params: KdfParams,
+    salt: Vec<u8>,
+    nonce: [u8; 24],
+    ciphertext: Vec<u8>,
+}
+
+impl EncryptedKey {
+    /// The public key stored in the file (authenticated by [`Self::unlock`]).
+    pub fn public_bytes(&self) -> [u8; 32] {
+        self.public
+    }
+
+    /// The file's argon2id costs.
+    pub fn params(&self) -> KdfParams {
+        self.params
+    }
+
+    /// Derives the seal key from `passphrase` and opens the seal:
+    /// [`KeyError::WrongPassphrase`] if it does not authenticate,
+    /// [`KeyError::Invalid`] if the seed's public key is not the stored one.
+    pub fn unlock(&self, passphrase: &[u8]) -> Result<Key, KeyError> {
+        let invalid = |reason: String| KeyError::Invalid { path: self.path.clone(), reason };
+        let seal_key = self.params.derive(passphrase, &self.salt).map_err(invalid)?;
+        let cipher = XChaCha20Poly1305::new(seal_key.as_ref().into());
+        let seed = cipher
+            .decrypt(XNonce::from_slice(&self.nonce), Payload { msg: &self.ciphertext, aad: &aad(&self.public) })
+            .map(Zeroizing::new)
+            .map_err(|_| KeyError::WrongPassphrase(self.path.clone()))?;
+        let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+            seed.as_slice().try_into().map_err(|_| invalid(format!("sealed secret of {} bytes", seed.len())))?,
+        );
+        let key = Key::from_seed(*seed);
+        if key.public_bytes() != self.public {
             return Err(invalid("the public key does not belong to the secret key".into()));
         }
         Ok(key)
     }
+}
 
-    /// Writes the key to `path` with mode 0600. Refuses an existing file
-    /// unless `force`; creates missing parent directories (mode 0700).
-    pub fn save(&self, path: &Path, force: bool) -> Result<(), KeyError> {
-        let io = |source| KeyError::Io { path: path.to_owned(), source };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            create_private_dir(dir).map_err(|source| KeyError::Io { path: dir.to_owned(), source })?;
-        }
-        if !force {
-            let mut file = match private_options().create_new(true).open(path) {
-                Ok(file) => file,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(KeyError::Exists(path.to_owned()))
-                }
-                Err(e) => return Err(io(e)),
-            };
-            return file.write_all(self.to_json().as_bytes()).and_then(|()| file.sync_all()).map_err(io);
-        }
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(format!(".tmp-{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        let written = (|| {
-            let mut file = private_options().create(true).truncate(true).open(&tmp)?;
-            file.write_all(self.to_json().as_bytes())?;
-            file.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        written.map_err(io)
-    }
-
-    /// Reads the key file at `path`.
+impl KeyFile {
+    /// Reads the key file at `path`, plain or encrypted (no passphrase
+    /// needed yet).
     pub fn load(path: &Path) -> Result<Self, KeyError> {
         let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+            Ok(text) => Zeroizing::new(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(KeyError::Missing(path.to_owned())),
             Err(source) => return Err(KeyError::Io { path: path.to_owned(), source }),
         };
         Self::from_json(path, &text)
     }
+
+    /// Parses a key file's contents (`path` names it in errors). An
+    /// encrypted file's format and costs are checked here, before any key
+    /// derivation.
+    pub fn from_json(path: &Path, text: &str) -> Result<Self, KeyError> {
+        let invalid = |reason: String| KeyError::Invalid { path: path.to_owned(), reason };
+        let mut json: KeyFileJson = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let secret = json.secret.take().map(Zeroizing::new);
+        if json.kind != KEY_TYPE {
+            return Err(invalid(format!("key type {:?} is not supported (only {KEY_TYPE:?})", json.kind)));
+        }
+        let public = parse_hex32(&json.public).map_err(|e| invalid(format!("public: {e}")))?;
+        match (secret, json.crypto) {
+            (Some(secret), None) => {
+                let seed = Zeroizing::new(parse_hex32(&secret).map_err(|e| invalid(format!("secret: {e}")))?);
+                let key = Key::from_seed(*seed);
+                if public != key.public_bytes() {
+                    return Err(invalid("the public key does not belong to the secret key".into()));
+                }
+                Ok(Self::Plain(key))
+            }
+            (None, Some(c)) => {
+                if c.version != CRYPTO_VERSION {
+                    return Err(invalid(format!(
+                        "crypto version {} is not supported (only {CRYPTO_VERSION})",
+                        c.version
+                    )));
+                }
+                if c.kdf != KDF {
+                    return Err(invalid(format!("kdf {:?} is not supported (only {KDF:?})", c.kdf)));
+                }
+                if c.cipher != CIPHER {
+                    return Err(invalid(format!("cipher {:?} is not supported (only {CIPHER:?})", c.cipher)));
+                }
+                let params = KdfParams { m_cost: c.m_cost, t_cost: c.t_cost, p_cost: c.p_cost };
+                params.check().map_err(|e| invalid(format!("kdf parameters: {e}")))?;
+                let salt = hex::decode(&c.salt).map_err(|e| invalid(format!("salt: {e}")))?;
+                if !(16..=64).contains(&salt.len()) {
+                    return Err(invalid(format!("salt: {} bytes, expected 16 to 64", salt.len())));
+                }
+                let mut nonce = [0u8; 24];
+                hex::decode_to_slice(&c.nonce, &mut nonce)
+                    .map_err(|e| invalid(format!("nonce: expected 48 hex digits (24 bytes): {e}")))?;
+                let ciphertext = hex::decode(&c.ciphertext).map_err(|e| invalid(format!("ciphertext: {e}")))?;
+                if ciphertext.len() != 32 + 16 {
+                    return Err(invalid(format!("ciphertext: {} bytes, expected 48", ciphertext.len())));
+                }
+                Ok(Self::Encrypted(EncryptedKey { path: path.to_owned(), public, params, salt, nonce, ciphertext }))
+            }
+            (Some(_), Some(_)) => Err(invalid("both \"secret\" and \"crypto\" are present".into())),
+            (None, None) => Err(invalid("missing field `secret` (or `crypto` for an encrypted key)".into())),
+        }
+    }
+
+    /// The public key (for an encrypted file, as stored: the passphrase is
+    /// not needed).
+    pub fn public_bytes(&self) -> [u8; 32] {
+        match self {
+            Self::Plain(key) => key.public_bytes(),
+            Self::Encrypted(sealed) => sealed.public,
+        }
+    }
+
+    /// Whether the file is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        matches!(self, Self::Encrypted(_))
+    }
+}
+
+/// Writes `text` to `path` with mode 0600. Refuses an existing file unless
+/// `force`, which writes a temporary file next to it and renames it over;
+/// creates missing parent directories (mode 0700).
+fn write_key_file(path: &Path, text: &str, force: bool) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io { path: path.to_owned(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir).map_err(|source| KeyError::Io { path: dir.to_owned(), source })?;
+    }
+    if !force {
+        let mut file = match private_options().create_new(true).open(path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(KeyError::Exists(path.to_owned())),
+            Err(e) => return Err(io(e)),
+        };
+        return file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(io);
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let written = (|| {
+        let mut file = private_options().create(true).truncate(true).open(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(io)
 }
 
 /// Whether others than the owner may read the file at `path` (Unix mode
@@ -309,5 +657,199 @@ mod tests {
         assert_eq!(parse_hex32(&format!("0x{}", "ab".repeat(32))), Ok([0xab; 32]));
         assert!(parse_hex32("abcd").unwrap_err().contains("64 hex digits"));
         assert!(parse_hex32(&"zz".repeat(32)).is_err());
+    }
+    const PASS: &[u8] = b"correct horse battery staple";
+
+    /// An encrypted file of seed [7; 32] with the cheap test costs, and its
+    /// text.
+    fn sealed(dir: &Path) -> (PathBuf, String) {
+        let path = dir.join("sealed.json");
+        Key::from_seed([7; 32]).save_encrypted(&path, false, PASS, &KdfParams::INSECURE_TEST).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        (path, text)
+    }
+
+    fn unlock_text(text: &str, pass: &[u8]) -> Result<Key, KeyError> {
+        match KeyFile::from_json(Path::new("k.json"), text)? {
+            KeyFile::Encrypted(sealed) => sealed.unlock(pass),
+            KeyFile::Plain(_) => panic!("not encrypted"),
+        }
+    }
+
+    /// `text` with one field of `crypto` (or the top level) replaced.
+    fn edit(text: &str, f: impl FnOnce(&mut serde_json::Value)) -> String {
+        let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+        f(&mut v);
+        v.to_string()
+    }
+
+    #[test]
+    fn encrypted_round_trip_layout_and_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, text) = sealed(dir.path());
+        let public = Key::from_seed([7; 32]).public_bytes();
+        // The secret is nowhere in the file; the public key is.
+        assert!(!text.contains(&hex::encode([7u8; 32])), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["type"], "ed25519");
+        assert_eq!(v["public"], hex::encode(public));
+        assert!(v.get("secret").is_none());
+        let c = &v["crypto"];
+        assert_eq!(
+            (c["version"].as_u64(), c["kdf"].as_str(), c["cipher"].as_str()),
+            (Some(1), Some(KDF), Some(CIPHER))
+        );
+        assert_eq!((c["m_cost"].as_u64(), c["t_cost"].as_u64(), c["p_cost"].as_u64()), (Some(8), Some(1), Some(1)));
+        assert_eq!(c["salt"].as_str().unwrap().len(), 32);
+        assert_eq!(c["nonce"].as_str().unwrap().len(), 48);
+        assert_eq!(c["ciphertext"].as_str().unwrap().len(), 96);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // The public key without the passphrase; the key with it.
+        let file = KeyFile::load(&path).unwrap();
+        assert!(file.is_encrypted());
+        assert_eq!(file.public_bytes(), public);
+        let KeyFile::Encrypted(sealed) = file else { unreachable!() };
+        assert_eq!(sealed.params(), KdfParams::INSECURE_TEST);
+        assert_eq!(sealed.unlock(PASS).unwrap().signing_key().to_bytes(), [7; 32]);
+        // Key::load (no passphrase) says what is needed.
+        let err = Key::load(&path).unwrap_err();
+        assert!(matches!(err, KeyError::Encrypted(_)), "{err}");
+        assert!(err.to_string().contains("passphrase"), "{err}");
+        // Fresh salt and nonce each time.
+        Key::from_seed([7; 32]).save_encrypted(&path, true, PASS, &KdfParams::INSECURE_TEST).unwrap();
+        let again = std::fs::read_to_string(&path).unwrap();
+        let salt = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["crypto"]["salt"].clone();
+        assert_ne!(salt(&text), salt(&again));
+        // Refuses to overwrite, like plain files.
+        let err = Key::from_seed([1; 32]).save_encrypted(&path, false, PASS, &KdfParams::INSECURE_TEST).unwrap_err();
+        assert!(matches!(err, KeyError::Exists(_)), "{err}");
+    }
+
+    #[test]
+    fn wrong_passphrase_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, text) = sealed(dir.path());
+        for pass in [&b"correct horse battery stapl"[..], b"", b"Correct horse battery staple"] {
+            let err = unlock_text(&text, pass).unwrap_err();
+            assert!(matches!(err, KeyError::WrongPassphrase(_)), "{err}");
+            assert_eq!(err.to_string(), "k.json: wrong passphrase or corrupted key file");
+        }
+        assert!(unlock_text(&text, PASS).is_ok());
+    }
+
+    #[test]
+    fn tampered_files_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, text) = sealed(dir.path());
+        let flip = |hex_text: &str| {
+            let mut b = hex::decode(hex_text).unwrap();
+            b[0] ^= 1;
+            hex::encode(b)
+        };
+        let other_public = hex::encode(Key::from_seed([8; 32]).public_bytes());
+        let tampered = [
+            edit(&text, |v| v["crypto"]["ciphertext"] = flip(v["crypto"]["ciphertext"].as_str().unwrap()).into()),
+            edit(&text, |v| v["crypto"]["salt"] = flip(v["crypto"]["salt"].as_str().unwrap()).into()),
+            edit(&text, |v| v["crypto"]["nonce"] = flip(v["crypto"]["nonce"].as_str().unwrap()).into()),
+            edit(&text, |v| v["crypto"]["t_cost"] = 2.into()),
+            edit(&text, |v| v["public"] = other_public.clone().into()),
+        ];
+        for text in &tampered {
+            let err = unlock_text(text, PASS).unwrap_err();
+            assert!(matches!(err, KeyError::WrongPassphrase(_)), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn hostile_or_unknown_crypto_refused_before_any_derivation() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, text) = sealed(dir.path());
+        let cases: Vec<(String, &str)> = vec![
+            (edit(&text, |v| v["crypto"]["m_cost"] = 4_194_304.into()), "m_cost 4194304 KiB is out of range"),
+            (edit(&text, |v| v["crypto"]["m_cost"] = u32::MAX.into()), "m_cost"),
+            (edit(&text, |v| v["crypto"]["m_cost"] = 4.into()), "m_cost 4 KiB is out of range"),
+            (edit(&text, |v| v["crypto"]["t_cost"] = 1_000_000.into()), "t_cost 1000000 is out of range"),
+            (edit(&text, |v| v["crypto"]["t_cost"] = 0.into()), "t_cost 0"),
+            (edit(&text, |v| v["crypto"]["p_cost"] = 64.into()), "p_cost 64 is out of range"),
+            (edit(&text, |v| v["crypto"]["m_cost"] = (1u64 << 40).into()), "invalid value"),
+            (
+                edit(&text, |v| {
+                    v["crypto"]["m_cost"] = KdfParams::MAX_M_COST.into();
+                    v["crypto"]["t_cost"] = KdfParams::MAX_T_COST.into();
+                }),
+                "above the limit",
+            ),
+            (edit(&text, |v| v["crypto"]["kdf"] = "scrypt".into()), "kdf \"scrypt\" is not supported"),
+            (edit(&text, |v| v["crypto"]["cipher"] = "aes-128-ctr".into()), "cipher \"aes-128-ctr\" is not supported"),
+            (edit(&text, |v| v["crypto"]["version"] = 2.into()), "crypto version 2 is not supported"),
+            (edit(&text, |v| v["crypto"]["salt"] = "00".into()), "salt: 1 bytes"),
+            (edit(&text, |v| v["crypto"]["nonce"] = "00".into()), "nonce"),
+            (edit(&text, |v| v["crypto"]["ciphertext"] = "00".into()), "ciphertext: 1 bytes"),
+            (edit(&text, |v| v["crypto"]["extra"] = 1.into()), "unknown field"),
+            (edit(&text, |v| v["secret"] = hex::encode([7u8; 32]).into()), "both"),
+            (edit(&text, |v| v.as_object_mut().unwrap().remove("crypto").map(drop).unwrap()), "missing field"),
+        ];
+        for (text, expected) in cases {
+            let started = std::time::Instant::now();
+            let err = KeyFile::from_json(Path::new("k.json"), &text).unwrap_err();
+            assert!(matches!(err, KeyError::Invalid { .. }), "{text}: {err}");
+            assert!(err.to_string().contains(expected), "{expected:?} not in {err}");
+            assert!(started.elapsed() < std::time::Duration::from_millis(500), "{text}: slow refusal");
+        }
+        // The bounds also hold when writing.
+        let err = Key::from_seed([1; 32])
+            .save_encrypted(
+                &dir.path().join("x.json"),
+                false,
+                PASS,
+                &KdfParams { m_cost: 1 << 30, t_cost: 1, p_cost: 1 },
+            )
+            .unwrap_err();
+        assert!(matches!(err, KeyError::Invalid { .. }), "{err}");
+        assert!(!dir.path().join("x.json").exists());
+    }
+
+    #[test]
+    fn kdf_params_defaults_and_parsing() {
+        assert_eq!(KdfParams::default(), KdfParams { m_cost: 65536, t_cost: 3, p_cost: 1 });
+        assert_eq!(KdfParams::DEFAULT.check(), Ok(()));
+        assert_eq!(KdfParams::INSECURE_TEST.check(), Ok(()));
+        assert_eq!("8,1,1".parse::<KdfParams>(), Ok(KdfParams::INSECURE_TEST));
+        assert_eq!(" 65536, 3 ,1".parse::<KdfParams>(), Ok(KdfParams::DEFAULT));
+        assert!("8,1".parse::<KdfParams>().unwrap_err().contains("M_COST,T_COST,P_COST"));
+        assert!("x,1,1".parse::<KdfParams>().unwrap_err().contains("m_cost"));
+        assert!("8,1,9".parse::<KdfParams>().unwrap_err().contains("p_cost 9"));
+    }
+
+    #[test]
+    fn plain_files_still_load_and_convert_both_ways() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.json");
+        let key = Key::from_seed([5; 32]);
+        key.save(&path, false).unwrap();
+        let KeyFile::Plain(plain) = KeyFile::load(&path).unwrap() else { panic!("plain file read as encrypted") };
+        assert_eq!(plain.signing_key().to_bytes(), [5; 32]);
+        // Encrypt in place (the forced, atomic rewrite), then decrypt back.
+        plain.save_encrypted(&path, true, PASS, &KdfParams::INSECURE_TEST).unwrap();
+        let KeyFile::Encrypted(sealed) = KeyFile::load(&path).unwrap() else { panic!("not encrypted") };
+        sealed.unlock(PASS).unwrap().save(&path, true).unwrap();
+        assert_eq!(Key::load(&path).unwrap().signing_key().to_bytes(), [5; 32]);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn debug_of_key_files_hides_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = sealed(dir.path());
+        let file = KeyFile::load(&path).unwrap();
+        let KeyFile::Encrypted(sealed) = &file else { unreachable!() };
+        let unlocked = sealed.unlock(PASS).unwrap();
+        for text in [format!("{file:?}"), format!("{unlocked:?}"), format!("{:?}", KeyFile::Plain(unlocked.clone()))] {
+            assert!(!text.contains(&hex::encode([7u8; 32])), "{text}");
+        }
     }
 }
