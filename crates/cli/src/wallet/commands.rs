@@ -1,17 +1,18 @@
 //! What each wallet command does; the flow and its rules live in
 //! `athena_wallet::session`, this file parses flags and prints.
 
+use super::passphrase::{self, Purpose};
 use super::report::Report;
 use super::{
-    AccountArgs, AddressArgs, CallArgs, DeployArgs, KeyCommand, KeyOpt, NodeOpts, SendArgs, SpawnArgs, SpawnWalletArgs,
-    StorageArgs, TxArgs, TxOpts, WalletCommand, WalletSub,
+    AccountArgs, AddressArgs, CallArgs, DeployArgs, KeyCommand, KeyConvertArgs, KeyNewArgs, KeyOpt, NodeOpts, SendArgs,
+    SpawnArgs, SpawnWalletArgs, StorageArgs, TxArgs, TxOpts, WalletCommand, WalletSub,
 };
 use athena_interface::Address;
 use athena_runtime::sdk_storage::{item_key, FIRST_CHUNK};
 use athena_transaction::{selector, Network};
 use athena_wallet::args::{decode_value, encode_args, ArgType};
 use athena_wallet::client::{Receipt, TxLookup};
-use athena_wallet::key::{parse_hex32, readable_by_others};
+use athena_wallet::key::{parse_hex32, readable_by_others, KdfParams, KeyFile};
 use athena_wallet::proof::{verify_account, verify_storage, ProofCheck};
 use athena_wallet::session::{check_address_syntax, parse_template_any, NonceSource};
 use athena_wallet::{wallet_address, Call, Key, NodeClient, SendOptions, Session, Wallet};
@@ -25,8 +26,10 @@ type CmdResult = Result<ExitCode, String>;
 /// Runs one wallet command.
 pub fn dispatch(command: WalletCommand) -> CmdResult {
     match command {
-        WalletCommand::Key(KeyCommand::New(a)) => key_new(a.out, a.force, a.output.json),
+        WalletCommand::Key(KeyCommand::New(a)) => key_new(a),
         WalletCommand::Key(KeyCommand::Show(a)) => key_show(&a.key, a.output.json),
+        WalletCommand::Key(KeyCommand::Encrypt(a)) => key_convert(a, true),
+        WalletCommand::Key(KeyCommand::Decrypt(a)) => key_convert(a, false),
         WalletCommand::Address(a) => address(a),
         WalletCommand::Wallet(WalletSub::Spawn(a)) => spawn_wallet(a),
         WalletCommand::Send(a) => send(a),
@@ -52,12 +55,21 @@ fn key_path(opt: &KeyOpt) -> Result<PathBuf, String> {
     opt.key.clone().map_or_else(default_key_path, Ok)
 }
 
-pub(super) fn load_key(opt: &KeyOpt) -> Result<(PathBuf, Key), String> {
+/// The key file of `opt`, read but not unlocked: enough for its public key.
+fn load_key_file(opt: &KeyOpt) -> Result<(PathBuf, KeyFile), String> {
     let path = key_path(opt)?;
-    let key = Key::load(&path).map_err(|e| e.to_string())?;
-    if readable_by_others(&path) {
+    let file = KeyFile::load(&path).map_err(|e| e.to_string())?;
+    if !file.is_encrypted() && readable_by_others(&path) {
         eprintln!("warning: {} is readable by other users; run `chmod 600 {}`", path.display(), path.display());
     }
+    Ok((path, file))
+}
+
+/// The key of `opt` for signing: an encrypted file's passphrase is asked
+/// for (docs/wallet.md, "Key files").
+pub(super) fn load_key(opt: &KeyOpt) -> Result<(PathBuf, Key), String> {
+    let (path, file) = load_key_file(opt)?;
+    let key = passphrase::unlock(&path, file, opt.passphrase_file.as_deref())?;
     Ok((path, key))
 }
 
@@ -69,32 +81,78 @@ pub(super) fn connect(node: &NodeOpts) -> Result<Session, String> {
     Session::connect(client(node)).map_err(|e| e.to_string())
 }
 
-fn key_new(out: Option<PathBuf>, force: bool, json: bool) -> CmdResult {
-    let path = match out.or_else(|| std::env::var_os("ATHENA_KEY").filter(|k| !k.is_empty()).map(PathBuf::from)) {
-        Some(path) => path,
-        None => default_key_path()?,
-    };
+/// `--out`, else `$ATHENA_KEY`, else the default key file.
+fn out_path(out: Option<PathBuf>) -> Result<PathBuf, String> {
+    match out.or_else(|| std::env::var_os("ATHENA_KEY").filter(|k| !k.is_empty()).map(PathBuf::from)) {
+        Some(path) => Ok(path),
+        None => default_key_path(),
+    }
+}
+
+fn key_new(a: KeyNewArgs) -> CmdResult {
+    let path = out_path(a.out)?;
     let key = Key::generate();
-    key.save(&path, force).map_err(|e| e.to_string())?;
-    let mut report = Report::new(json);
+    if a.encrypt {
+        // Before asking for a passphrase: the common mistake costs nothing.
+        if !a.force && path.exists() {
+            return Err(athena_wallet::KeyError::Exists(path).to_string());
+        }
+        let pass = passphrase::passphrase(a.seal.passphrase_file.as_deref(), Purpose::Seal(&path))?;
+        let params = a.seal.kdf_params.unwrap_or_default();
+        key.save_encrypted(&path, a.force, pass.as_bytes(), &params).map_err(|e| e.to_string())?;
+    } else {
+        key.save(&path, a.force).map_err(|e| e.to_string())?;
+    }
+    let mut report = Report::new(a.output.json);
     report.text("key file", path.display().to_string());
     report.text("public key", hex::encode(key.public_bytes()));
+    report.field("encrypted", if a.encrypt { "yes" } else { "no" }, a.encrypt);
     report.note(&format!("next: `athena address --key {}` prints the wallet address to fund", path.display()));
     report.finish();
     Ok(ExitCode::SUCCESS)
 }
 
 fn key_show(opt: &KeyOpt, json: bool) -> CmdResult {
-    let (path, key) = load_key(opt)?;
+    let (path, file) = load_key_file(opt)?;
     let mut report = Report::new(json);
     report.text("key file", path.display().to_string());
+    report.text("public key", hex::encode(file.public_bytes()));
+    report.field("encrypted", if file.is_encrypted() { "yes" } else { "no" }, file.is_encrypted());
+    report.finish();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `athena key encrypt` (`encrypt`) / `athena key decrypt`: the key file
+/// rewritten in place, atomically (a new file renamed over it).
+fn key_convert(a: KeyConvertArgs, encrypt: bool) -> CmdResult {
+    let path = out_path(a.file)?;
+    let file = KeyFile::load(&path).map_err(|e| e.to_string())?;
+    let pass_file = a.seal.passphrase_file.as_deref();
+    let key = match (file, encrypt) {
+        (KeyFile::Plain(key), true) => {
+            let pass = passphrase::passphrase(pass_file, Purpose::Seal(&path))?;
+            let params = a.seal.kdf_params.unwrap_or(KdfParams::DEFAULT);
+            key.save_encrypted(&path, true, pass.as_bytes(), &params).map_err(|e| e.to_string())?;
+            key
+        }
+        (KeyFile::Encrypted(sealed), false) => {
+            let key = passphrase::unlock_sealed(&path, &sealed, pass_file)?;
+            key.save(&path, true).map_err(|e| e.to_string())?;
+            key
+        }
+        (_, true) => return Err(format!("{} is encrypted already", path.display())),
+        (_, false) => return Err(format!("{} is not encrypted", path.display())),
+    };
+    let mut report = Report::new(a.output.json);
+    report.text("key file", path.display().to_string());
     report.text("public key", hex::encode(key.public_bytes()));
+    report.field("encrypted", if encrypt { "yes" } else { "no" }, encrypt);
     report.finish();
     Ok(ExitCode::SUCCESS)
 }
 
 fn address(a: AddressArgs) -> CmdResult {
-    let (_, key) = load_key(&a.wallet.key)?;
+    let (_, key) = load_key_file(&a.wallet.key)?;
     let (network, template) = match a.wallet.template.wallet_template.as_deref() {
         // Offline: the template's bech32 prefix names the network.
         Some(text) => {
@@ -368,7 +426,7 @@ fn account(a: AccountArgs) -> CmdResult {
     let address = match &a.address {
         Some(text) => session.parse_address("address", text).map_err(|e| e.to_string())?,
         None => {
-            let (_, key) = load_key(&a.wallet.key)?;
+            let (_, key) = load_key_file(&a.wallet.key)?;
             let template =
                 session.wallet_template(a.wallet.template.wallet_template.as_deref()).map_err(|e| e.to_string())?;
             wallet_address(&template, &key.public_bytes())

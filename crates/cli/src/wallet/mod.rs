@@ -7,8 +7,10 @@
 
 mod commands;
 mod multisig;
+mod passphrase;
 mod report;
 
+use athena_wallet::key::KdfParams;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,8 +74,14 @@ pub enum KeyCommand {
     /// Generate a new ed25519 key and write it to a key file (JSON, mode
     /// 0600). Never overwrites an existing file unless --force.
     New(KeyNewArgs),
-    /// Show a key file's public key (never the secret).
+    /// Show a key file's public key (never the secret); no passphrase
+    /// needed for an encrypted file.
     Show(KeyShowArgs),
+    /// Encrypt a plain key file in place with a passphrase (argon2id +
+    /// XChaCha20-Poly1305; the public key stays readable).
+    Encrypt(KeyConvertArgs),
+    /// Decrypt an encrypted key file in place (the secret in clear again).
+    Decrypt(KeyConvertArgs),
 }
 
 /// `athena wallet ...`.
@@ -111,6 +119,11 @@ pub struct KeyOpt {
     /// The key file [default: $HOME/.athena/key.json].
     #[arg(long, env = "ATHENA_KEY", value_name = "FILE")]
     pub key: Option<PathBuf>,
+    /// For an encrypted key file: read its passphrase from this file (one
+    /// trailing newline ignored) [default: $ATHENA_PASSPHRASE, else a
+    /// prompt on a terminal].
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
 }
 
 /// Which wallet template.
@@ -166,6 +179,36 @@ pub struct KeyNewArgs {
     /// Replace an existing key file (its key is lost).
     #[arg(long)]
     pub force: bool,
+    /// Encrypt the key file with a passphrase (argon2id + XChaCha20-Poly1305).
+    #[arg(long)]
+    pub encrypt: bool,
+    #[command(flatten)]
+    pub seal: SealOpts,
+    #[command(flatten)]
+    pub output: OutputOpts,
+}
+
+/// Where the passphrase that seals a key comes from, and the costs.
+#[derive(Args, Debug)]
+pub struct SealOpts {
+    /// Read the passphrase from this file (one trailing newline ignored)
+    /// [default: $ATHENA_PASSPHRASE, else asked twice on a terminal].
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// argon2id costs M_KIB,T,P [default: 65536,3,1]; for tests and slow
+    /// machines only (bounded: docs/wallet.md).
+    #[arg(long, value_name = "M,T,P", hide = true)]
+    pub kdf_params: Option<KdfParams>,
+}
+
+/// `athena key encrypt` / `athena key decrypt`.
+#[derive(Args, Debug)]
+pub struct KeyConvertArgs {
+    /// The key file, rewritten in place (a new file renamed over it)
+    /// [default: $ATHENA_KEY, else $HOME/.athena/key.json].
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub seal: SealOpts,
     #[command(flatten)]
     pub output: OutputOpts,
 }
