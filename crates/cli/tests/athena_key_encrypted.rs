@@ -14,7 +14,6 @@ use athena_wallet::testing::FakeNetwork;
 use athena_wallet::{wallet_address, Key};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 const CHEAP: &str = "8,1,1";
 
@@ -130,9 +129,7 @@ fn encrypted_key_new_show_address_and_signing() {
     fails(&send(&[], &[("ATHENA_PASSPHRASE", "hunter3")]), "wrong passphrase or corrupted key file");
     std::fs::write(&pass_file, "nope\n").unwrap();
     fails(&send(&["--passphrase-file", pass_file.to_str().unwrap()], &pass), "wrong passphrase or corrupted key file");
-    let started = Instant::now();
     fails(&send(&[], &[]), "is encrypted and no passphrase was given: set ATHENA_PASSPHRASE");
-    assert!(started.elapsed() < Duration::from_secs(30));
     fails(&send(&["--passphrase-file", "/nonexistent/pass"], &pass), "passphrase file /nonexistent/pass");
     assert_eq!(submitted().len(), 2);
 }
