@@ -13,50 +13,15 @@ use athena_wallet::key::{KdfParams, KeyFile};
 use athena_wallet::testing::FakeNetwork;
 use athena_wallet::{wallet_address, Key};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+
+mod common;
+
+use common::{athena_env as athena, fails, json, ok, stderr};
 
 const CHEAP: &str = "8,1,1";
 
 fn network() -> Network {
     Network::test(Bytes32::new([4; 32]))
-}
-
-/// Runs `athena ARGS` with HOME set, stdin closed (no terminal), no
-/// ATHENA_* variables but the `env` given.
-fn athena(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_athena"));
-    cmd.args(args).env("HOME", home).stdin(Stdio::null());
-    for var in ["ATHENA_NODE", "ATHENA_KEY", "ATHENA_WALLET_TEMPLATE", "ATHENA_PASSPHRASE"] {
-        cmd.env_remove(var);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("spawn athena")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", out.status, stdout(out), stderr(out));
-    stdout(out)
-}
-
-#[track_caller]
-fn fails(out: &Output, message: &str) {
-    assert_eq!(out.status.code(), Some(1), "stdout: {}\nstderr: {}", stdout(out), stderr(out));
-    assert!(stderr(out).contains(message), "expected {message:?} in stderr: {}", stderr(out));
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&ok(out)).expect("one JSON object on stdout")
 }
 
 fn file_json(path: &Path) -> serde_json::Value {

@@ -14,9 +14,13 @@ use athena_wallet::multisig::Proposal;
 use athena_wallet::testing::FakeNetwork;
 use athena_wallet::Key;
 use parity_scale_codec::Encode;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 use std::sync::Arc;
+
+mod common;
+
+use common::{athena, fails, json, ok};
 
 const RICH: u64 = 1_000_000_000;
 
@@ -138,41 +142,6 @@ impl Env {
     fn submitted(&self) -> Vec<Vec<u8>> {
         self.fake.with(|s| s.submitted.clone())
     }
-}
-
-fn athena<S: AsRef<std::ffi::OsStr>>(home: &Path, args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_athena"))
-        .args(args)
-        .env("HOME", home)
-        .env_remove("ATHENA_NODE")
-        .env_remove("ATHENA_KEY")
-        .env_remove("ATHENA_MULTISIG_TEMPLATE")
-        .output()
-        .expect("spawn athena")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", out.status, stdout(out), stderr(out));
-    stdout(out)
-}
-
-#[track_caller]
-fn fails(out: &Output, message: &str) {
-    assert_eq!(out.status.code(), Some(1), "stdout: {}\nstderr: {}", stdout(out), stderr(out));
-    assert!(stderr(out).contains(message), "expected {message:?} in stderr: {}", stderr(out));
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&ok(out)).expect("one JSON object on stdout")
 }
 
 /// `transaction` with the authenticator of only the given entries.

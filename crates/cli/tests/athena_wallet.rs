@@ -9,8 +9,12 @@ use athena_transaction::{decode, program_address, selector, split_payload, templ
 use athena_wallet::testing::{FakeNetwork, Reply};
 use athena_wallet::{wallet_address, Key};
 use parity_scale_codec::{Decode, Encode};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
+
+mod common;
+
+use common::{athena, fails, json, ok, stdout};
 
 fn network() -> Network {
     Network::test(Bytes32::new([4; 32]))
@@ -70,41 +74,6 @@ impl Env {
         assert_eq!(tx.body.principal, self.wallet());
         tx
     }
-}
-
-fn athena<S: AsRef<std::ffi::OsStr>>(home: &Path, args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_athena"))
-        .args(args)
-        .env("HOME", home)
-        .env_remove("ATHENA_NODE")
-        .env_remove("ATHENA_KEY")
-        .env_remove("ATHENA_WALLET_TEMPLATE")
-        .output()
-        .expect("spawn athena")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", out.status, stdout(out), stderr(out));
-    stdout(out)
-}
-
-#[track_caller]
-fn fails(out: &Output, message: &str) {
-    assert_eq!(out.status.code(), Some(1), "stdout: {}\nstderr: {}", stdout(out), stderr(out));
-    assert!(stderr(out).contains(message), "expected {message:?} in stderr: {}", stderr(out));
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&ok(out)).expect("one JSON object on stdout")
 }
 
 #[test]
