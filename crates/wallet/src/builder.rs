@@ -59,6 +59,26 @@ pub enum Call {
 }
 
 impl Call {
+    /// The unsigned transaction of `principal` (an account of `template`
+    /// whose spawn state is `state`) making this call: the self-spawn
+    /// carries the template field and the state, every other call neither.
+    pub fn unsigned(
+        &self,
+        principal: Address,
+        template: Address,
+        state: &[u8],
+        params: TxParams,
+    ) -> UnsignedTransaction {
+        UnsignedTransaction {
+            principal,
+            template: matches!(self, Call::SelfSpawn).then_some(template),
+            nonce: params.nonce,
+            gas_limit: params.gas_limit,
+            gas_price: params.gas_price,
+            payload: self.payload(state),
+        }
+    }
+
     /// The transaction payload for an account whose immutable state is
     /// `state` (a wallet's: its 32-byte public key; a multisig's:
     /// `SCALE((k, keys))`): only the self-spawn carries it.
@@ -165,14 +185,7 @@ impl Wallet {
     /// The unsigned transaction for `call` (the self-spawn carries the
     /// template field).
     pub fn unsigned(&self, call: &Call, params: TxParams) -> UnsignedTransaction {
-        UnsignedTransaction {
-            principal: self.address(),
-            template: matches!(call, Call::SelfSpawn).then_some(self.template),
-            nonce: params.nonce,
-            gas_limit: params.gas_limit,
-            gas_price: params.gas_price,
-            payload: call.payload(&self.key.public_bytes()),
-        }
+        call.unsigned(self.address(), self.template, &self.key.public_bytes(), params)
     }
 
     /// The signed transaction for `call`.

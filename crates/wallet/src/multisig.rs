@@ -182,14 +182,7 @@ impl Multisig {
     /// The unsigned transaction for `call` (the self-spawn carries the
     /// template field and the state).
     pub fn unsigned(&self, call: &Call, params: TxParams) -> UnsignedTransaction {
-        UnsignedTransaction {
-            principal: self.address(),
-            template: matches!(call, Call::SelfSpawn).then_some(self.template),
-            nonce: params.nonce,
-            gas_limit: params.gas_limit,
-            gas_price: params.gas_price,
-            payload: call.payload(&self.state()),
-        }
+        call.unsigned(self.address(), self.template, &self.state(), params)
     }
 }
 
