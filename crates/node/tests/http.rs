@@ -139,8 +139,11 @@ fn executor_query_api_over_http() {
         &proof
     ));
 
-    // The trusted root: the one the executor published on the base layer.
-    let published = HttpBaseLayer::new(&seq.url()).result(height).unwrap().expect("published");
+    // The trusted root: the one the executor published on the base layer
+    // (it publishes after it commits and serves the block, so wait for it).
+    let base = HttpBaseLayer::new(&seq.url());
+    wait_until("the executor to publish the block's result", TIMEOUT, || base.result(height).ok().flatten().is_some());
+    let published = base.result(height).unwrap().expect("published");
     let (_, result) = get_json(&format!("{api}/v1/blocks/{height}/result"));
     assert_eq!(serde_json::from_value::<BlockResult>(result).unwrap(), published.result);
     assert_eq!(published.signer, Some(executor_key().verifying_key().to_bytes()), "served with its signer");
