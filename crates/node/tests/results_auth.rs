@@ -23,15 +23,19 @@ fn executor_key() -> SigningKey {
     SigningKey::from_bytes(&[0x42; 32])
 }
 
-fn sequencer(policy: ResultPolicy) -> athena_node::http::NodeHandle {
-    let config = SequencerConfig {
+/// An in-memory sequencer on a free port, a block every 20 ms.
+fn sequencer_config() -> SequencerConfig {
+    SequencerConfig {
         data_dir: None,
         listen: "127.0.0.1:0".parse().unwrap(),
         block_interval: Duration::from_millis(20),
         empty_blocks: false,
         signals: false,
-    };
-    start_sequencer_with(config, policy).unwrap()
+    }
+}
+
+fn sequencer(policy: ResultPolicy) -> athena_node::http::NodeHandle {
+    start_sequencer_with(sequencer_config(), policy).unwrap()
 }
 
 fn post_result(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
@@ -121,15 +125,8 @@ fn a_changed_keys_file_rotates_the_executor_key_without_a_restart() {
     let (old, new) = (executor_key(), SigningKey::from_bytes(&[0x43; 32]));
     let hex_key = |k: &SigningKey| hex::encode(k.verifying_key().to_bytes());
     std::fs::write(&keys_path, format!("# the first executor\n{}\n", hex_key(&old))).unwrap();
-    let config = SequencerConfig {
-        data_dir: None,
-        listen: "127.0.0.1:0".parse().unwrap(),
-        block_interval: Duration::from_millis(20),
-        empty_blocks: false,
-        signals: false,
-    };
     let source = athena_node::executor_keys::KeySource::new(vec![], Some(keys_path.clone())).unwrap();
-    let seq = athena_node::sequencer::start_sequencer_with_keys(config, source).unwrap();
+    let seq = athena_node::sequencer::start_sequencer_with_keys(sequencer_config(), source).unwrap();
     let url = seq.url();
     for height in 1..=2 {
         assert_eq!(post_bytes(&format!("{url}/v1/bundles"), &bundle(vec![vec![height]]).to_bytes()).0, 202);

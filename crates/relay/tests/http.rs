@@ -458,10 +458,15 @@ async fn concurrent_submissions_are_all_recorded_and_a_failed_group_is_all_undon
 /// Submits `tx` in its own task and returns it once the group write that
 /// carries it is waiting (the store's writes held by the caller).
 async fn submit_held(relay: &athena_relay::RelayHandle, tx: &[u8]) -> tokio::task::JoinHandle<Result<(), String>> {
-    let (r, tx) = (relay.relay().clone(), tx.to_vec());
-    let task = tokio::spawn(async move { r.submit(tx).await.map(|_| ()).map_err(|e| e.code().to_owned()) });
+    let task = submit_task(relay, tx);
     relay.relay().store().unwrap().held_write().await;
     task
+}
+
+/// Submits `tx` in its own task, answering its error code.
+fn submit_task(relay: &athena_relay::RelayHandle, tx: &[u8]) -> tokio::task::JoinHandle<Result<(), String>> {
+    let (r, tx) = (relay.relay().clone(), tx.to_vec());
+    tokio::spawn(async move { r.submit(tx).await.map(|_| ()).map_err(|e| e.code().to_owned()) })
 }
 
 #[tokio::test]
@@ -518,12 +523,6 @@ async fn a_transaction_is_not_bundled_or_reported_pending_before_its_write_commi
     assert_eq!(received_txs(&world), vec![a0, b0]);
     drop(store);
     relay.shutdown().await;
-}
-
-/// Submits `tx` in its own task, answering its error code.
-fn submit_task(relay: &athena_relay::RelayHandle, tx: &[u8]) -> tokio::task::JoinHandle<Result<(), String>> {
-    let (r, tx) = (relay.relay().clone(), tx.to_vec());
-    tokio::spawn(async move { r.submit(tx).await.map(|_| ()).map_err(|e| e.code().to_owned()) })
 }
 
 #[tokio::test]
