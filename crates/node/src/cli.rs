@@ -9,11 +9,11 @@ use crate::auth::{load_or_create_key, parse_public_key, ResultPolicy, EXECUTOR_K
 use crate::base_layer::HttpBaseLayer;
 use crate::exec::Fault;
 use crate::executor::{start_executor, ExecutorConfig};
-use crate::executor_keys::{AuthorizedKey, KeySource};
+use crate::executor_keys::{AuthorizedKey, KeySource, LivePolicy};
 use crate::follower::Role;
 use crate::genesis::load_genesis;
 use crate::http::{NodeError, NodeEvent, NodeHandle, WorkerExit, WorkerResult};
-use crate::sequencer::{start_sequencer_with, start_sequencer_with_keys, SequencerConfig};
+use crate::sequencer::{start_sequencer_with, SequencerConfig};
 use clap::{Args, Subcommand};
 use ed25519_dalek::VerifyingKey;
 use std::io::{IsTerminal, Write};
@@ -79,9 +79,11 @@ pub struct ResultKeyArgs {
     pub executor_keys: Vec<VerifyingKey>,
     /// A keys file: one executor public key (64 hex digits) per line,
     /// optionally with the heights it may sign (`from=N`, `until=N`), `#`
-    /// comments. The sequencer re-reads it when it changes, so keys are
-    /// added or retired without a restart (docs/node.md, "Rotating executor
-    /// keys").
+    /// comments. Every node re-reads it while running (sequencer: once per
+    /// block interval; executor and shadow: once per poll interval and
+    /// before refusing a result), so keys are added or retired without a
+    /// restart; a bad file is logged and the keys in force stay
+    /// (docs/node.md, "Rotating executor keys").
     #[arg(long = "executor-keys", value_name = "FILE")]
     pub executor_keys_file: Option<PathBuf>,
     /// Development only: accept (and trust) unsigned results and results of
@@ -95,15 +97,17 @@ impl ResultKeyArgs {
     /// authorized too. No key at all is a configuration error: a node that
     /// trusts no one by accident would refuse every result (or, for a
     /// shadow, never verify a block) without saying why.
-    pub fn policy(&self, own: Option<VerifyingKey>) -> Result<ResultPolicy, NodeError> {
+    /// Its keys file, if any, is re-read while the node runs.
+    pub fn policy(&self, own: Option<VerifyingKey>) -> Result<LivePolicy, NodeError> {
         Ok(match self.source(own)? {
-            Some(source) => ResultPolicy::Keys(source.keys()),
-            None => ResultPolicy::AcceptUnsigned,
+            Some(source) => LivePolicy::from_keys(source),
+            None => ResultPolicy::AcceptUnsigned.into(),
         })
     }
 
     /// Where the keys come from (`None`: `--accept-unsigned-results`), the
-    /// keys file read once; for a sequencer, which re-reads it.
+    /// keys file read once here (an unreadable or invalid file is an error
+    /// at start, naming the line).
     pub fn source(&self, own: Option<VerifyingKey>) -> Result<Option<KeySource>, NodeError> {
         if self.accept_unsigned_results {
             return Ok(None);
@@ -240,10 +244,7 @@ fn run_inner(args: NodeArgs) -> Result<ExitCode, NodeError> {
                 empty_blocks: a.empty_blocks,
                 signals: true,
             };
-            let handle = match a.results.source(None)? {
-                Some(source) => start_sequencer_with_keys(config, source)?,
-                None => start_sequencer_with(config, ResultPolicy::AcceptUnsigned)?,
-            };
+            let handle = start_sequencer_with(config, a.results.policy(None)?)?;
             announce("sequencer", &handle);
             supervise(handle, false)
         }

@@ -2,10 +2,10 @@
 //! genesis) the chain, serve the query API, follow the base layer.
 
 use crate::api::{self, ApiState};
-use crate::auth::ResultPolicy;
 use crate::base_layer::BaseLayer;
 use crate::chain::Chain;
 use crate::exec::{ExecConfig, Fault};
+use crate::executor_keys::LivePolicy;
 use crate::follower::{follow, FollowConfig, Role};
 use crate::genesis::LoadedGenesis;
 use crate::http::{NodeError, NodeHandle};
@@ -41,8 +41,9 @@ pub struct ExecutorConfig {
     /// unsigned; a shadow publishes nothing and needs none).
     pub signer: Option<SigningKey>,
     /// Which results served by the base layer are authentic (the executor's
-    /// own key for an executor; the executor's key for a shadow).
-    pub results: ResultPolicy,
+    /// own key for an executor; the executor's key for a shadow); a keys
+    /// file is re-read while the node runs ([`FollowConfig::results`]).
+    pub results: LivePolicy,
 }
 
 /// A started executor: its handle, chain and (for a shadow) verdict.
@@ -78,6 +79,7 @@ pub fn start_executor(config: ExecutorConfig) -> Result<Executor, NodeError> {
         chain.network().hrp(),
         hex::encode(chain.genesis_id())
     );
+    config.results.log();
     let shadow = Arc::new(Mutex::new(ShadowStatus::default()));
     let exec = ExecConfig { fault: None, ..ExecConfig::default() };
     let state = ApiState {

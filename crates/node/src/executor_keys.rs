@@ -17,14 +17,16 @@
 //! 8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c until=1199   # up to 1199
 //! ```
 //!
-//! The sequencer re-reads the file when it changes (checked once per block
-//! interval), so a key is added or retired without a restart; a file that
-//! does not parse is reported and the keys in force stay.
+//! Every node re-reads the file while it runs ([`LivePolicy`]: the
+//! sequencer once per block interval, executors and shadows once per poll
+//! interval and before refusing a served result), so a key is added or
+//! retired without a restart; a file that does not parse is reported once
+//! and the keys in force stay.
 
 use ed25519_dalek::VerifyingKey;
 use std::path::{Path, PathBuf};
 
-use crate::auth::parse_public_key;
+use crate::auth::{parse_public_key, AuthError, ResultPolicy, SignedResult};
 
 /// Largest keys file read (a few hundred keys): a bigger one is refused
 /// rather than read whole.
@@ -98,7 +100,7 @@ pub fn parse_keys(text: &str) -> Result<Vec<AuthorizedKey>, String> {
 
 /// A keys file and the text last read from it, so that a change is noticed
 /// without re-parsing an unchanged file.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct KeysFile {
     path: PathBuf,
     last: Option<String>,
@@ -136,7 +138,7 @@ impl KeysFile {
 /// Where a node's authorized keys come from: fixed ones (the
 /// `--executor-key` flags, an executor's own key) and, optionally, a keys
 /// file that may change while the node runs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct KeySource {
     fixed: Vec<AuthorizedKey>,
     file: Option<(KeysFile, Vec<AuthorizedKey>)>,
@@ -175,6 +177,94 @@ impl KeySource {
         let changed = *current != keys;
         *current = keys;
         Ok(changed)
+    }
+}
+
+/// The result policy of a running node: fixed, or the keys of a
+/// [`KeySource`] whose file is re-read while the node runs. One type for
+/// the sequencer (which hands a changed policy to
+/// [`crate::base_layer::DevnetSequencer::set_policy`]) and for executors and
+/// shadows (which check the results the base layer serves with it), so that
+/// every node reloads with the same rules: a changed file applies from then
+/// on, a bad one is logged once and the keys in force stay.
+#[derive(Debug, Clone)]
+pub struct LivePolicy {
+    policy: ResultPolicy,
+    source: Option<KeySource>,
+    /// The keys file's last error, so that a bad file is logged once, not
+    /// at every re-read.
+    error: Option<String>,
+}
+
+impl From<ResultPolicy> for LivePolicy {
+    /// A policy that never changes (flags only, tests).
+    fn from(policy: ResultPolicy) -> Self {
+        LivePolicy { policy, source: None, error: None }
+    }
+}
+
+impl LivePolicy {
+    /// The keys of `source`, following its keys file (if any).
+    pub fn from_keys(source: KeySource) -> Self {
+        LivePolicy { policy: ResultPolicy::Keys(source.keys()), source: Some(source), error: None }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &ResultPolicy {
+        &self.policy
+    }
+
+    /// Logs the policy in force: each key with its heights, or a warning
+    /// for unsigned results (operators see what a node trusts).
+    pub fn log(&self) {
+        match &self.policy {
+            ResultPolicy::AcceptUnsigned => tracing::warn!("accepting unsigned results: whoever posts first wins"),
+            ResultPolicy::Keys(keys) => {
+                for key in keys {
+                    tracing::info!("authorized executor key {} for {}", hex::encode(key.key.as_bytes()), key.term());
+                }
+            }
+        }
+    }
+
+    /// Re-reads the keys file (parsed only if its text changed): whether the
+    /// policy changed. A file that cannot be read or parsed, or that would
+    /// leave no key, is logged (once until it changes) and the keys in
+    /// force stay.
+    pub fn reload(&mut self) -> bool {
+        let Some(source) = &mut self.source else { return false };
+        match source.refresh() {
+            Ok(changed) => {
+                self.error = None;
+                if changed {
+                    self.policy = ResultPolicy::Keys(source.keys());
+                    tracing::info!("executor keys file changed");
+                    self.log();
+                }
+                changed
+            }
+            Err(e) => {
+                if self.error.as_ref() != Some(&e) {
+                    tracing::error!("executor keys file not applied: {e}");
+                    self.error = Some(e);
+                }
+                false
+            }
+        }
+    }
+
+    /// Checks a result served by the base layer. One refused as signed by
+    /// an unknown key or out of its heights is checked again after
+    /// re-reading the keys file: the sequencer may have applied a rotation
+    /// before this node's next periodic re-read, and the refusal would stop
+    /// the node.
+    pub fn check(&mut self, genesis_id: &[u8; 32], signed: &SignedResult) -> Result<(), AuthError> {
+        match self.policy.check(genesis_id, signed) {
+            Err(AuthError::UnknownSigner { .. } | AuthError::OutsideTerm { .. }) if self.reload() => {
+                self.policy.check(genesis_id, signed)
+            }
+            other => other,
+        }
     }
 }
 
@@ -241,6 +331,36 @@ mod tests {
         std::fs::write(&path, "# all retired\n").unwrap();
         assert!(file_only.refresh().unwrap_err().contains("no key left"));
         assert_eq!(file_only.keys().len(), 2, "kept");
+    }
+
+    #[test]
+    fn a_live_policy_rereads_its_file_before_refusing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        std::fs::write(&path, hex_key(1)).unwrap();
+        let mut live = LivePolicy::from_keys(KeySource::new(vec![], Some(path.clone())).unwrap());
+        let genesis = [9; 32];
+        let result = |height| crate::types::BlockResult {
+            height,
+            input_hash: [height as u8; 32],
+            state_root: [0; 32],
+            receipts_root: [0; 32],
+        };
+        let sign =
+            |seed: u8, height| SignedResult::sign(&SigningKey::from_bytes(&[seed; 32]), &genesis, result(height));
+        assert_eq!(live.check(&genesis, &sign(1, 0)), Ok(()));
+        assert_eq!(live.check(&genesis, &sign(2, 1)).unwrap_err().code(), "unknown_signer");
+        // Added while running: accepted without an explicit reload.
+        std::fs::write(&path, format!("{} until=0\n{} from=1\n", hex_key(1), hex_key(2))).unwrap();
+        assert_eq!(live.check(&genesis, &sign(2, 1)), Ok(()));
+        assert_eq!(live.check(&genesis, &sign(1, 1)).unwrap_err().code(), "signer_out_of_term");
+        // A bad file changes nothing.
+        std::fs::write(&path, "garbage").unwrap();
+        assert!(!live.reload());
+        assert_eq!(live.check(&genesis, &sign(2, 2)), Ok(()));
+        assert_eq!(live.check(&genesis, &sign(1, 2)).unwrap_err().code(), "signer_out_of_term");
+        // A fixed policy never reads anything.
+        assert!(!LivePolicy::from(ResultPolicy::AcceptUnsigned).reload());
     }
 
     #[test]

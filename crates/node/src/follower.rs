@@ -8,16 +8,18 @@
 //!   and publish).
 //! * **Shadow**: the same execution into its own store, then waits for the
 //!   executor's published result for that height, checks its signature
-//!   against the authorized keys and compares. On start it
+//!   against the authorized keys (a keys file is re-read as the loop goes,
+//!   [`LivePolicy`]) and compares. On start it
 //!   re-checks its last committed block (a crash between commit and check).
 //!   At the first difference it asks the executor for that block's receipts
 //!   and names the first transaction whose receipt (change-set hash first)
 //!   differs, records the [`Divergence`] and stops following.
 
-use crate::auth::{ResultPolicy, SignedResult};
+use crate::auth::SignedResult;
 use crate::base_layer::{agent, BaseLayer, BaseLayerError};
 use crate::chain::Chain;
 use crate::exec::ExecConfig;
+use crate::executor_keys::LivePolicy;
 use crate::http::{sleep_unless_stopped, NodeError, WorkerExit, WorkerResult};
 use crate::receipts::{merkle_root, StoredReceipt};
 use crate::types::{hex32, BlockResult, Divergence, DivergentTx, ReceiptJson, ShadowStatus};
@@ -52,8 +54,10 @@ pub struct FollowConfig {
     /// (`None`: published unsigned, only for a sequencer that accepts that).
     pub signer: Option<SigningKey>,
     /// Which results the base layer serves are authentic; one that is not
-    /// stops the loop with [`NodeError::Unauthenticated`].
-    pub results: ResultPolicy,
+    /// stops the loop with [`NodeError::Unauthenticated`]. Its keys file, if
+    /// any, is re-read at most once per `poll` (and before a refusal), so a
+    /// rotation applies without a restart.
+    pub results: LivePolicy,
 }
 
 /// Logs an unavailable base layer at most every 10 s.
@@ -81,17 +85,25 @@ pub fn follow(
     stop: &AtomicBool,
 ) -> WorkerResult {
     let mut throttle = Throttle(None);
+    // The policy in force, re-read from its keys file as the loop goes.
+    let mut results = config.results.clone();
+    let mut keys_read = Instant::now();
     // Executor: the lowest height whose publication may be missing.
     let mut unpublished: Option<u64> = None;
     match &config.role {
-        Role::Executor => unpublished = Some(find_unpublished(chain, base, &config.results, stop)?),
+        Role::Executor => unpublished = Some(find_unpublished(chain, base, &mut results, stop)?),
         Role::Shadow { executor } => {
-            if let Some(exit) = verify(chain, base, config, chain.height()?, executor.as_deref(), shadow, stop)? {
+            let height = chain.height()?;
+            if let Some(exit) = verify(chain, base, &mut results, height, executor.as_deref(), shadow, stop)? {
                 return Ok(exit);
             }
         }
     }
     while !stop.load(Ordering::SeqCst) {
+        if keys_read.elapsed() >= config.poll {
+            results.reload();
+            keys_read = Instant::now();
+        }
         if let Some(from) = unpublished {
             unpublished = publish_from(chain, base, config, from, &mut throttle)?;
         }
@@ -141,7 +153,7 @@ pub fn follow(
                     }
                 }
                 Role::Shadow { executor } => {
-                    if let Some(exit) = verify(chain, base, config, height, executor.as_deref(), shadow, stop)? {
+                    if let Some(exit) = verify(chain, base, &mut results, height, executor.as_deref(), shadow, stop)? {
                         return Ok(exit);
                     }
                 }
@@ -157,7 +169,7 @@ pub fn follow(
 fn find_unpublished(
     chain: &Chain,
     base: &dyn BaseLayer,
-    results: &ResultPolicy,
+    results: &mut LivePolicy,
     stop: &AtomicBool,
 ) -> Result<u64, NodeError> {
     let last = chain.height()?;
@@ -214,7 +226,7 @@ fn publish_from(
 fn verify(
     chain: &Chain,
     base: &dyn BaseLayer,
-    config: &FollowConfig,
+    results: &mut LivePolicy,
     height: u64,
     executor: Option<&str>,
     shadow: &Mutex<ShadowStatus>,
@@ -226,7 +238,7 @@ fn verify(
     let published = loop {
         match base.result(height) {
             Ok(Some(signed)) => {
-                config.results.check(&chain.genesis_id(), &signed)?;
+                results.check(&chain.genesis_id(), &signed)?;
                 break signed.result;
             }
             Ok(None) => {

@@ -4,7 +4,7 @@
 
 use crate::auth::{ResultPolicy, SignedResult};
 use crate::base_layer::{BaseLayer, BaseLayerError, DevnetSequencer, SEQUENCER_FILE};
-use crate::executor_keys::KeySource;
+use crate::executor_keys::{KeySource, LivePolicy};
 use crate::http::{self, blocking, read_body, ApiError, NodeError, NodeHandle, WorkerExit};
 use crate::types::{Block, Bundle, LatestResponse, SequencerStatus, MAX_BUNDLE_BYTES};
 use axum::body::Body;
@@ -126,9 +126,10 @@ pub fn start_sequencer(config: SequencerConfig) -> Result<NodeHandle, NodeError>
 
 /// Starts a sequencer: opens its database, serves the API and produces a
 /// block every `block_interval`; `results` decides which published results
-/// are accepted (`docs/node.md`, "Authenticated results").
-pub fn start_sequencer_with(config: SequencerConfig, results: ResultPolicy) -> Result<NodeHandle, NodeError> {
-    start(config, results, None)
+/// are accepted (`docs/node.md`, "Authenticated results"); a
+/// [`LivePolicy`] with a keys file is re-read once per block interval.
+pub fn start_sequencer_with(config: SequencerConfig, results: impl Into<LivePolicy>) -> Result<NodeHandle, NodeError> {
+    start(config, results.into())
 }
 
 /// [`start_sequencer_with`] the keys of `keys`, whose keys file (if any) is
@@ -136,21 +137,10 @@ pub fn start_sequencer_with(config: SequencerConfig, results: ResultPolicy) -> R
 /// published from then on; a file that does not parse is logged and the
 /// keys in force stay (`docs/node.md`, "Rotating executor keys").
 pub fn start_sequencer_with_keys(config: SequencerConfig, keys: KeySource) -> Result<NodeHandle, NodeError> {
-    start(config, ResultPolicy::Keys(keys.keys()), Some(keys))
+    start(config, LivePolicy::from_keys(keys))
 }
 
-fn log_policy(policy: &ResultPolicy) {
-    match policy {
-        ResultPolicy::AcceptUnsigned => tracing::warn!("accepting unsigned results: whoever posts first wins"),
-        ResultPolicy::Keys(keys) => {
-            for key in keys {
-                tracing::info!("authorized executor key {} for {}", hex::encode(key.key.as_bytes()), key.term());
-            }
-        }
-    }
-}
-
-fn start(config: SequencerConfig, results: ResultPolicy, mut keys: Option<KeySource>) -> Result<NodeHandle, NodeError> {
+fn start(config: SequencerConfig, mut results: LivePolicy) -> Result<NodeHandle, NodeError> {
     let sequencer = match &config.data_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
@@ -158,8 +148,8 @@ fn start(config: SequencerConfig, results: ResultPolicy, mut keys: Option<KeySou
         }
         None => DevnetSequencer::in_memory().map_err(BaseLayerError::from)?,
     };
-    log_policy(&results);
-    let sequencer = sequencer.with_policy(results);
+    results.log();
+    let sequencer = sequencer.with_policy(results.policy().clone());
     let sequencer = Arc::new(sequencer);
     tracing::info!("sequencer at block {}", sequencer.latest_height()?);
     let base: Arc<dyn BaseLayer> = Arc::clone(&sequencer) as Arc<dyn BaseLayer>;
@@ -168,30 +158,14 @@ fn start(config: SequencerConfig, results: ResultPolicy, mut keys: Option<KeySou
     let empty = config.empty_blocks;
     NodeHandle::start(config.listen, router, config.signals, move |stop: &AtomicBool| {
         let mut next = Instant::now() + interval;
-        // The last keys-file error, logged once rather than every block.
-        let mut key_error = None;
         while !stop.load(Ordering::SeqCst) {
             let wait = next.saturating_duration_since(Instant::now());
             if !http::sleep_unless_stopped(stop, wait) {
                 break;
             }
             next += interval;
-            if let Some(source) = &mut keys {
-                match source.refresh() {
-                    Ok(false) => key_error = None,
-                    Ok(true) => {
-                        key_error = None;
-                        tracing::info!("executor keys file changed");
-                        let policy = ResultPolicy::Keys(source.keys());
-                        log_policy(&policy);
-                        sequencer.set_policy(policy);
-                    }
-                    Err(e) if key_error.as_ref() != Some(&e) => {
-                        tracing::error!("executor keys file not applied: {e}");
-                        key_error = Some(e);
-                    }
-                    Err(_) => {}
-                }
+            if results.reload() {
+                sequencer.set_policy(results.policy().clone());
             }
             match sequencer.produce_block(unix_now(), empty) {
                 Ok(Some(block)) => tracing::info!(

@@ -54,7 +54,7 @@ fn executor(dir: &Path, genesis: &LoadedGenesis, sequencer: &str, role: Role) ->
         fault: None,
         signals: false,
         signer,
-        results: ResultPolicy::keys([executor_key().verifying_key()]),
+        results: ResultPolicy::keys([executor_key().verifying_key()]).into(),
     })
     .unwrap()
 }

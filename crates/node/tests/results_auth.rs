@@ -106,7 +106,7 @@ fn a_shadow_refuses_a_served_result_whose_signature_does_not_verify() {
         fault: None,
         signals: false,
         signer: None,
-        results: ResultPolicy::keys([executor_key().verifying_key()]),
+        results: ResultPolicy::keys([executor_key().verifying_key()]).into(),
     })
     .unwrap();
     assert!(matches!(shadow.handle.wait(), NodeEvent::WorkerDone));
