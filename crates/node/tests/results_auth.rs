@@ -7,7 +7,11 @@
 mod common;
 
 use athena_node::auth::{ResultPolicy, SignedResult};
+use athena_node::base_layer::{BaseLayer, HttpBaseLayer};
+use athena_node::chain::Chain;
+use athena_node::exec::ExecConfig;
 use athena_node::executor::{start_executor, ExecutorConfig};
+use athena_node::executor_keys::{KeySource, LivePolicy};
 use athena_node::follower::Role;
 use athena_node::http::{NodeError, NodeEvent};
 use athena_node::sequencer::{start_sequencer_with, SequencerConfig};
@@ -157,4 +161,78 @@ fn a_changed_keys_file_rotates_the_executor_key_without_a_restart() {
     // What the old key signed before stays served.
     assert_eq!(get_json(&format!("{url}/v1/results/0")).1["signer"], hex_key(&old));
     assert_eq!(post(&new, 2).0, 200);
+}
+
+/// A shadow started with a keys file follows it without a restart: it
+/// verifies results signed by a key added after it started, keeps the keys
+/// in force when the file goes bad, and refuses what a retired key signs
+/// past its last height. The sequencer here checks nothing, so the shadow
+/// alone decides; the test plays the executor, computing each result on its
+/// own chain and signing it with the key it chooses.
+#[test]
+fn a_shadow_follows_a_changed_keys_file_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, genesis) = write_genesis(&dir.path().join("genesis"), 1);
+    let keys_path = dir.path().join("executor-keys");
+    let (old, new) = (executor_key(), SigningKey::from_bytes(&[0x43; 32]));
+    let hex_key = |k: &SigningKey| hex::encode(k.verifying_key().to_bytes());
+    std::fs::write(&keys_path, format!("{}\n", hex_key(&old))).unwrap();
+    let seq = sequencer(ResultPolicy::AcceptUnsigned);
+    let url = seq.url();
+    let source = KeySource::new(vec![], Some(keys_path.clone())).unwrap();
+    let mut shadow = start_executor(ExecutorConfig {
+        data_dir: None,
+        genesis: Some(genesis.clone()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        base: Arc::new(HttpBaseLayer::new(&url)),
+        role: Role::Shadow { executor: None },
+        poll: Duration::from_millis(20),
+        fault: None,
+        signals: false,
+        signer: None,
+        results: LivePolicy::from_keys(source),
+    })
+    .unwrap();
+
+    let executor = Chain::in_memory(&genesis).unwrap();
+    let base = HttpBaseLayer::new(&url);
+    let publish = |key: &SigningKey, height: u64| {
+        if height > 0 {
+            assert_eq!(post_bytes(&format!("{url}/v1/bundles"), &bundle(vec![vec![height as u8]]).to_bytes()).0, 202);
+            wait_until("the block", TIMEOUT, || base.latest_height().unwrap() >= height);
+            executor.apply(&base.block(height).unwrap().unwrap(), &ExecConfig::default()).unwrap();
+        }
+        let signed = SignedResult::sign(key, &genesis.genesis_id, executor.result(height).unwrap().unwrap());
+        assert_eq!(post_result(&url, &serde_json::to_value(signed).unwrap()).0, 200);
+    };
+    let verified = |shadow: &athena_node::executor::Executor, height: u64| {
+        wait_until(&format!("block {height} verified or the shadow stopped"), TIMEOUT, || {
+            shadow.handle.worker_finished() || shadow.shadow.lock().unwrap().verified_height == Some(height)
+        });
+        assert_eq!(shadow.shadow.lock().unwrap().verified_height, Some(height), "the shadow stopped");
+    };
+
+    publish(&old, 0);
+    verified(&shadow, 0);
+
+    // Retire the old key after height 0, authorize the new one from 1.
+    std::fs::write(&keys_path, format!("{} until=0\n{} from=1\n", hex_key(&old), hex_key(&new))).unwrap();
+    publish(&new, 1);
+    verified(&shadow, 1);
+
+    // A bad file while running: logged, the keys in force stay.
+    std::fs::write(&keys_path, "not a key\n").unwrap();
+    publish(&new, 2);
+    verified(&shadow, 2);
+
+    // The retired key signs past its last height: refused as out of its
+    // term (the kept keys, not none), an error rather than a divergence.
+    publish(&old, 3);
+    assert!(matches!(shadow.handle.wait(), NodeEvent::WorkerDone));
+    match shadow.handle.stop_worker() {
+        Err(NodeError::Unauthenticated(e)) => assert_eq!(e.code(), "signer_out_of_term"),
+        other => panic!("expected a refused retired key, got {other:?}"),
+    }
+    let status = shadow.shadow.lock().unwrap().clone();
+    assert_eq!((status.verified_height, status.divergence), (Some(2), None));
 }
