@@ -4,19 +4,24 @@
 //! self-spawn and a spend made by propose + sign + sign + submit, each
 //! accepted by the template's `verify`; one signature refused by the CLI
 //! and, forced through, by `verify`; wrong keys, duplicate signatures and
-//! tampered proposal files refused with their messages.
+//! tampered proposal files refused with their messages; a template
+//! deployed and a program of it spawned the same way. The fake node's dry
+//! run is the real runtime's verdict on the same state
+//! ([`Env::dry_run_on`]), so the pre-signing dry run of `propose` and the
+//! full one of `submit` are exercised against the real template.
 
 use athena_interface::{Address, Bytes32};
 use athena_runtime::tx::{apply_transaction, BlockContext, Ineffective, Receipt, TxConfig, TxStatus};
 use athena_runtime::{Account, ChangeSet, MemoryState, StateReader, StateWriter};
 use athena_transaction::{decode, program_address, template_address, Network, Transaction};
-use athena_wallet::multisig::Proposal;
-use athena_wallet::testing::FakeNetwork;
-use athena_wallet::Key;
+use athena_wallet::multisig::{Multisig, Proposal, VERIFY_REJECTED};
+use athena_wallet::testing::{CheckFn, FakeNetwork};
+use athena_wallet::{Call, Key, TxParams};
 use parity_scale_codec::Encode;
+use serde_json::json;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 mod common;
 
@@ -66,6 +71,25 @@ impl Chain {
         let receipt = apply_transaction(&self.state, &self.block, bytes, &TxConfig::default()).expect("evaluable");
         self.state.apply(&receipt.changes).unwrap();
         receipt
+    }
+
+    /// What the executor's `POST /v1/transactions/check` answers for
+    /// `bytes` (the fields the wallet reads): `bytes` applied, not
+    /// committed.
+    fn dry_run(&self, bytes: &[u8]) -> serde_json::Value {
+        let receipt = apply_transaction(&self.state, &self.block, bytes, &TxConfig::default()).expect("evaluable");
+        let (ok, status, reason) = match &receipt.status {
+            TxStatus::Succeeded => (true, "succeeded", None),
+            TxStatus::Failed(why) => (true, "failed", Some(why.to_string())),
+            TxStatus::Ineffective(why) => (false, "ineffective", Some(why.to_string())),
+        };
+        json!({
+            "ok": ok,
+            "status": status,
+            "reason": reason,
+            "revert_message": receipt.revert_message(),
+            "gas_used": receipt.gas_used,
+        })
     }
 }
 
@@ -142,6 +166,19 @@ impl Env {
     fn submitted(&self) -> Vec<Vec<u8>> {
         self.fake.with(|s| s.submitted.clone())
     }
+
+    /// Makes the fake node's dry run the real runtime's over `chain`.
+    fn dry_run_on(&self, chain: &Arc<Mutex<Chain>>) {
+        let chain = Arc::clone(chain);
+        let f = move |bytes: &[u8]| chain.lock().unwrap().dry_run(bytes);
+        self.fake.with(|s| s.check_with = Some(CheckFn(Arc::new(f))));
+    }
+
+    /// Copies `address`'s account from the chain to the fake node.
+    fn sync(&self, chain: &Arc<Mutex<Chain>>, address: Address) {
+        let account = chain.lock().unwrap().account(address).expect("an account");
+        self.fake.with(|s| s.accounts.insert(address, (account.balance, account.nonce, account.template)));
+    }
 }
 
 /// `transaction` with the authenticator of only the given entries.
@@ -154,7 +191,8 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     let code = multisig_elf();
     let template = template_address(&code);
     let env = Env::new(template);
-    let mut chain = Chain::new(&code);
+    let chain = Arc::new(Mutex::new(Chain::new(&code)));
+    env.dry_run_on(&chain);
     let address = env.address();
     let text = network().encode_address(&address);
 
@@ -173,9 +211,13 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     assert_eq!(answer["state"], hex::encode((2u8, env.keys()).encode()));
 
     // Fund it (in the fake node and the real chain), propose its self-spawn.
-    chain.fund(address, RICH);
+    chain.lock().unwrap().fund(address, RICH);
     env.fake.with(|s| s.accounts.insert(address, (RICH, 0, None)));
-    ok(&env.propose(&["spawn"], "spawn.json"));
+    // The dry run of the unsigned self-spawn reaches verify, which refuses
+    // it for lacking signatures: everything before verify checks out.
+    let proposed = json(&env.propose(&["spawn", "--json"], "spawn.json"));
+    assert_eq!(proposed["dry_run"], "reached_verify");
+    assert_eq!(proposed["creates"], json!({ "kind": "account", "address": text }));
     fails(&env.propose(&["spawn"], "spawn.json"), "exists already");
 
     // Signer 1 signs; again: refused; an outsider: refused.
@@ -194,9 +236,9 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     let one = Proposal::load(&env.path("spawn.json")).unwrap();
     let (index, signature) = one.signatures().iter().next().map(|(i, s)| (*i, *s)).unwrap();
     let unsigned = one.unsigned().clone().with_authenticator(Vec::new());
-    let receipt = chain.apply(&with_entries(&unsigned, vec![(index, signature)]));
+    let receipt = chain.lock().unwrap().apply(&with_entries(&unsigned, vec![(index, signature)]));
     assert_eq!(receipt.status, TxStatus::Ineffective(Ineffective::VerifyRejected), "{receipt:?}");
-    assert_eq!(chain.account(address).unwrap().template, None);
+    assert_eq!(chain.lock().unwrap().account(address).unwrap().template, None);
 
     // Signer 3 signs: ready; submit --wait.
     let signed = ok(&env.sign("spawn.json", "k3.json"));
@@ -212,9 +254,9 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     assert_eq!(tx.body.principal, address);
     assert_eq!(tx.body.template, Some(template));
     // The real runtime accepts it: verify passes, the account is spawned.
-    let receipt = chain.apply(&bytes);
+    let receipt = chain.lock().unwrap().apply(&bytes);
     assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
-    assert_eq!(chain.account(address).unwrap().template, Some(template));
+    assert_eq!(chain.lock().unwrap().account(address).unwrap().template, Some(template));
     assert!(receipt.gas_used <= tx.body.gas_limit);
 
     // A spend, signed by 3 then 2 (the authenticator is sorted by index).
@@ -237,10 +279,10 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     let tx = decode(&bytes).unwrap();
     let entries = <Vec<(u8, [u8; 64])> as parity_scale_codec::Decode>::decode(&mut &tx.authenticator[..]).unwrap();
     assert_eq!(entries.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1, 2]);
-    let receipt = chain.apply(&bytes);
+    let receipt = chain.lock().unwrap().apply(&bytes);
     assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
-    assert_eq!(chain.account(bob).unwrap().balance, 1234);
-    assert_eq!(chain.account(address).unwrap().nonce, 2);
+    assert_eq!(chain.lock().unwrap().account(bob).unwrap().balance, 1234);
+    assert_eq!(chain.lock().unwrap().account(address).unwrap().nonce, 2);
 }
 
 #[test]
@@ -270,9 +312,33 @@ fn user_errors() {
     fails(&env.propose(&["send", &network().encode_address(&address), "1000"], "p.json"), "insufficient balance");
     assert!(!env.path("p.json").exists());
 
-    // A proposal that was edited after signing.
+    // A dry run that stops before verify (here: what the executor says of
+    // a nonce already used) refuses the proposal, unless --no-check; a
+    // node without the dry-run endpoint lets it through, saying so.
     env.fake.with(|s| s.accounts.insert(address, (RICH, 3, Some(template))));
-    ok(&env.propose(&["call", &network().encode_address(&address), "deposit", "--value", "5"], "p.json"));
+    let to = network().encode_address(&address);
+    env.fake.with(|s| {
+        s.check = Some(json!({ "ok": false, "status": "ineffective", "reason": "nonce too low: 3 < the account's 4" }))
+    });
+    fails(
+        &env.propose(&["call", &to, "deposit"], "p.json"),
+        "dry run of the unsigned transaction: it would be refused before its signatures are checked: nonce too low",
+    );
+    assert!(!env.path("p.json").exists());
+    let skipped = json(&env.propose(&["call", &to, "deposit", "--no-check", "--json"], "p.json"));
+    assert_eq!(skipped["dry_run"], "skipped");
+    // What a real multisig's verify says of no signatures passes.
+    env.fake.with(|s| s.check = Some(json!({ "ok": false, "status": "ineffective", "reason": VERIFY_REJECTED })));
+    let checked = json(&env.propose(&["call", &to, "deposit", "--force", "--json"], "p.json"));
+    assert_eq!(checked["dry_run"], "reached_verify");
+    // A template whose verify accepts no signatures is not a multisig.
+    env.fake.with(|s| s.check = Some(json!({ "ok": true, "status": "succeeded", "gas_used": 1 })));
+    fails(&env.propose(&["call", &to, "deposit", "--force"], "p.json"), "verify accepted the transaction without any");
+    env.fake.with(|s| s.check = None);
+
+    // A proposal that was edited after signing.
+    let proposed = json(&env.propose(&["call", &to, "deposit", "--value", "5", "--force", "--json"], "p.json"));
+    assert_eq!(proposed["dry_run"], "unavailable");
     let shown = json(&athena(env.home.path(), &["multisig", "show", &env.p("p.json"), "--json"]));
     assert_eq!(shown["nonce"], 3);
     assert_eq!(shown["signatures"]["have"], 0);
@@ -285,12 +351,133 @@ fn user_errors() {
 
     // A proposal for another network than the node's.
     let other = Network::test(Bytes32::new([5; 32]));
-    let multisig = athena_wallet::multisig::Multisig::new(template, 1, env.keys()).unwrap();
-    let tx = multisig
-        .unsigned(&athena_wallet::Call::SelfSpawn, athena_wallet::TxParams { nonce: 0, gas_limit: 1, gas_price: 1 });
+    let multisig = Multisig::new(template, 1, env.keys()).unwrap();
+    let tx = multisig.unsigned(&Call::SelfSpawn, TxParams { nonce: 0, gas_limit: 1, gas_price: 1 });
     let mut proposal = Proposal::new(other, multisig, tx).unwrap();
     proposal.sign(&Key::from_seed([1; 32])).unwrap();
     proposal.save(&env.path("other.json"), false).unwrap();
     fails(&env.run(&["multisig", "submit", &env.p("other.json")]), "the proposal is for network atest (genesis 0505");
+    assert!(env.submitted().is_empty());
+}
+
+/// A spawned 2-of-3 multisig (self-spawn signed by keys 1 and 2, applied to
+/// the chain and copied to the fake node).
+fn spawned(env: &Env, chain: &Arc<Mutex<Chain>>) -> Address {
+    let address = env.address();
+    chain.lock().unwrap().fund(address, RICH);
+    let multisig = Multisig::new(env.template, 2, env.keys()).unwrap();
+    let tx = multisig.unsigned(&Call::SelfSpawn, TxParams { nonce: 0, gas_limit: 200_000, gas_price: 1 });
+    let mut proposal = Proposal::new(network(), multisig, tx).unwrap();
+    proposal.sign(&Key::from_seed([1; 32])).unwrap();
+    proposal.sign(&Key::from_seed([2; 32])).unwrap();
+    let receipt = chain.lock().unwrap().apply(&proposal.transaction().unwrap().encode());
+    assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+    env.sync(chain, address);
+    address
+}
+
+/// `athena multisig submit FILE --wait --json`, then the submitted bytes
+/// applied to the chain; returns the CLI's answer and the receipt.
+fn submit_and_apply(env: &Env, chain: &Arc<Mutex<Chain>>, file: &str) -> (serde_json::Value, Receipt) {
+    let out = json(&env.run(&["multisig", "submit", &env.p(file), "--wait", "--json"]));
+    let bytes = env.submitted().pop().expect("submitted");
+    assert_eq!(out["transaction"], hex::encode(decode(&bytes).unwrap().id().0));
+    let receipt = chain.lock().unwrap().apply(&bytes);
+    env.sync(chain, env.address());
+    (out, receipt)
+}
+
+#[test]
+fn a_2_of_3_multisig_deploys_a_template_and_spawns_a_program_of_it() {
+    let code = multisig_elf();
+    let env = Env::new(template_address(&code));
+    let chain = Arc::new(Mutex::new(Chain::new(&code)));
+    env.dry_run_on(&chain);
+    let address = spawned(&env, &chain);
+
+    // Deploy: the proposal names the template before anything runs.
+    let elf = athena_test_elf::programs::echo();
+    std::fs::write(env.path("echo.elf"), &elf).unwrap();
+    let echo = template_address(&elf);
+    let echo_text = network().encode_address(&echo);
+    let proposed = json(&env.propose(&["deploy", &env.p("echo.elf"), "--json"], "deploy.json"));
+    assert_eq!(proposed["creates"], json!({ "kind": "template", "address": echo_text }));
+    assert_eq!(proposed["code"], json!({ "size": elf.len(), "blake3": blake3::hash(&elf).to_hex().to_string() }));
+    assert_eq!(proposed["dry_run"], "reached_verify");
+    assert_eq!(proposed["nonce"], 1);
+    ok(&env.sign("deploy.json", "k2.json"));
+    let signed = ok(&env.sign("deploy.json", "k3.json"));
+    assert!(signed.contains(&format!("creates:     template {echo_text}")), "{signed}");
+    let shown = ok(&athena(env.home.path(), &["multisig", "show", &env.p("deploy.json")]));
+    assert!(
+        shown.contains(&format!(
+            "deploy a template of {} bytes (code blake3 {})",
+            elf.len(),
+            blake3::hash(&elf).to_hex()
+        )),
+        "{shown}"
+    );
+    assert!(!chain.lock().unwrap().state.has_template(&echo).unwrap());
+    let (out, receipt) = submit_and_apply(&env, &chain, "deploy.json");
+    assert_eq!(out["status"], "succeeded");
+    assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+    assert_eq!(chain.lock().unwrap().state.template_code(&echo).unwrap().as_deref(), Some(&elf[..]));
+
+    // Spawn a program of it, with a hex state; proposed at the committed
+    // nonce, so the dry run ran.
+    let program = program_address(&echo, &[1, 2, 0xff]);
+    let program_text = network().encode_address(&program);
+    let proposed = json(&env.propose(&["spawn-program", &echo_text, "0x0102ff", "--json"], "spawn.json"));
+    assert_eq!(proposed["creates"], json!({ "kind": "program", "address": program_text }));
+    assert_eq!(proposed["call"], format!("spawn a program of template {echo_text} with state 0102ff"));
+    assert_eq!(proposed["dry_run"], "reached_verify");
+    assert_eq!(proposed["nonce"], 2);
+    ok(&env.sign("spawn.json", "k1.json"));
+    ok(&env.sign("spawn.json", "k3.json"));
+    let (_, receipt) = submit_and_apply(&env, &chain, "spawn.json");
+    assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+    let chain_now = chain.lock().unwrap();
+    assert_eq!(chain_now.account(program).expect("spawned").template, Some(echo));
+    assert_eq!(chain_now.state.program_state(&program).unwrap(), vec![1, 2, 0xff]);
+    assert_eq!(chain_now.account(address).unwrap().nonce, 3);
+}
+
+#[test]
+fn deploy_and_spawn_program_input_errors() {
+    let code = multisig_elf();
+    let env = Env::new(template_address(&code));
+    let chain = Arc::new(Mutex::new(Chain::new(&code)));
+    env.dry_run_on(&chain);
+    spawned(&env, &chain);
+
+    // Refused before the node is asked, nothing written.
+    fails(&env.propose(&["deploy", &env.p("missing.elf")], "p.json"), "missing.elf: No such file");
+    std::fs::write(env.path("junk.elf"), b"not an elf").unwrap();
+    fails(&env.propose(&["deploy", &env.p("junk.elf")], "p.json"), "junk.elf is not a loadable Athena program");
+    fails(&env.propose(&["spawn-program", "nope", "u64:1"], "p.json"), "template \"nope\"");
+    let program = network().encode_address(&env.address());
+    fails(&env.propose(&["spawn-program", &program, "u64:1"], "p.json"), "not a template address");
+    fails(&env.propose(&["spawn-program", &network().encode_address(&template_address(b"x")), "u64"], "p.json"), "u64");
+    assert!(!env.path("p.json").exists());
+    assert!(env.submitted().is_empty());
+
+    // A gas limit below the intrinsic gas: caught by the pre-signing dry
+    // run, by the real runtime.
+    std::fs::write(env.path("echo.elf"), athena_test_elf::programs::echo()).unwrap();
+    fails(
+        &env.propose(&["deploy", &env.p("echo.elf"), "--gas", "10"], "p.json"),
+        "it would be refused before its signatures are checked: gas limit 10 is below the intrinsic gas",
+    );
+    assert!(!env.path("p.json").exists());
+
+    // A template that is not deployed: the pre-signing dry run cannot see
+    // it (the payload runs only after verify), the signed one at submit
+    // does, and nothing is sent.
+    let undeployed = network().encode_address(&template_address(b"never deployed"));
+    let proposed = json(&env.propose(&["spawn-program", &undeployed, "--json"], "p.json"));
+    assert_eq!(proposed["dry_run"], "reached_verify");
+    ok(&env.sign("p.json", "k1.json"));
+    ok(&env.sign("p.json", "k2.json"));
+    fails(&env.run(&["multisig", "submit", &env.p("p.json")]), "dry run: the transaction would fail");
     assert!(env.submitted().is_empty());
 }

@@ -161,6 +161,9 @@ pub struct FakeState {
     pub relay_next_nonce: std::collections::BTreeMap<athena_interface::Address, u64>,
     /// The dry run's answer; `None`: the endpoint is missing (404).
     pub check: Option<serde_json::Value>,
+    /// If set, the dry run's answer computed from the transaction bytes
+    /// (e.g. by the real runtime), instead of `check`.
+    pub check_with: Option<CheckFn>,
     /// If set, `POST /v1/transactions` fails with this reply.
     pub reject: Option<Reply>,
     /// Status of receipts for submitted transactions.
@@ -175,6 +178,20 @@ pub struct FakeState {
     /// Answers of `GET /v1/accounts/{a}/storage/{key hex}`, by
     /// (address, key hex); 404 if absent.
     pub storage: std::collections::BTreeMap<(athena_interface::Address, String), serde_json::Value>,
+}
+
+/// A dry run computed from the raw transaction: lets a test answer
+/// `POST /v1/transactions/check` with what the real runtime says.
+#[derive(Clone)]
+pub struct CheckFn(pub Arc<DryRun>);
+
+/// The function behind a [`CheckFn`]: raw transaction → the endpoint's JSON.
+pub type DryRun = dyn Fn(&[u8]) -> serde_json::Value + Send + Sync;
+
+impl std::fmt::Debug for CheckFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CheckFn(..)")
+    }
 }
 
 /// A fake relay + executor over [`FakeState`]: status, accounts (404 for
@@ -198,6 +215,7 @@ impl FakeNetwork {
             accounts: Default::default(),
             relay_next_nonce: Default::default(),
             check: Some(serde_json::json!({ "ok": true, "status": "succeeded", "reason": null, "gas_used": 40_000 })),
+            check_with: None,
             reject: None,
             receipt_status: "succeeded".into(),
             receipt_output: String::new(),
@@ -238,9 +256,10 @@ fn fake_answer(state: &mut FakeState, request: &Request) -> Reply {
             "genesis_id": hex::encode(net.genesis_id().as_bytes()),
             "templates": state.templates.iter().map(|(k, v)| (k.clone(), json!(net.encode_address(v)))).collect::<serde_json::Map<_, _>>(),
         })),
-        ("POST", "/v1/transactions/check") => match &state.check {
-            Some(check) => Reply::json(check.clone()),
-            None => Reply::not_found(),
+        ("POST", "/v1/transactions/check") => match (&state.check_with, &state.check) {
+            (Some(f), _) => Reply::json((f.0)(&request.body)),
+            (None, Some(check)) => Reply::json(check.clone()),
+            (None, None) => Reply::not_found(),
         },
         ("POST", "/v1/transactions") => {
             if let Some(reply) = &state.reject {

@@ -320,19 +320,28 @@ fn send(a: SendArgs) -> CmdResult {
     send_call(&session, &wallet, &Call::Spend { to, amount: a.amount }, &a.tx, report, Expect::Nothing)
 }
 
-fn deploy(a: DeployArgs) -> CmdResult {
-    let code = std::fs::read(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
+/// The code of a deploy (`athena deploy`, `athena multisig propose
+/// deploy`): the file read, refused before anything is built if it cannot
+/// fit in a transaction's payload or is not an ELF the VM can load (a
+/// deploy of it would only fail on chain, fee paid).
+pub(super) fn read_deploy_code(file: &Path) -> Result<Vec<u8>, String> {
+    let code = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     // Leave room for the selector and the length prefix.
     let max = athena_transaction::tx::MAX_PAYLOAD_SIZE - 16;
     if code.len() > max {
         return Err(format!(
-            "{} is {} bytes; a deploy through the wallet carries at most {max} (the transaction payload limit)",
-            a.file.display(),
+            "{} is {} bytes; a deploy through an account carries at most {max} (the transaction payload limit)",
+            file.display(),
             code.len()
         ));
     }
     athena_vm::Program::from_elf(&code)
-        .map_err(|e| format!("{} is not a loadable Athena program: {e}", a.file.display()))?;
+        .map_err(|e| format!("{} is not a loadable Athena program: {e}", file.display()))?;
+    Ok(code)
+}
+
+fn deploy(a: DeployArgs) -> CmdResult {
+    let code = read_deploy_code(&a.file)?;
     let (session, wallet) = open_wallet(&a.tx)?;
     let call = Call::Deploy { code };
     let template = call.created_address(&wallet.address()).unwrap_or_default();
@@ -342,9 +351,9 @@ fn deploy(a: DeployArgs) -> CmdResult {
     send_call(&session, &wallet, &call, &a.tx, report, Expect::Address(template))
 }
 
-/// Program state from the command line: one bare hex string, or typed
-/// fields.
-fn parse_state(items: &[String], network: &Network) -> Result<Vec<u8>, String> {
+/// Program state from the command line (`athena spawn`, `athena multisig
+/// propose spawn-program`): one bare hex string, or typed fields.
+pub(super) fn parse_state(items: &[String], network: &Network) -> Result<Vec<u8>, String> {
     if let [single] = items {
         if !single.contains(':') {
             let hex_text = single.strip_prefix("0x").unwrap_or(single);

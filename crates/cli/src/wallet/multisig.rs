@@ -3,13 +3,15 @@
 //! "Multisig"): `address`, `propose`, `sign`, `show`, `submit`. The rules
 //! live in `athena_wallet::multisig`; this file parses flags and prints.
 
-use super::commands::{connect, failed, load_key, method_selector, print_receipt, Expect};
+use super::commands::{
+    connect, failed, load_key, method_selector, parse_state, print_receipt, read_deploy_code, Expect,
+};
 use super::report::Report;
 use super::{KeyOpt, NodeOpts, OutputOpts};
 use athena_transaction::Network;
 use athena_wallet::args::{encode_args, ArgType};
 use athena_wallet::multisig::{
-    describe_call, multisig_template, parse_signer, propose, Multisig, MultisigError, Proposal,
+    multisig_template, parse_signer, propose, Multisig, MultisigError, Precheck, Proposal, Summary,
 };
 use athena_wallet::session::{check_address_syntax, parse_template_any, would_fail, NonceSource};
 use athena_wallet::{Call, SendOptions, Session};
@@ -33,9 +35,19 @@ pub enum MultisigCommand {
     /// status names the multisig template.
     Address(MultisigAddressArgs),
     /// Build an unsigned multisig transaction and write it to a proposal
-    /// file for the signers (`athena multisig sign`). The nonce and gas
-    /// limit are chosen like the wallet's (docs/wallet.md); there is no dry
-    /// run yet (it needs the signatures: `submit` runs it).
+    /// file for the signers (`athena multisig sign`).
+    ///
+    /// Needs the node (--node): the multisig's account, nonce and balance,
+    /// and the network's genesis id, which the signatures bind to. The
+    /// nonce and gas limit are chosen like the wallet's (docs/wallet.md).
+    /// Unless --no-check, the unsigned transaction is dry-run at the
+    /// committed nonce: it must get as far as the multisig's verify (which
+    /// refuses it for lacking signatures), so a wrong nonce, a balance that
+    /// cannot prepay the gas, a gas limit below the intrinsic gas or an
+    /// undeployed template is caught before anyone signs. The dry run
+    /// cannot execute the payload without the signatures, so it neither
+    /// checks the call itself nor estimates gas; `submit` dry-runs the
+    /// signed transaction in full.
     #[command(subcommand)]
     Propose(ProposeCommand),
     /// Sign a proposal with your key: checks the key is one of the
@@ -91,6 +103,15 @@ pub enum ProposeCommand {
     /// `proxy(to, payload, value)`; ARGS are typed like `athena call`'s
     /// (u64:5, addr:atest1..., bytes:HEX, ...).
     Call(ProposeCallArgs),
+    /// Deploy a template (a RISC-V ELF) through the multisig's
+    /// `deploy(code)`; shows the template's address (known in advance).
+    /// The ELF is checked to load before anything else, as `athena deploy`
+    /// does.
+    Deploy(ProposeDeployArgs),
+    /// Spawn a program of a template through the multisig's
+    /// `spawn_program(template, state)`; shows the program's address (known
+    /// in advance). Arguments as for `athena spawn`.
+    SpawnProgram(ProposeSpawnProgramArgs),
 }
 
 /// Options of every proposal.
@@ -105,9 +126,11 @@ pub struct ProposeOpts {
     /// Replace an existing proposal file.
     #[arg(long)]
     pub force: bool,
-    /// Gas limit [default: a per-call default (100 000 for spend and
-    /// self-spawn), lowered to what the balance can prepay].
-    #[arg(long, value_name = "N")]
+    /// Gas limit (also --gas) [default: the call's default plus 30 000 per
+    /// required signature (160 000 for a 2-of-n spend or self-spawn),
+    /// lowered to what the balance can prepay; the dry run cannot estimate
+    /// it before the signatures exist]. Unused gas is refunded.
+    #[arg(long, visible_alias = "gas", value_name = "N")]
     pub gas_limit: Option<u64>,
     /// Gas price (coins per unit of gas).
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -116,10 +139,38 @@ pub struct ProposeOpts {
     /// one, else the account's committed nonce].
     #[arg(long, value_name = "N")]
     pub nonce: Option<u64>,
+    /// Skip the dry run of the unsigned transaction (the node is still
+    /// needed for the account, nonce and genesis id).
+    #[arg(long)]
+    pub no_check: bool,
     #[command(flatten)]
     pub node: NodeOpts,
     #[command(flatten)]
     pub output: OutputOpts,
+}
+
+/// `athena multisig propose deploy`.
+#[derive(Args, Debug)]
+pub struct ProposeDeployArgs {
+    /// The template's RISC-V ELF (e.g. from `athena build`); at most about
+    /// 32 KiB, the payload limit of a transaction.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub propose: ProposeOpts,
+}
+
+/// `athena multisig propose spawn-program`.
+#[derive(Args, Debug)]
+pub struct ProposeSpawnProgramArgs {
+    /// The template's address (bech32).
+    pub template: String,
+    /// The program's state: SCALE of the template's struct, as hex, or as
+    /// typed fields in order (u64:5 addr:... bytes:..., see `athena call
+    /// --help`). Empty for a template without fields.
+    #[arg(value_name = "STATE")]
+    pub state: Vec<String>,
+    #[command(flatten)]
+    pub propose: ProposeOpts,
 }
 
 /// `athena multisig propose spawn`.
@@ -274,6 +325,21 @@ fn propose_command(command: ProposeCommand) -> CmdResult {
                 Ok(Call::Proxy { to, payload, value: a.value })
             })
         }
+        ProposeCommand::Deploy(a) => {
+            let code = read_deploy_code(&a.file)?;
+            propose_call(&a.propose, |_| Ok(Call::Deploy { code }))
+        }
+        ProposeCommand::SpawnProgram(a) => {
+            check_address_syntax("template", &a.template).map_err(err)?;
+            propose_call(&a.propose, |session| {
+                let template = session.parse_address("template", &a.template).map_err(err)?;
+                if athena_transaction::address_kind(&template) != athena_transaction::AddressKind::Template {
+                    return Err(format!("template {:?}: not a template address (a program's?)", a.template));
+                }
+                let state = parse_state(&a.state, session.network())?;
+                Ok(Call::SpawnProgram { template, state })
+            })
+        }
     }
 }
 
@@ -283,17 +349,34 @@ fn propose_call(opts: &ProposeOpts, make: impl FnOnce(&Session) -> Result<Call, 
     if !opts.force && opts.out.exists() {
         return Err(err(MultisigError::Exists(opts.out.display().to_string())));
     }
-    let session = connect(&opts.node)?;
+    let session = connect(&opts.node).map_err(|e| {
+        format!(
+            "{e}\nproposing needs the node: the multisig's account, nonce and balance, and the genesis id the \
+             signatures bind to, come from it (--no-check skips only the dry run)"
+        )
+    })?;
     let template = multisig_template(&session, opts.multisig.multisig_template.as_deref()).map_err(err)?;
     let multisig = Multisig::new(template, opts.multisig.threshold, keys).map_err(err)?;
     let call = make(&session)?;
-    // The dry run needs the signatures: `submit` runs it.
-    let options = SendOptions { gas_limit: opts.gas_limit, gas_price: opts.gas_price, nonce: opts.nonce, check: false };
-    let (proposal, source, _) = propose(&session, &multisig, &call, options).map_err(err)?;
+    let options =
+        SendOptions { gas_limit: opts.gas_limit, gas_price: opts.gas_price, nonce: opts.nonce, check: !opts.no_check };
+    let proposed = propose(&session, &multisig, &call, options).map_err(err)?;
+    let proposal = proposed.proposal;
     proposal.save(&opts.out, opts.force).map_err(err)?;
     let mut report = Report::new(opts.output.json);
     describe(&mut report, &proposal);
-    let source = match source {
+    let (dry_run, dry_run_text) = match proposed.precheck {
+        Precheck::ReachedVerify => (
+            "reached_verify",
+            "passed up to verify (decoding, principal, intrinsic gas, nonce, prepayment); the call itself runs only \
+             once signed",
+        ),
+        Precheck::Skipped => ("skipped", "skipped (--no-check)"),
+        Precheck::PendingNonce => ("pending_nonce", "not run: the nonce follows pending transactions"),
+        Precheck::Unavailable => ("unavailable", "not run: the node has no dry-run endpoint"),
+    };
+    report.field("dry run", dry_run_text, dry_run);
+    let source = match proposed.nonce_source {
         NonceSource::Explicit => "--nonce",
         NonceSource::Committed => "committed nonce",
         NonceSource::Relay => "after pending transactions at the relay",
@@ -320,7 +403,25 @@ fn describe(report: &mut Report, proposal: &Proposal) {
         format!("{}-of-{}", m.threshold(), m.keys().len()),
         json!({ "threshold": m.threshold(), "keys": m.keys().iter().map(hex::encode).collect::<Vec<_>>() }),
     );
-    report.text("call", describe_call(&tx.payload, tx.template.is_some(), net));
+    let summary = Summary::of(tx, net);
+    report.text("call", summary.call);
+    if let Some((kind, address)) = summary.created {
+        report.field(
+            "creates",
+            format!("{kind} {}", net.encode_address(&address)),
+            json!({
+                "kind": kind,
+                "address": net.encode_address(&address),
+            }),
+        );
+    }
+    if let Some((size, hash)) = summary.code {
+        report.field(
+            "code",
+            format!("{size} bytes, blake3 {}", hex::encode(hash)),
+            json!({ "size": size, "blake3": hex::encode(hash) }),
+        );
+    }
     report.field("nonce", tx.nonce, tx.nonce);
     report.field(
         "gas",
@@ -437,10 +538,11 @@ fn submit(a: SubmitArgs) -> CmdResult {
         eprintln!("waiting for inclusion...");
     }
     let receipt = session.wait(&id, Duration::from_secs(a.wait_timeout), Duration::from_millis(250)).map_err(err)?;
-    let expect = match returns {
-        Some(ty) => Expect::Returns(ty),
-        None if tx.body.is_self_spawn() => Expect::Address(proposal.multisig().address()),
-        None => Expect::Nothing,
+    let created = Summary::of(proposal.unsigned(), proposal.network()).created;
+    let expect = match (returns, created) {
+        (Some(ty), _) => Expect::Returns(ty),
+        (None, Some((_, address))) => Expect::Address(address),
+        (None, None) => Expect::Nothing,
     };
     let ok = print_receipt(&mut report, &receipt, session.network(), expect);
     report.finish();
