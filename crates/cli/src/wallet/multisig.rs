@@ -40,11 +40,12 @@ pub enum MultisigCommand {
     /// Needs the node (--node): the multisig's account, nonce and balance,
     /// and the network's genesis id, which the signatures bind to. The
     /// nonce and gas limit are chosen like the wallet's (docs/wallet.md).
-    /// Unless --no-check, the unsigned transaction is dry-run at the
-    /// committed nonce: it must get as far as the multisig's verify (which
-    /// refuses it for lacking signatures), so a wrong nonce, a balance that
-    /// cannot prepay the gas, a gas limit below the intrinsic gas or an
-    /// undeployed template is caught before anyone signs. The dry run
+    /// Unless --no-check (or the nonce follows pending transactions), the
+    /// unsigned transaction is dry-run: it must get as far as the
+    /// multisig's verify (which refuses it for lacking signatures), so a
+    /// used nonce, a balance that cannot prepay the gas, a gas limit below
+    /// the intrinsic gas or, for the self-spawn, an undeployed multisig
+    /// template is caught before anyone signs. The dry run
     /// cannot execute the payload without the signatures, so it neither
     /// checks the call itself nor estimates gas; `submit` dry-runs the
     /// signed transaction in full.
@@ -126,7 +127,7 @@ pub struct ProposeOpts {
     /// Replace an existing proposal file.
     #[arg(long)]
     pub force: bool,
-    /// Gas limit (also --gas) [default: the call's default plus 30 000 per
+    /// Gas limit [default: the call's default plus 30 000 per
     /// required signature (160 000 for a 2-of-n spend or self-spawn),
     /// lowered to what the balance can prepay; the dry run cannot estimate
     /// it before the signatures exist]. Unused gas is refunded.
