@@ -106,22 +106,38 @@ pub fn encode_item(base: &Bytes32, encoded: &[u8]) -> Result<Vec<(Bytes32, Bytes
     Ok(slots)
 }
 
-/// Reads the item at `base` through `read` (a slot lookup): `Ok(None)` if
-/// absent, else `E`, the SCALE encoding of the value.
-pub fn decode_item(base: &Bytes32, mut read: impl FnMut(&Bytes32) -> Bytes32) -> Result<Option<Vec<u8>>, StorageError> {
-    let first = read(base);
+/// The length of `E` that `first`, the slot at `base`, announces;
+/// `Ok(None)` for an all-zero (absent) slot. It lets a reader that fetches
+/// slots one at a time from a source it need not trust (the wallet, from a
+/// node) know how many to ask for before asking, with [`decode_item`]'s
+/// checks: a zero header or one over [`MAX_ITEM_LEN`] is an error.
+pub fn announced_len(base: &Bytes32, first: &Bytes32) -> Result<Option<usize>, StorageError> {
     if first.is_zero() {
         return Ok(None);
     }
     let bytes = first.as_bytes();
     let header = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    let Some(len) = header.checked_sub(1) else {
-        return Err(StorageError::ZeroLength { key: *base });
-    };
-    let len = len as usize;
+    let len = header.checked_sub(1).ok_or(StorageError::ZeroLength { key: *base })? as usize;
     if len > MAX_ITEM_LEN {
         return Err(StorageError::TooLarge { key: *base, len });
     }
+    Ok(Some(len))
+}
+
+/// How many slots (chunk 0 included) an `E` of `len` bytes occupies: the
+/// SDK's `slot_count`, so a reader knows which chunks belong to an item.
+pub fn slot_count(len: usize) -> usize {
+    1 + len.saturating_sub(FIRST_CHUNK).div_ceil(CHUNK)
+}
+
+/// Reads the item at `base` through `read` (a slot lookup): `Ok(None)` if
+/// absent, else `E`, the SCALE encoding of the value.
+pub fn decode_item(base: &Bytes32, mut read: impl FnMut(&Bytes32) -> Bytes32) -> Result<Option<Vec<u8>>, StorageError> {
+    let first = read(base);
+    let Some(len) = announced_len(base, &first)? else {
+        return Ok(None);
+    };
+    let bytes = first.as_bytes();
     let mut encoded = Vec::with_capacity(len);
     let head = len.min(FIRST_CHUNK);
     encoded.extend_from_slice(&bytes[4..4 + head]);
@@ -198,6 +214,12 @@ mod tests {
             assert_eq!(decode_item(&base, read(&map)), Ok(Some(value.clone())), "{} bytes", value.len());
         }
         assert_eq!(decode_item(&base, read(&BTreeMap::new())), Ok(None));
+        for len in [0, 1, 28, 29, 60, 61, 1000] {
+            assert_eq!(slot_count(len), encode_item(&base, &vec![1; len]).unwrap().len(), "{len} bytes");
+            let first = encode_item(&base, &vec![1; len]).unwrap()[0].1;
+            assert_eq!(announced_len(&base, &first), Ok(Some(len)));
+        }
+        assert_eq!(announced_len(&base, &Bytes32::ZERO), Ok(None));
     }
 
     #[test]
