@@ -17,13 +17,16 @@
 //!   gas, balance check, dry run, submission, waiting for the receipt —
 //!   with errors that say what to do;
 //! * [`proof`]: checking account and storage proofs with `athena-store`'s
-//!   pure verifier.
+//!   pure verifier;
+//! * [`item`]: reading an SDK typed storage item slot by slot, every slot
+//!   proven, a value longer than one slot reassembled.
 
 #![deny(missing_docs)]
 
 pub mod args;
 pub mod builder;
 pub mod client;
+pub mod item;
 pub mod key;
 pub mod multisig;
 pub mod proof;
