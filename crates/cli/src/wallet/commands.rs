@@ -8,10 +8,11 @@ use super::{
     SpawnArgs, SpawnWalletArgs, StorageArgs, TxArgs, TxOpts, WalletCommand, WalletSub,
 };
 use athena_interface::Address;
-use athena_runtime::sdk_storage::{item_key, FIRST_CHUNK};
+use athena_runtime::sdk_storage::item_key;
 use athena_transaction::{selector, Network};
 use athena_wallet::args::{decode_value, encode_args, ArgType};
 use athena_wallet::client::{Receipt, TxLookup};
+use athena_wallet::item::{read_item, ItemError, ItemRead};
 use athena_wallet::key::{parse_hex32, readable_by_others, KdfParams, KeyFile};
 use athena_wallet::proof::{verify_account, verify_storage, ProofCheck};
 use athena_wallet::session::{check_address_syntax, parse_template_any, NonceSource};
@@ -528,35 +529,52 @@ fn storage(a: StorageArgs) -> CmdResult {
     };
     let address = session.parse_address("address", &a.address).map_err(|e| e.to_string())?;
     let text = session.network().encode_address(&address);
-    let item_name = item;
-    let item = session.client().storage(&text, &hex::encode(key)).map_err(|e| e.to_string())?;
     let mut report = new_report(a.output.json);
-    report.text("address", text);
-    report.text("key", hex::encode(key));
-    report.text("value", item.value.clone());
-    if let Some(name) = item_name {
-        report.text("item", name);
-        if let Some(encoded) = item_value(&item.value) {
-            // The SCALE encoding of the item's value, when it fits one slot.
-            report.text("item value", hex::encode(encoded));
+    let (first, check) = match item {
+        Some(name) => {
+            let fetch = |k: &[u8; 32]| session.client().storage(&text, &hex::encode(k));
+            let read = read_item(&address, &key, trusted, a.max_slots, fetch).map_err(|e| match e {
+                ItemError::Layout(_) => format!("item {name}: {e} (its raw first slot: KEY = {})", hex::encode(key)),
+                _ => format!("item {name}: {e}"),
+            })?;
+            report.text("address", text.clone());
+            report.text("key", hex::encode(key));
+            report.text("item", name);
+            report_item(&mut report, &read);
+            let first = read.slots.first().map(|s| s.answer.clone()).ok_or("the node sent no slot")?;
+            (first, read.check)
         }
-    }
-    report.field("height", item.height, item.height);
-    report.text("state root", item.state_root.clone());
-    let check = verify_storage(&item, &address, &key, trusted);
+        None => {
+            let slot = session.client().storage(&text, &hex::encode(key)).map_err(|e| e.to_string())?;
+            report.text("address", text.clone());
+            report.text("key", hex::encode(key));
+            report.text("value", slot.value.clone());
+            let check = verify_storage(&slot, &address, &key, trusted);
+            (slot, check)
+        }
+    };
+    report.field("height", first.height, first.height);
+    report.text("state root", first.state_root.clone());
     let code = proof_result(&mut report, &check);
     report.finish();
     Ok(code)
 }
 
-/// The SCALE encoding an item's first slot holds when it fits there
-/// (`u32_le(len + 1)` then up to 28 bytes); `None` for an absent item or
-/// one that continues in further slots.
-fn item_value(slot_hex: &str) -> Option<Vec<u8>> {
-    let slot = hex::decode(slot_hex).ok()?;
-    let prefix: [u8; 4] = slot.get(..4)?.try_into().ok()?;
-    let len = usize::try_from(u32::from_le_bytes(prefix).checked_sub(1)?).ok()?;
-    slot.get(4..4 + len).filter(|_| len <= FIRST_CHUNK).map(<[u8]>::to_vec)
+/// The item part of `athena storage … item:NAME`: its first slot (raw),
+/// the reassembled SCALE encoding of its value (`null` when absent or not
+/// proven) and, in the JSON, every slot it used.
+fn report_item(report: &mut Report, read: &ItemRead) {
+    if let Some(first) = read.slots.first() {
+        report.text("value", first.answer.value.clone());
+    }
+    match &read.value {
+        Some(encoded) => report.text("item value", hex::encode(encoded)),
+        None if read.check.is_valid() => report.field("item value", "absent", serde_json::Value::Null),
+        None => report.field("item value", "not shown (a proof failed)", serde_json::Value::Null),
+    }
+    let slots: Vec<_> =
+        read.slots.iter().map(|s| json!({ "key": hex::encode(s.key), "value": s.answer.value })).collect();
+    report.field("slots", slots.len(), slots);
 }
 
 #[cfg(test)]
@@ -571,11 +589,6 @@ mod tests {
         assert_eq!(item_key("count", &[]).into_bytes(), *blake3::hash(&expected).as_bytes());
         expected.push(7);
         assert_eq!(item_key("count", &[7]).into_bytes(), *blake3::hash(&expected).as_bytes());
-        let slot = format!("09000000{}{}", "0600000000000000", "00".repeat(20));
-        assert_eq!(item_value(&slot), Some(vec![6, 0, 0, 0, 0, 0, 0, 0]));
-        assert_eq!(item_value(&"00".repeat(32)), None);
-        assert_eq!(item_value(&format!("ff000000{}", "00".repeat(28))), None);
-        assert_eq!(item_value("zz"), None);
     }
 
     #[test]

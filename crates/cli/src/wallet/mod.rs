@@ -353,10 +353,12 @@ pub struct TxArgs {
 pub struct StorageArgs {
     /// The program (bech32).
     pub address: String,
-    /// The 32-byte slot key (64 hex digits), or `item:NAME` for the SDK's
-    /// typed storage item NAME (`Value::new("NAME")`; docs/sdk.md): its
-    /// first slot, `blake3("athena/storage/" ‖ u32_le(len) ‖ NAME ‖ map
-    /// key)`.
+    /// The 32-byte slot key (64 hex digits; the raw slot is shown), or
+    /// `item:NAME` for the SDK's typed storage item NAME
+    /// (`Value::new("NAME")`; docs/sdk.md): its first slot is
+    /// `blake3("athena/storage/" ‖ u32_le(len) ‖ NAME ‖ map key)`, and a
+    /// value longer than 28 bytes is read from its further slots too, every
+    /// one proven, and shown whole.
     pub key: String,
     /// With `item:NAME` of a `Map`: the map key as typed arguments
     /// (SCALE-encoded and concatenated, like `call`'s), e.g.
@@ -367,6 +369,10 @@ pub struct StorageArgs {
     /// node reports.
     #[arg(long, value_name = "HEX")]
     pub root: Option<String>,
+    /// With `item:NAME`: fetch at most this many slots (32 bytes each), so
+    /// a node announcing a huge value cannot keep the wallet fetching.
+    #[arg(long, value_name = "N", default_value_t = athena_wallet::item::DEFAULT_MAX_SLOTS)]
+    pub max_slots: usize,
     #[command(flatten)]
     pub node: NodeOpts,
     #[command(flatten)]
