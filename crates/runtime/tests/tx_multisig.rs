@@ -234,3 +234,63 @@ fn only_the_account_itself_moves_its_coins() {
     }
     assert_eq!(chain.balance(multisig.address), before);
 }
+
+/// The dry run that skips a refusing `verify` (what `athena multisig
+/// propose` estimates with): an unsigned 3-of-3 spend, its authenticator `k`
+/// well-formed entries with zero signatures, runs `max_spend` and the
+/// payload exactly as the signed one does; only `verify` differs, by the
+/// two ed25519 checks it did not reach (plus their loop). Block execution
+/// (`apply_transaction`) still refuses it, and so does a plain dry run.
+#[test]
+fn a_dry_run_ignoring_verify_costs_the_signed_transaction_minus_the_unreached_checks() {
+    use athena_engine::gas::{blocks, ED25519_VERIFY, ED25519_VERIFY_PER_BLOCK};
+    use athena_runtime::tx::{apply_transaction, dry_run_transaction, DryRunOptions};
+
+    let mut chain = Chain::new();
+    let template = chain.genesis_template(&guest("multisig"));
+    let mut multisig = Multisig::new(template, 3, &[1, 2, 3]);
+    chain.fund(multisig.address, RICH);
+    multisig.spawn(&mut chain);
+    let bob = Wallet::new(chain.wallet, 8).address;
+
+    let unsigned = multisig.unsigned(spend(bob, 777), GAS, PRICE);
+    let message = unsigned.signing_bytes(&network());
+    let zeros: Vec<(u8, [u8; 64])> = (0..multisig.k).map(|i| (i, [0; 64])).collect();
+    let unsigned_bytes = unsigned.clone().with_authenticator(zeros.encode()).encode();
+    let signed_bytes = multisig.sign(&network(), unsigned, &[0, 1, 2]);
+    assert_eq!(unsigned_bytes.len(), signed_bytes.len(), "same size: same intrinsic gas");
+
+    let estimate = DryRunOptions { ignore_verify: true };
+    let dry = dry_run_transaction(&chain.state, &chain.block, &unsigned_bytes, &chain.config, estimate).unwrap();
+    assert_eq!(dry.verify_accepted, Some(false));
+    assert_eq!(dry.receipt.status, TxStatus::Succeeded, "{:?}", dry.receipt);
+    assert!(dry.receipt.changes.is_empty(), "a dry run's receipt cannot be committed");
+
+    let signed = chain.dry_run(&signed_bytes);
+    assert_eq!(signed.status, TxStatus::Succeeded, "{signed:?}");
+    let (e, s) = (dry.receipt.gas, signed.gas);
+    assert_eq!((e.intrinsic, e.max_spend, e.payload), (s.intrinsic, s.max_spend, s.payload), "{e:?} vs {s:?}");
+    assert_eq!(dry.receipt.gas_used + (s.verify - e.verify), signed.gas_used);
+    let check = ED25519_VERIFY + blocks(message.len() as u32) * ED25519_VERIFY_PER_BLOCK;
+    let unreached = s.verify - e.verify;
+    assert!(unreached >= 2 * check && unreached < 2 * check + 2_000, "{unreached} vs 2 × {check}");
+
+    // The signed one, dry-run the same way, says verify accepted.
+    let same = dry_run_transaction(&chain.state, &chain.block, &signed_bytes, &chain.config, estimate).unwrap();
+    assert_eq!(same.verify_accepted, Some(true));
+    assert_eq!(same.receipt.gas_used, signed.gas_used);
+
+    // Without the option, and in a block: refused, nothing charged.
+    let plain =
+        dry_run_transaction(&chain.state, &chain.block, &unsigned_bytes, &chain.config, DryRunOptions::default())
+            .unwrap();
+    assert_eq!((plain.receipt.status, plain.verify_accepted), (rejected(), Some(false)));
+    let applied = apply_transaction(&chain.state, &chain.block, &unsigned_bytes, &chain.config).unwrap();
+    assert_eq!((applied.status, applied.gas_used), (rejected(), 0));
+    assert!(applied.changes.is_empty());
+
+    // A payload that fails shows up in the estimate (more than the balance).
+    let too_much = multisig.unsigned(spend(bob, RICH * 2), GAS, PRICE).with_authenticator(zeros.encode()).encode();
+    let dry = dry_run_transaction(&chain.state, &chain.block, &too_much, &chain.config, estimate).unwrap();
+    assert!(matches!(dry.receipt.status, TxStatus::Failed(_)), "{:?}", dry.receipt);
+}

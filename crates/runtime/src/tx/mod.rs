@@ -123,6 +123,60 @@ pub fn apply_transaction<S: StateReader + ?Sized>(
     tx_bytes: &[u8],
     config: &TxConfig,
 ) -> Result<Receipt, ApplyError> {
+    apply(state, block, tx_bytes, config, false).map(|(receipt, _)| receipt)
+}
+
+/// Options of [`dry_run_transaction`]. Not part of [`TxConfig`] on
+/// purpose: block execution takes a `TxConfig`, so nothing here can reach
+/// a path that commits state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DryRunOptions {
+    /// Run `verify` as usual and charge its gas, but go on as if it had
+    /// accepted when it answers `false`: the rest of the transaction
+    /// (`max_spend`, the payload) runs, so a transaction that is not signed
+    /// yet (a multisig proposal) gets a gas estimate and a payload
+    /// verdict. A `verify` that does not answer (reverts, traps, runs out
+    /// of its budget) still makes the transaction ineffective.
+    pub ignore_verify: bool,
+}
+
+/// What [`dry_run_transaction`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRun {
+    /// The receipt, with empty `changes`: a dry run is never committed.
+    /// With `ignore_verify` and a refusing `verify`, it describes the run
+    /// past `verify`, which no block would make.
+    pub receipt: Receipt,
+    /// `verify`'s answer; `None` if it did not run (the transaction was
+    /// refused earlier) or did not answer.
+    pub verify_accepted: Option<bool>,
+}
+
+/// A dry run of one transaction: [`apply_transaction`], with
+/// [`DryRunOptions`], whose result cannot be committed (its receipt has no
+/// changes). What a node's dry-run endpoint answers; never used to execute
+/// a block.
+pub fn dry_run_transaction<S: StateReader + ?Sized>(
+    state: &S,
+    block: &BlockContext,
+    tx_bytes: &[u8],
+    config: &TxConfig,
+    options: DryRunOptions,
+) -> Result<DryRun, ApplyError> {
+    let (mut receipt, verify_accepted) = apply(state, block, tx_bytes, config, options.ignore_verify)?;
+    receipt.changes = ChangeSet::default();
+    Ok(DryRun { receipt, verify_accepted })
+}
+
+/// [`apply_transaction`], optionally past a refusing `verify` (dry runs
+/// only); also returns `verify`'s answer.
+fn apply<S: StateReader + ?Sized>(
+    state: &S,
+    block: &BlockContext,
+    tx_bytes: &[u8],
+    config: &TxConfig,
+    ignore_verify: bool,
+) -> Result<(Receipt, Option<bool>), ApplyError> {
     let tx_id = Bytes32::new(*blake3::hash(tx_bytes).as_bytes());
     // Nothing charged, produced or changed (yet).
     let receipt = |principal, nonce, status| Receipt {
@@ -139,22 +193,26 @@ pub fn apply_transaction<S: StateReader + ?Sized>(
     };
     let tx = match decode(tx_bytes) {
         Ok(tx) => tx,
-        Err(e) => return Ok(receipt(None, None, TxStatus::Ineffective(Ineffective::Undecodable(e)))),
+        Err(e) => return Ok((receipt(None, None, TxStatus::Ineffective(Ineffective::Undecodable(e))), None)),
     };
     let mut exec = Execution {
         runtime: Runtime::new(state, config.engine, block.env(tx.body.principal, tx.body.gas_price))
             .with_revision(config.revision),
         receipt: receipt(Some(tx.body.principal), Some(tx.body.nonce), TxStatus::Succeeded),
+        ignore_verify,
+        verify_accepted: None,
     };
-    match exec.run(&tx, tx_bytes.len(), block) {
+    let result = exec.run(&tx, tx_bytes.len(), block);
+    let verify_accepted = exec.verify_accepted;
+    match result {
         Ok(()) => {
-            let Execution { runtime, mut receipt } = exec;
+            let Execution { runtime, mut receipt, .. } = exec;
             let effects = runtime.finish()?;
             receipt.changes = effects.changes;
             if receipt.is_success() {
                 receipt.logs = effects.logs;
             }
-            Ok(receipt)
+            Ok((receipt, verify_accepted))
         }
         Err(Stop::Ineffective(why)) => {
             // Whatever the runtime did (only reverted read-only runs) is
@@ -164,7 +222,7 @@ pub fn apply_transaction<S: StateReader + ?Sized>(
                 return Err(ApplyError::State(fault));
             }
             exec.receipt.status = TxStatus::Ineffective(why);
-            Ok(exec.receipt)
+            Ok((exec.receipt, verify_accepted))
         }
         Err(Stop::Error(e)) => Err(e),
     }
@@ -206,6 +264,10 @@ struct SelfSpawn<'t> {
 struct Execution<'a, S: ?Sized> {
     runtime: Runtime<'a, S>,
     receipt: Receipt,
+    /// [`DryRunOptions::ignore_verify`]: false whenever a block executes.
+    ignore_verify: bool,
+    /// `verify`'s answer, once it gave one.
+    verify_accepted: Option<bool>,
 }
 
 impl<S: StateReader + ?Sized> Execution<'_, S> {
@@ -252,8 +314,12 @@ impl<S: StateReader + ?Sized> Execution<'_, S> {
         gas.verify = result.gas_used(budget);
         gas_left -= gas.verify;
         match hook_output::<bool>(&result) {
-            Ok(true) => {}
-            Ok(false) => return Err(Ineffective::VerifyRejected.into()),
+            Ok(accepted) => {
+                self.verify_accepted = Some(accepted);
+                if !accepted && !self.ignore_verify {
+                    return Err(Ineffective::VerifyRejected.into());
+                }
+            }
             Err(e) => {
                 self.receipt.output = result.output;
                 return Err(Ineffective::VerifyFailed(e).into());
