@@ -13,6 +13,7 @@ use crate::types::{
     StatusResponse, StorageResponse,
 };
 use athena_interface::{Address, Bytes32};
+use athena_runtime::tx::DryRunOptions;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::handler::Handler;
@@ -184,9 +185,19 @@ async fn check(
         Some(text) => parse_address(&s.chain, text)?,
         None => Address::ZERO,
     };
+    // The estimate mode of the dry run (docs/node.md); nothing reaches
+    // state either way.
+    let ignore_verify = match query.get("ignore_verify").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request("bad_query", format!("ignore_verify={other:?}: expected true or false")))
+        }
+    };
+    let options = DryRunOptions { ignore_verify };
     let chain = Arc::clone(&s.chain);
     let exec = s.exec;
-    let answer = blocking(move || chain.check(&bytes, relay, &exec)).await??;
+    let answer = blocking(move || chain.check(&bytes, relay, &exec, options)).await??;
     Ok(Json(answer).into_response())
 }
 

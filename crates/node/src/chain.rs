@@ -8,7 +8,7 @@ use crate::genesis::{GenesisError, LoadedGenesis};
 use crate::receipts::{merkle_root, StoredReceipt};
 use crate::types::{Block, BlockResult, CheckResponse, BLOCK_HASH_WINDOW};
 use athena_interface::{Address, Bytes32};
-use athena_runtime::tx::{apply_transaction, ApplyError, BlockContext, TxStatus};
+use athena_runtime::tx::{dry_run_transaction, ApplyError, BlockContext, DryRun, DryRunOptions, TxStatus};
 use athena_runtime::{Account, StateError, StateReader};
 use athena_store::{BlockMeta, Snapshot, Store, StoreError};
 use athena_transaction::Network;
@@ -448,8 +448,17 @@ impl Chain {
     }
 
     /// A dry run of `tx` against the latest committed state, as the first
-    /// transaction of the next block with `fee_recipient` as relay.
-    pub fn check(&self, tx: &[u8], fee_recipient: Address, config: &ExecConfig) -> Result<CheckResponse, ChainError> {
+    /// transaction of the next block with `fee_recipient` as relay. With
+    /// `options.ignore_verify` the run goes on past a `verify` that refuses
+    /// (a gas estimate for a transaction not signed yet); the answer then
+    /// says whether `verify` accepted. Never committed.
+    pub fn check(
+        &self,
+        tx: &[u8],
+        fee_recipient: Address,
+        config: &ExecConfig,
+        options: DryRunOptions,
+    ) -> Result<CheckResponse, ChainError> {
         let view = self.view()?;
         let last = view.snapshot.last_committed()?.ok_or(ChainError::NoGenesis)?;
         let timestamp = match view.node.node_get(NodeTable::Blocks, &height_key(last.height))? {
@@ -470,13 +479,16 @@ impl Chain {
         let account = principal.map(|p| view.account(&p)).transpose()?.flatten();
         let id = *blake3::hash(tx).as_bytes();
         let included = self.receipt(&id)?.filter(StoredReceipt::is_effective);
-        let receipt = apply_transaction(&view, &ctx, tx, &config.tx)?;
-        let (ok, status, reason) = match (&included, &receipt.status) {
+        let DryRun { receipt, verify_accepted } = dry_run_transaction(&view, &ctx, tx, &config.tx, options)?;
+        let (effective, status, reason) = match (&included, &receipt.status) {
             (Some(r), _) => (false, "ineffective", Some(format!("already included in block {}", r.height))),
             (None, TxStatus::Succeeded) => (true, "succeeded", None),
             (None, TxStatus::Failed(why)) => (true, "failed", Some(why.to_string())),
             (None, TxStatus::Ineffective(why)) => (false, "ineffective", Some(why.to_string())),
         };
+        // Past a refusing verify the run is an estimate: `ok` stays what
+        // the transaction as sent would do.
+        let ok = effective && verify_accepted != Some(false);
         Ok(CheckResponse {
             ok,
             status: status.to_owned(),
@@ -493,6 +505,7 @@ impl Chain {
             gas_used: receipt.gas_used,
             fee: receipt.fee,
             height: last.height,
+            verify_accepted: if options.ignore_verify { Some(verify_accepted == Some(true)) } else { None },
         })
     }
 }

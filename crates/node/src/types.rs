@@ -323,6 +323,13 @@ pub struct CheckResponse {
     pub fee: u64,
     /// The height of the state checked against.
     pub height: u64,
+    /// Only with `?ignore_verify=true` (absent otherwise, and from nodes
+    /// that predate it): whether the principal's `verify` accepted the
+    /// authenticator. When `false`, `status`, `gas_used` and `fee` describe
+    /// the run as if it had (an estimate for a transaction not signed
+    /// yet) and `ok` is `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_accepted: Option<bool>,
 }
 
 /// A log in receipts and events (JSON).

@@ -9,6 +9,7 @@ use athena_node::chain::{Chain, ChainError};
 use athena_node::exec::{ExecConfig, Fault};
 use athena_node::receipts::{receipts_root, StoredStatus};
 use athena_node::types::{Block, BlockResult, Bundle};
+use athena_runtime::tx::DryRunOptions;
 use athena_runtime::StateReader;
 use athena_store::StateRoot;
 use common::*;
@@ -198,7 +199,7 @@ fn dry_runs_report_what_would_happen() {
     let config = ExecConfig::default();
     let mut w1 = Wallet::new(1);
     let spawn = w1.spawn_tx(&network);
-    let check = chain.check(&spawn, Address::ZERO, &config).unwrap();
+    let check = chain.check(&spawn, Address::ZERO, &config, DryRunOptions::default()).unwrap();
     assert!(check.ok, "{check:?}");
     assert_eq!(check.status, "succeeded");
     assert_eq!((check.nonce, check.account_nonce, check.balance), (Some(0), Some(0), Some(FUNDS)));
@@ -206,20 +207,20 @@ fn dry_runs_report_what_would_happen() {
     assert_eq!(check.principal, Some(network.encode_address(&w1.address)));
     assert_eq!(chain.height().unwrap(), 0, "a dry run commits nothing");
 
-    let garbage = chain.check(b"garbage", Address::ZERO, &config).unwrap();
+    let garbage = chain.check(b"garbage", Address::ZERO, &config, DryRunOptions::default()).unwrap();
     assert!(!garbage.ok);
     assert_eq!((garbage.status.as_str(), garbage.principal.as_deref()), ("ineffective", None));
     assert!(garbage.reason.unwrap().contains("undecodable"));
 
     let early = w1.spend_tx(&network, Address::new([5; 24]), 1);
-    let check = chain.check(&early, Address::ZERO, &config).unwrap();
+    let check = chain.check(&early, Address::ZERO, &config, DryRunOptions::default()).unwrap();
     assert!(!check.ok && check.reason.as_deref().unwrap().contains("not spawned"), "{check:?}");
 
     apply(&chain, vec![bundle(vec![spawn.clone()])]);
-    let replay = chain.check(&spawn, Address::ZERO, &config).unwrap();
+    let replay = chain.check(&spawn, Address::ZERO, &config, DryRunOptions::default()).unwrap();
     assert!(!replay.ok);
     assert!(replay.reason.unwrap().contains("already included in block 1"));
-    let now = chain.check(&early, Address::ZERO, &config).unwrap();
+    let now = chain.check(&early, Address::ZERO, &config, DryRunOptions::default()).unwrap();
     assert!(now.ok, "{now:?}");
     assert_eq!(now.height, 1);
 }

@@ -102,6 +102,28 @@ fn executor_query_api_over_http() {
     let (status, big) =
         post_bytes(&format!("{api}/v1/transactions/check"), &vec![1u8; athena_transaction::tx::MAX_TX_SIZE + 1]);
     assert_eq!((status, big["error"].as_str()), (413, Some("too_large")));
+    // The estimate mode: a bad signature runs past verify, says so, and
+    // costs what the signed one does (one ed25519 check either way);
+    // nothing is committed (the real spawn below still uses nonce 0).
+    assert_eq!(check.get("verify_accepted"), None, "only in the estimate mode: {check}");
+    let unsigned = athena_transaction::decode(&spawn).unwrap().body.with_authenticator(vec![0; 64]).encode();
+    let (_, refused) = post_bytes(&format!("{api}/v1/transactions/check"), &unsigned);
+    assert_eq!((refused["status"].as_str(), refused["ok"].as_bool()), (Some("ineffective"), Some(false)), "{refused}");
+    assert_eq!(refused["reason"], "verify rejected the authenticator");
+    let estimate =
+        |bytes: &[u8], flag: &str| post_bytes(&format!("{api}/v1/transactions/check?ignore_verify={flag}"), bytes);
+    let (status, estimated) = estimate(&unsigned, "true");
+    assert_eq!(status, 200, "{estimated}");
+    assert_eq!(estimated["status"], "succeeded", "{estimated}");
+    assert_eq!((estimated["ok"].as_bool(), estimated["verify_accepted"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(estimated["gas_used"], check["gas_used"], "{estimated} vs {check}");
+    let (_, signed) = estimate(&spawn, "true");
+    assert_eq!((signed["ok"].as_bool(), signed["verify_accepted"].as_bool()), (Some(true), Some(true)), "{signed}");
+    assert_eq!(signed["gas_used"], check["gas_used"]);
+    let (_, off) = estimate(&unsigned, "false");
+    assert_eq!((off["status"].as_str(), off.get("verify_accepted")), (Some("ineffective"), None), "{off}");
+    let (status, bad) = estimate(&unsigned, "yes");
+    assert_eq!((status, bad["error"].as_str()), (400, Some("bad_query")), "{bad}");
 
     let txs = vec![
         spawn.clone(),
