@@ -304,8 +304,11 @@ fn forwarded(raw: crate::clients::RawResponse) -> Response {
     resp
 }
 
+/// The executor's dry run, with the query unchanged (`relay`,
+/// `ignore_verify`: the executor checks them).
 async fn proxy_check(
     State(relay): State<Arc<Relay>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -314,7 +317,11 @@ async fn proxy_check(
         Err(e) => return e.into_response(),
     };
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    match relay.executor().forward(reqwest::Method::POST, "/v1/transactions/check", Some((body, ct))).await {
+    let path = match uri.query() {
+        Some(query) => format!("/v1/transactions/check?{query}"),
+        None => "/v1/transactions/check".to_owned(),
+    };
+    match relay.executor().forward(reqwest::Method::POST, &path, Some((body, ct))).await {
         Ok(raw) => forwarded(raw),
         Err(e) => error(503, "executor_unavailable", e.to_string()),
     }

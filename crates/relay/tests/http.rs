@@ -206,6 +206,16 @@ async fn proxies_queries_to_the_executor() {
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["ok"].as_bool(), Some(false));
     assert!(body["reason"].as_str().unwrap().contains("cannot prepay"));
+    assert_eq!(body.get("verify_accepted"), None, "{body}");
+    // The query goes through unchanged (the estimate mode).
+    let resp = http()
+        .post(format!("{url}/v1/transactions/check?ignore_verify=true"))
+        .body(signed(&alice, 0, 1_000))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["verify_accepted"].as_bool(), Some(true), "{body}");
     // Relay info; unknown non-API path.
     let (s, body) = get_json(&url, "/v1/relay").await;
     assert_eq!((s, body["pending"].as_u64()), (200, Some(0)));
