@@ -11,10 +11,14 @@
 //! full one of `submit` are exercised against the real template.
 
 use athena_interface::{Address, Bytes32};
-use athena_runtime::tx::{apply_transaction, BlockContext, Ineffective, Receipt, TxConfig, TxStatus};
+use athena_runtime::tx::{
+    apply_transaction, dry_run_transaction, BlockContext, DryRun, DryRunOptions, Ineffective, Receipt, TxConfig,
+    TxStatus,
+};
 use athena_runtime::{Account, ChangeSet, MemoryState, StateReader, StateWriter};
 use athena_transaction::{decode, program_address, template_address, Network, Transaction};
 use athena_wallet::multisig::{Multisig, Proposal, VERIFY_REJECTED};
+use athena_wallet::session::gas_with_margin;
 use athena_wallet::testing::{CheckFn, FakeNetwork};
 use athena_wallet::{Call, Key, TxParams};
 use parity_scale_codec::Encode;
@@ -73,23 +77,30 @@ impl Chain {
         receipt
     }
 
-    /// What the executor's `POST /v1/transactions/check` answers for
-    /// `bytes` (the fields the wallet reads): `bytes` applied, not
-    /// committed.
-    fn dry_run(&self, bytes: &[u8]) -> serde_json::Value {
-        let receipt = apply_transaction(&self.state, &self.block, bytes, &TxConfig::default()).expect("evaluable");
-        let (ok, status, reason) = match &receipt.status {
+    /// What the executor's `POST /v1/transactions/check?QUERY` answers
+    /// for `bytes` (the fields the wallet reads), as the node computes it:
+    /// the runtime's dry run, `ignore_verify=true` its estimate mode.
+    fn dry_run(&self, query: &str, bytes: &[u8]) -> serde_json::Value {
+        let ignore_verify = query.split('&').any(|p| p == "ignore_verify=true");
+        let options = DryRunOptions { ignore_verify };
+        let DryRun { receipt, verify_accepted } =
+            dry_run_transaction(&self.state, &self.block, bytes, &TxConfig::default(), options).expect("evaluable");
+        let (effective, status, reason) = match &receipt.status {
             TxStatus::Succeeded => (true, "succeeded", None),
             TxStatus::Failed(why) => (true, "failed", Some(why.to_string())),
             TxStatus::Ineffective(why) => (false, "ineffective", Some(why.to_string())),
         };
-        json!({
-            "ok": ok,
+        let mut answer = json!({
+            "ok": effective && verify_accepted != Some(false),
             "status": status,
             "reason": reason,
             "revert_message": receipt.revert_message(),
             "gas_used": receipt.gas_used,
-        })
+        });
+        if ignore_verify {
+            answer["verify_accepted"] = json!(verify_accepted == Some(true));
+        }
+        answer
     }
 }
 
@@ -170,7 +181,7 @@ impl Env {
     /// Makes the fake node's dry run the real runtime's over `chain`.
     fn dry_run_on(&self, chain: &Arc<Mutex<Chain>>) {
         let chain = Arc::clone(chain);
-        let f = move |bytes: &[u8]| chain.lock().unwrap().dry_run(bytes);
+        let f = move |query: &str, bytes: &[u8]| chain.lock().unwrap().dry_run(query, bytes);
         self.fake.with(|s| s.check_with = Some(CheckFn(Arc::new(f))));
     }
 
@@ -179,6 +190,16 @@ impl Env {
         let account = chain.lock().unwrap().account(address).expect("an account");
         self.fake.with(|s| s.accounts.insert(address, (account.balance, account.nonce, account.template)));
     }
+}
+
+/// The gas limit the proposal set from the estimate covers what the signed
+/// transaction used, and is not above that with the wallet's margin (the
+/// estimate does not count verify's loop over the unreached entries, so
+/// it is at most the real use).
+fn assert_gas_estimated(receipt: &Receipt, tx: &Transaction) {
+    let (used, limit) = (receipt.gas_used, tx.body.gas_limit);
+    assert!(used <= limit, "gas used {used} above the limit {limit}");
+    assert!(limit <= gas_with_margin(used), "limit {limit} above the margin of {used}: {}", gas_with_margin(used));
 }
 
 /// `transaction` with the authenticator of only the given entries.
@@ -213,10 +234,13 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     // Fund it (in the fake node and the real chain), propose its self-spawn.
     chain.lock().unwrap().fund(address, RICH);
     env.fake.with(|s| s.accounts.insert(address, (RICH, 0, None)));
-    // The dry run of the unsigned self-spawn reaches verify, which refuses
-    // it for lacking signatures: everything before verify checks out.
+    // The dry run of the unsigned self-spawn, in the estimate mode: verify
+    // refuses the missing signatures, the spawn runs, the gas limit is the
+    // estimate with the margin.
     let proposed = json(&env.propose(&["spawn", "--json"], "spawn.json"));
-    assert_eq!(proposed["dry_run"], "reached_verify");
+    assert_eq!(proposed["dry_run"], "estimated", "{proposed}");
+    let estimate = proposed["gas_estimate"].as_u64().unwrap();
+    assert_eq!(proposed["gas"]["limit"], gas_with_margin(estimate));
     assert_eq!(proposed["creates"], json!({ "kind": "account", "address": text }));
     fails(&env.propose(&["spawn"], "spawn.json"), "exists already");
 
@@ -257,7 +281,7 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     let receipt = chain.lock().unwrap().apply(&bytes);
     assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
     assert_eq!(chain.lock().unwrap().account(address).unwrap().template, Some(template));
-    assert!(receipt.gas_used <= tx.body.gas_limit);
+    assert_gas_estimated(&receipt, &tx);
 
     // A spend, signed by 3 then 2 (the authenticator is sorted by index).
     env.fake.with(|s| s.accounts.insert(address, (RICH - receipt.fee, 1, Some(template))));
@@ -272,6 +296,7 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     });
     assert_eq!(proposed["nonce"], 1);
     assert_eq!(proposed["call"], format!("spend 1234 coins to {bob_text}"));
+    assert_eq!(proposed["dry_run"], "estimated", "{proposed}");
     ok(&env.sign("spend.json", "k3.json"));
     ok(&env.sign("spend.json", "k2.json"));
     ok(&env.run(&["multisig", "submit", &env.p("spend.json"), "--wait"]));
@@ -281,6 +306,7 @@ fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
     assert_eq!(entries.iter().map(|e| e.0).collect::<Vec<_>>(), vec![1, 2]);
     let receipt = chain.lock().unwrap().apply(&bytes);
     assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+    assert_gas_estimated(&receipt, &tx);
     assert_eq!(chain.lock().unwrap().account(bob).unwrap().balance, 1234);
     assert_eq!(chain.lock().unwrap().account(address).unwrap().nonce, 2);
 }
@@ -376,6 +402,11 @@ fn spawned(env: &Env, chain: &Arc<Mutex<Chain>>) -> Address {
     address
 }
 
+/// The last transaction submitted.
+fn submitted_tx(env: &Env) -> Transaction {
+    decode(&env.submitted().pop().expect("submitted")).unwrap()
+}
+
 /// `athena multisig submit FILE --wait --json`, then the submitted bytes
 /// applied to the chain; returns the CLI's answer and the receipt.
 fn submit_and_apply(env: &Env, chain: &Arc<Mutex<Chain>>, file: &str) -> (serde_json::Value, Receipt) {
@@ -403,7 +434,7 @@ fn a_2_of_3_multisig_deploys_a_template_and_spawns_a_program_of_it() {
     let proposed = json(&env.propose(&["deploy", &env.p("echo.elf"), "--json"], "deploy.json"));
     assert_eq!(proposed["creates"], json!({ "kind": "template", "address": echo_text }));
     assert_eq!(proposed["code"], json!({ "size": elf.len(), "blake3": blake3::hash(&elf).to_hex().to_string() }));
-    assert_eq!(proposed["dry_run"], "reached_verify");
+    assert_eq!(proposed["dry_run"], "estimated");
     assert_eq!(proposed["nonce"], 1);
     ok(&env.sign("deploy.json", "k2.json"));
     let signed = ok(&env.sign("deploy.json", "k3.json"));
@@ -421,6 +452,7 @@ fn a_2_of_3_multisig_deploys_a_template_and_spawns_a_program_of_it() {
     let (out, receipt) = submit_and_apply(&env, &chain, "deploy.json");
     assert_eq!(out["status"], "succeeded");
     assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+    assert_gas_estimated(&receipt, &submitted_tx(&env));
     assert_eq!(chain.lock().unwrap().state.template_code(&echo).unwrap().as_deref(), Some(&elf[..]));
 
     // Spawn a program of it, with a hex state; proposed at the committed
@@ -430,12 +462,13 @@ fn a_2_of_3_multisig_deploys_a_template_and_spawns_a_program_of_it() {
     let proposed = json(&env.propose(&["spawn-program", &echo_text, "0x0102ff", "--json"], "spawn.json"));
     assert_eq!(proposed["creates"], json!({ "kind": "program", "address": program_text }));
     assert_eq!(proposed["call"], format!("spawn a program of template {echo_text} with state 0102ff"));
-    assert_eq!(proposed["dry_run"], "reached_verify");
+    assert_eq!(proposed["dry_run"], "estimated");
     assert_eq!(proposed["nonce"], 2);
     ok(&env.sign("spawn.json", "k1.json"));
     ok(&env.sign("spawn.json", "k3.json"));
     let (_, receipt) = submit_and_apply(&env, &chain, "spawn.json");
     assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+    assert_gas_estimated(&receipt, &submitted_tx(&env));
     let chain_now = chain.lock().unwrap();
     assert_eq!(chain_now.account(program).expect("spawned").template, Some(echo));
     assert_eq!(chain_now.state.program_state(&program).unwrap(), vec![1, 2, 0xff]);
@@ -470,14 +503,48 @@ fn deploy_and_spawn_program_input_errors() {
     );
     assert!(!env.path("p.json").exists());
 
-    // A template that is not deployed: the pre-signing dry run cannot see
-    // it (the payload runs only after verify), the signed one at submit
-    // does, and nothing is sent.
+    // A template that is not deployed: the pre-signing dry run runs the
+    // payload as if signed, and it fails there; nothing written.
     let undeployed = network().encode_address(&template_address(b"never deployed"));
-    let proposed = json(&env.propose(&["spawn-program", &undeployed, "--json"], "p.json"));
-    assert_eq!(proposed["dry_run"], "reached_verify");
+    fails(
+        &env.propose(&["spawn-program", &undeployed], "p.json"),
+        "dry run of the unsigned transaction, run as if signed: the transaction would fail",
+    );
+    assert!(!env.path("p.json").exists());
+    // With --no-check it is proposed; the signed dry run at submit refuses
+    // it, and nothing is sent.
+    let proposed = json(&env.propose(&["spawn-program", &undeployed, "--no-check", "--json"], "p.json"));
+    assert_eq!(proposed["dry_run"], "skipped");
     ok(&env.sign("p.json", "k1.json"));
     ok(&env.sign("p.json", "k2.json"));
     fails(&env.run(&["multisig", "submit", &env.p("p.json")]), "dry run: the transaction would fail");
     assert!(env.submitted().is_empty());
+
+    // A call that reverts: the revert message is in the refusal.
+    let address = network().encode_address(&env.address());
+    fails(
+        &env.propose(&["call", &address, "spend", "--value", "1"], "p2.json"),
+        "would fail: payload ended with status revert: athena: cannot decode the arguments of `spend`",
+    );
+    assert!(!env.path("p2.json").exists());
+
+    // A call that runs out of gas in the dry run, and a gas limit the dry
+    // run fits in but the signed transaction (one more signature check)
+    // does not: both refused, the second with the estimate.
+    fails(
+        &env.propose(&["deploy", &env.p("echo.elf"), "--gas", "60000"], "p3.json"),
+        "would fail: payload ended with status out_of_gas",
+    );
+    let estimated = json(&env.propose(&["deploy", &env.p("echo.elf"), "--json"], "p3.json"));
+    let (used, needed) = (estimated["dry_run_used"].as_u64().unwrap(), estimated["gas_estimate"].as_u64().unwrap());
+    assert!(needed > used + 20_000, "{estimated}");
+    let exact = used.to_string();
+    fails(
+        &env.propose(&["deploy", &env.p("echo.elf"), "--gas", &exact, "--force"], "p3.json"),
+        &format!("the signed transaction needs about {needed} gas (the dry run's {used} plus 1 more signature checks)"),
+    );
+    let with_margin = gas_with_margin(needed).to_string();
+    let proposed =
+        json(&env.propose(&["deploy", &env.p("echo.elf"), "--gas", &with_margin, "--force", "--json"], "p3.json"));
+    assert_eq!(proposed["gas"]["limit"], gas_with_margin(needed), "--gas is kept");
 }

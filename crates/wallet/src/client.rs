@@ -158,6 +158,11 @@ pub struct Check {
     /// Gas the dry run used.
     #[serde(default)]
     pub gas_used: u64,
+    /// Only in the estimate mode ([`NodeClient::estimate`]): whether the
+    /// principal's `verify` accepted. `None` from a node without that mode
+    /// (it ignores the query and runs an ordinary dry run).
+    #[serde(default)]
+    pub verify_accepted: Option<bool>,
 }
 
 /// What `GET /v1/transactions/{id}` says about a transaction.
@@ -355,7 +360,19 @@ impl NodeClient {
     /// does not offer dry runs (404/405/501/503): the caller goes on
     /// without one.
     pub fn check(&self, tx: &[u8]) -> Result<Option<Check>, ClientError> {
-        let path = "/v1/transactions/check";
+        self.dry_run("/v1/transactions/check", tx)
+    }
+
+    /// `POST /v1/transactions/check?ignore_verify=true`: the dry run's
+    /// estimate mode, which goes on past a `verify` that refuses (a
+    /// transaction not signed yet) and says whether it did
+    /// ([`Check::verify_accepted`], `None` from a node without the mode).
+    /// `Ok(None)` as for [`NodeClient::check`].
+    pub fn estimate(&self, tx: &[u8]) -> Result<Option<Check>, ClientError> {
+        self.dry_run("/v1/transactions/check?ignore_verify=true", tx)
+    }
+
+    fn dry_run(&self, path: &str, tx: &[u8]) -> Result<Option<Check>, ClientError> {
         let mut response = self.post(path, tx)?;
         match response.status().as_u16() {
             200..=299 => Self::json(path, &mut response).map(Some),

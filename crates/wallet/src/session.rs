@@ -281,6 +281,14 @@ pub fn gas_limit_for_balance(
     Ok(gas_limit)
 }
 
+/// The gas limit the wallet sets for a transaction a dry run says uses
+/// `gas_used`: 25% headroom plus 5 000, because state can change between
+/// the dry run and inclusion (and a multisig's estimate is approximate).
+/// Unused gas is refunded.
+pub fn gas_with_margin(gas_used: u64) -> u64 {
+    gas_used.saturating_add(gas_used / 4).saturating_add(5_000)
+}
+
 /// The [`WalletError::WouldFail`] for a dry run that did not succeed.
 pub fn would_fail(check: &Check) -> WalletError {
     let reason = check.reason.clone().unwrap_or_else(|| "no reason given".into());
@@ -382,6 +390,12 @@ impl Session {
         Ok(self.client.check(&tx.encode())?)
     }
 
+    /// The dry run's estimate mode for `tx`, which is not signed yet: run
+    /// as if `verify` accepted ([`NodeClient::estimate`]).
+    pub fn dry_run_estimate(&self, tx: &Transaction) -> Result<Option<Check>, WalletError> {
+        Ok(self.client.estimate(&tx.encode())?)
+    }
+
     /// Builds and signs `call` from `wallet`: checks the account, picks the
     /// nonce and gas limit, checks the balance and (if asked) dry-runs.
     pub fn prepare(&self, wallet: &Wallet, call: &Call, options: SendOptions) -> Result<Prepared, WalletError> {
@@ -409,10 +423,8 @@ impl Session {
                     return Err(would_fail(c));
                 }
                 if options.gas_limit.is_none() {
-                    // 25% headroom plus a constant: state can change before
-                    // inclusion. Never above the limit that was checked.
-                    let estimate = c.gas_used.saturating_add(c.gas_used / 4).saturating_add(5_000);
-                    gas_limit = gas_limit.min(estimate);
+                    // Never above the limit that was checked.
+                    gas_limit = gas_limit.min(gas_with_margin(c.gas_used));
                 }
             }
         }

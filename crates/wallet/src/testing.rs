@@ -159,7 +159,8 @@ pub struct FakeState {
     /// `GET /v1/relay/accounts/{a}` answers `next_nonce` from here (404 if
     /// absent).
     pub relay_next_nonce: std::collections::BTreeMap<athena_interface::Address, u64>,
-    /// The dry run's answer; `None`: the endpoint is missing (404).
+    /// The dry run's answer, whatever the query (like a node without the
+    /// estimate mode); `None`: the endpoint is missing (404).
     pub check: Option<serde_json::Value>,
     /// If set, the dry run's answer computed from the transaction bytes
     /// (e.g. by the real runtime), instead of `check`.
@@ -185,8 +186,9 @@ pub struct FakeState {
 #[derive(Clone)]
 pub struct CheckFn(pub Arc<DryRun>);
 
-/// The function behind a [`CheckFn`]: raw transaction → the endpoint's JSON.
-pub type DryRun = dyn Fn(&[u8]) -> serde_json::Value + Send + Sync;
+/// The function behind a [`CheckFn`]: (query string without `?`, e.g.
+/// `ignore_verify=true` or empty; raw transaction) → the endpoint's JSON.
+pub type DryRun = dyn Fn(&str, &[u8]) -> serde_json::Value + Send + Sync;
 
 impl std::fmt::Debug for CheckFn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -256,8 +258,8 @@ fn fake_answer(state: &mut FakeState, request: &Request) -> Reply {
             "genesis_id": hex::encode(net.genesis_id().as_bytes()),
             "templates": state.templates.iter().map(|(k, v)| (k.clone(), json!(net.encode_address(v)))).collect::<serde_json::Map<_, _>>(),
         })),
-        ("POST", "/v1/transactions/check") => match (&state.check_with, &state.check) {
-            (Some(f), _) => Reply::json((f.0)(&request.body)),
+        ("POST", _) if path.split('?').next() == Some("/v1/transactions/check") => match (&state.check_with, &state.check) {
+            (Some(f), _) => Reply::json((f.0)(path.split_once('?').map_or("", |(_, q)| q), &request.body)),
             (None, Some(check)) => Reply::json(check.clone()),
             (None, None) => Reply::not_found(),
         },

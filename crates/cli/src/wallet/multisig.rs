@@ -41,14 +41,15 @@ pub enum MultisigCommand {
     /// and the network's genesis id, which the signatures bind to. The
     /// nonce and gas limit are chosen like the wallet's (docs/wallet.md).
     /// Unless --no-check (or the nonce follows pending transactions), the
-    /// unsigned transaction is dry-run: it must get as far as the
-    /// multisig's verify (which refuses it for lacking signatures), so a
-    /// used nonce, a balance that cannot prepay the gas, a gas limit below
-    /// the intrinsic gas or, for the self-spawn, an undeployed multisig
-    /// template is caught before anyone signs. The dry run
-    /// cannot execute the payload without the signatures, so it neither
-    /// checks the call itself nor estimates gas; `submit` dry-runs the
-    /// signed transaction in full.
+    /// unsigned transaction is dry-run in the node's estimate mode, as if
+    /// signed: verify runs (and refuses the missing signatures), then the
+    /// call itself. A used nonce, a balance that cannot prepay the gas, a
+    /// gas limit below the intrinsic gas, an undeployed template or a call
+    /// that would revert is caught before anyone signs, and the gas limit
+    /// becomes the estimate (the dry run's gas plus the k-1 signature
+    /// checks verify did not reach) with the wallet's margin. A node
+    /// without the estimate mode checks only up to verify and the default
+    /// gas limit stays; `submit` dry-runs the signed transaction in full.
     #[command(subcommand)]
     Propose(ProposeCommand),
     /// Sign a proposal with your key: checks the key is one of the
@@ -129,8 +130,9 @@ pub struct ProposeOpts {
     pub force: bool,
     /// Gas limit [default: the call's default plus 30 000 per
     /// required signature (160 000 for a 2-of-n spend or self-spawn),
-    /// lowered to what the balance can prepay; the dry run cannot estimate
-    /// it before the signatures exist]. Unused gas is refunded.
+    /// lowered to what the balance can prepay, then the dry run's estimate
+    /// plus 25% and 5 000 when the node can estimate]. Unused gas is
+    /// refunded.
     #[arg(long, visible_alias = "gas", value_name = "N")]
     pub gas_limit: Option<u64>,
     /// Gas price (coins per unit of gas).
@@ -367,14 +369,24 @@ fn propose_call(opts: &ProposeOpts, make: impl FnOnce(&Session) -> Result<Call, 
     let mut report = Report::new(opts.output.json);
     describe(&mut report, &proposal);
     let (dry_run, dry_run_text) = match proposed.precheck {
+        Precheck::Estimated { dry_run_gas, needed } => {
+            report.json_only("dry_run_used", dry_run_gas);
+            report.json_only("gas_estimate", needed);
+            let text = format!(
+                "succeeds when run as if signed; about {needed} gas once signed ({dry_run_gas} plus the signature \
+                 checks verify did not reach)"
+            );
+            ("estimated", text)
+        }
         Precheck::ReachedVerify => (
             "reached_verify",
-            "passed up to verify (decoding, principal, intrinsic gas, nonce, prepayment); the call itself runs only \
-             once signed",
+            "passed up to verify (decoding, principal, intrinsic gas, nonce, prepayment); the node has no estimate \
+             mode (ignore_verify), so the call itself runs only once signed and the gas limit is the default"
+                .to_owned(),
         ),
-        Precheck::Skipped => ("skipped", "skipped (--no-check)"),
-        Precheck::PendingNonce => ("pending_nonce", "not run: the nonce follows pending transactions"),
-        Precheck::Unavailable => ("unavailable", "not run: the node has no dry-run endpoint"),
+        Precheck::Skipped => ("skipped", "skipped (--no-check)".to_owned()),
+        Precheck::PendingNonce => ("pending_nonce", "not run: the nonce follows pending transactions".to_owned()),
+        Precheck::Unavailable => ("unavailable", "not run: the node has no dry-run endpoint".to_owned()),
     };
     report.field("dry run", dry_run_text, dry_run);
     let source = match proposed.nonce_source {

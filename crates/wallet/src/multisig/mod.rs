@@ -24,7 +24,7 @@ mod summary;
 mod tests;
 
 pub use proposal::Proposal;
-pub use propose::{propose, Precheck, Proposed, VERIFY_REJECTED};
+pub use propose::{ed25519_check_gas, placeholder_authenticator, propose, Precheck, Proposed, VERIFY_REJECTED};
 pub use summary::{decode_call, describe_call, Summary};
 
 use crate::builder::{Call, TxParams};
@@ -120,6 +120,38 @@ pub enum MultisigError {
          proposal written (pass --no-check to propose it anyway)"
     )]
     PrecheckFailed(String),
+    /// The pre-signing dry run, run as if signed (the node's estimate
+    /// mode), says the call itself would fail: signing it would only pay
+    /// a fee for nothing.
+    #[error(
+        "dry run of the unsigned transaction, run as if signed: the transaction would {verb}: {reason}; no \
+         proposal written (pass --no-check to propose it anyway)"
+    )]
+    WouldFail {
+        /// `fail` or `be ineffective`.
+        verb: String,
+        /// Why (with the revert message if any).
+        reason: String,
+    },
+    /// The estimate of the signed transaction's gas exceeds its gas limit
+    /// (explicit, or the default lowered to what the balance prepays).
+    #[error(
+        "the signed transaction needs about {needed} gas (the dry run's {used} plus {checks} more signature \
+         checks), more than its gas limit {limit}: pass --gas {suggested} (the account must prepay it) or \
+         --no-check; no proposal written"
+    )]
+    GasTooLow {
+        /// The gas limit the dry run ran with.
+        limit: u64,
+        /// The dry run's gas.
+        used: u64,
+        /// The ed25519 checks the dry run did not reach.
+        checks: u64,
+        /// `used` plus their cost.
+        needed: u64,
+        /// `needed` with the wallet's margin.
+        suggested: u64,
+    },
     /// A wallet error (node, account, balance, relay).
     #[error(transparent)]
     Wallet(#[from] WalletError),
@@ -188,7 +220,9 @@ impl Multisig {
     }
 
     /// A gas limit for `call` when neither the user nor a dry run gives
-    /// one (a multisig transaction cannot be dry-run before it is signed):
+    /// one (a node without the dry run's estimate mode cannot run an
+    /// unsigned multisig transaction past `verify`); also the limit the
+    /// estimate runs with:
     /// the wallet's default plus 30 000 per required signature (each
     /// ed25519 check costs 20 000, plus the longer authenticator and
     /// state). About 2× the measured costs (docs/templates.md: 77 683 for a

@@ -4,7 +4,11 @@
 use super::{Multisig, MultisigError, Proposal};
 use crate::builder::{Call, TxParams};
 use crate::client::{Account, Check};
-use crate::session::{gas_limit_for_balance, NonceSource, SendOptions, Session, WalletError};
+use crate::session::{
+    gas_limit_for_balance, gas_with_margin, would_fail, NonceSource, SendOptions, Session, WalletError,
+};
+use athena_engine::gas;
+use parity_scale_codec::Encode;
 
 /// The reason the executor's dry run gives when `verify` answers `false`
 /// (`athena_runtime::tx::Ineffective::VerifyRejected`'s message): what an
@@ -13,22 +17,34 @@ pub const VERIFY_REJECTED: &str = "verify rejected the authenticator";
 
 /// What the pre-signing dry run of a proposal found.
 ///
-/// The executor's dry run (`POST /v1/transactions/check`) applies the
-/// transaction in full, `verify` included, and a proposal has no
-/// signatures yet, so the multisig's `verify` must refuse it. What the dry
-/// run can still establish is everything the runtime checks *before*
-/// `verify` (docs/transactions.md, "Execution", steps 1–3). It cannot run
-/// `max_spend` or the payload, and an ineffective transaction uses no gas,
-/// so it gives no gas estimate: that needs a node that can dry-run without
-/// `verify` (docs/wallet.md, "Multisig").
+/// The unsigned transaction goes to the executor's dry run in its estimate
+/// mode (`POST /v1/transactions/check?ignore_verify=true`, docs/node.md),
+/// with a placeholder authenticator of exactly `k` well-formed entries and
+/// zero signatures ([`placeholder_authenticator`]): the same size as the
+/// signed transaction, and `verify` does its count and order checks before
+/// the first ed25519 check refuses. The node runs `verify`, charges it and
+/// goes on as if it had accepted, so `max_spend` and the payload run: a
+/// call that would fail is caught before anyone signs, and the gas used
+/// plus the `k − 1` ed25519 checks `verify` did not reach estimates the
+/// signed transaction's gas (docs/wallet.md, "Multisig").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Precheck {
-    /// The unsigned transaction got as far as `verify`, which refused the
-    /// missing signatures: it decodes, fits the size limits, its principal
-    /// is right for the call (spawned, or a self-spawn of a deployed
-    /// template at the derived address), its gas limit covers the
-    /// intrinsic gas, its nonce is the committed one and the balance
-    /// prepays `gas_limit × gas_price`.
+    /// The estimate mode ran the call and it succeeds.
+    Estimated {
+        /// Gas the dry run used (`verify` stopped at its first check).
+        dry_run_gas: u64,
+        /// `dry_run_gas` plus the unreached ed25519 checks: about what the
+        /// signed transaction uses. The gas limit is this with the wallet's
+        /// margin ([`gas_with_margin`]), unless `--gas` gave one.
+        needed: u64,
+    },
+    /// A node without the estimate mode (its answer has no
+    /// `verify_accepted`): the unsigned transaction got as far as
+    /// `verify`, which refused the missing signatures. It decodes, fits
+    /// the size limits, its principal is right for the call, its gas limit
+    /// covers the intrinsic gas, its nonce is the committed one and the
+    /// balance prepays `gas_limit × gas_price`; the call itself and its
+    /// gas were not checked (the default gas limit stays).
     ReachedVerify,
     /// Not run: `--no-check`.
     Skipped,
@@ -38,6 +54,23 @@ pub enum Precheck {
     PendingNonce,
     /// Not run: the node has no dry-run endpoint.
     Unavailable,
+}
+
+/// The authenticator the estimate dry run carries: `k` entries with key
+/// indices `0..k` in increasing order and all-zero signatures. Same length
+/// as the real one (so the same intrinsic gas), and the multisig's
+/// `verify` passes its shape checks and refuses at the first ed25519
+/// check.
+pub fn placeholder_authenticator(k: u8) -> Vec<u8> {
+    (0..k).map(|i| (i, [0u8; 64])).collect::<Vec<(u8, [u8; 64])>>().encode()
+}
+
+/// What one ed25519 check of a `message_len`-byte message costs in a
+/// guest: the host precompile's price (`athena_engine::gas`, the crate
+/// that charges it, so the two cannot drift apart).
+pub fn ed25519_check_gas(message_len: usize) -> u64 {
+    let len = u32::try_from(message_len).unwrap_or(u32::MAX);
+    gas::ED25519_VERIFY.saturating_add(gas::blocks(len).saturating_mul(gas::ED25519_VERIFY_PER_BLOCK))
 }
 
 /// A built proposal and how it was made.
@@ -59,10 +92,13 @@ pub struct Proposed {
 /// account), the nonce from `--nonce`, the relay or the committed state,
 /// the gas limit explicit or [`Multisig::default_gas_limit`] lowered to
 /// what the balance can prepay. With `options.check`, unless the nonce is
-/// above the committed one, the unsigned transaction is then dry-run ([`Precheck`]); an
-/// outcome other than `verify` refusing the missing signatures is an error
-/// and no proposal is made. `athena multisig submit` dry-runs the signed
-/// transaction in full.
+/// above the committed one, the unsigned transaction is then dry-run in
+/// the node's estimate mode ([`Precheck`]): a call that would fail or be
+/// refused is an error and no proposal is made; otherwise, without an
+/// explicit gas limit, the limit becomes the estimate with the wallet's
+/// margin. A node without the estimate mode gives
+/// [`Precheck::ReachedVerify`] and the default limit stays. `athena
+/// multisig submit` dry-runs the signed transaction in full.
 pub fn propose(
     session: &Session,
     multisig: &Multisig,
@@ -84,35 +120,77 @@ pub fn propose(
     })?;
     let (nonce, nonce_source) = session.next_nonce(&address, &account, options.nonce);
     let gas_limit = gas_limit_for_balance(&text, &account, call, multisig.default_gas_limit(call), options)?;
-    let tx = multisig.unsigned(call, TxParams { nonce, gas_limit, gas_price: options.gas_price });
+    let params = |gas_limit| TxParams { nonce, gas_limit, gas_price: options.gas_price };
+    let mut tx = multisig.unsigned(call, params(gas_limit));
     let precheck = if !options.check {
         Precheck::Skipped
     } else if nonce > account.nonce {
         Precheck::PendingNonce
     } else {
-        // The unsigned transaction with an empty authenticator: what the
-        // signers will sign, minus the signatures.
-        match session.dry_run(&tx.clone().with_authenticator(Vec::new()))? {
+        let k = multisig.threshold();
+        let probe = tx.clone().with_authenticator(placeholder_authenticator(k));
+        let unreached = Unreached {
+            checks: u64::from(k.saturating_sub(1)),
+            each: ed25519_check_gas(tx.signing_bytes(session.network()).len()),
+        };
+        match session.dry_run_estimate(&probe)? {
             None => Precheck::Unavailable,
-            Some(check) => interpret(&check)?,
+            Some(check) => {
+                let precheck = interpret(&check, unreached, gas_limit)?;
+                if let (Precheck::Estimated { needed, .. }, None) = (&precheck, options.gas_limit) {
+                    // Never above the limit that was checked (and prepaid).
+                    tx = multisig.unsigned(call, params(gas_limit.min(gas_with_margin(*needed))));
+                }
+                precheck
+            }
         }
     };
     let proposal = Proposal::new(session.network().clone(), multisig.clone(), tx)?;
     Ok(Proposed { proposal, nonce_source, account, precheck })
 }
 
-/// The [`Precheck`] of a dry run of an unsigned multisig transaction, or
-/// the error it shows.
-fn interpret(check: &Check) -> Result<Precheck, MultisigError> {
+/// The ed25519 checks an estimate's `verify` did not reach (it stops at
+/// the first, which the placeholder fails), and the gas of each.
+#[derive(Debug, Clone, Copy)]
+struct Unreached {
+    checks: u64,
+    each: u64,
+}
+
+/// The [`Precheck`] of an estimate-mode dry run of an unsigned multisig
+/// transaction that ran with gas limit `limit`, or the error it shows.
+fn interpret(check: &Check, unreached: Unreached, limit: u64) -> Result<Precheck, MultisigError> {
     let reason = check.reason.clone().unwrap_or_else(|| "no reason given".into());
-    match check.status.as_str() {
-        "ineffective" if reason == VERIFY_REJECTED => Ok(Precheck::ReachedVerify),
-        "ineffective" => Err(MultisigError::PrecheckFailed(reason)),
+    let accepted_unsigned = |status: &str| {
         // `verify` accepted no signatures at all: not a k-of-n multisig.
-        status => Err(MultisigError::PrecheckFailed(format!(
+        MultisigError::PrecheckFailed(format!(
             "the account's verify accepted the transaction without any signature (dry run status {status}): its \
              template does not behave like the multisig template"
-        ))),
+        ))
+    };
+    match (check.verify_accepted, check.status.as_str()) {
+        // A node without the estimate mode ran an ordinary dry run.
+        (None, "ineffective") if reason == VERIFY_REJECTED => Ok(Precheck::ReachedVerify),
+        (_, "ineffective") => Err(MultisigError::PrecheckFailed(reason)),
+        (None | Some(true), status) => Err(accepted_unsigned(status)),
+        (Some(false), "succeeded") => {
+            let extra = unreached.checks.saturating_mul(unreached.each);
+            let needed = check.gas_used.saturating_add(extra);
+            if needed > limit {
+                return Err(MultisigError::GasTooLow {
+                    limit,
+                    used: check.gas_used,
+                    checks: unreached.checks,
+                    needed,
+                    suggested: gas_with_margin(needed),
+                });
+            }
+            Ok(Precheck::Estimated { dry_run_gas: check.gas_used, needed })
+        }
+        (Some(false), _) => match would_fail(check) {
+            WalletError::WouldFail { verb, reason } => Err(MultisigError::WouldFail { verb, reason }),
+            e => Err(e.into()),
+        },
     }
 }
 
@@ -120,18 +198,49 @@ fn interpret(check: &Check) -> Result<Precheck, MultisigError> {
 mod tests {
     use super::*;
 
-    fn check(status: &str, reason: Option<&str>) -> Check {
-        Check { ok: false, status: status.into(), reason: reason.map(Into::into), revert_message: None, gas_used: 0 }
+    const UNREACHED: Unreached = Unreached { checks: 1, each: 20_100 };
+
+    fn check(status: &str, reason: Option<&str>, verify_accepted: Option<bool>, gas_used: u64) -> Check {
+        let reason = reason.map(Into::into);
+        Check { ok: false, status: status.into(), reason, revert_message: None, gas_used, verify_accepted }
     }
 
     #[test]
-    fn only_a_verify_rejection_passes() {
-        assert_eq!(interpret(&check("ineffective", Some(VERIFY_REJECTED))).unwrap(), Precheck::ReachedVerify);
-        let err = interpret(&check("ineffective", Some("nonce too low: 1 < the account's 2"))).unwrap_err();
+    fn an_estimate_adds_the_unreached_checks_and_must_fit_the_limit() {
+        let estimated = interpret(&check("succeeded", None, Some(false), 50_000), UNREACHED, 100_000).unwrap();
+        assert_eq!(estimated, Precheck::Estimated { dry_run_gas: 50_000, needed: 70_100 });
+        let err = interpret(&check("succeeded", None, Some(false), 50_000), UNREACHED, 70_099).unwrap_err();
+        let suggested = gas_with_margin(70_100);
+        assert!(err.to_string().contains(&format!("needs about 70100 gas (the dry run's 50000 plus 1 more")), "{err}");
+        assert!(err.to_string().contains(&format!("--gas {suggested}")), "{err}");
+        let mut failed = check("failed", Some("payload reverted"), Some(false), 60_000);
+        failed.revert_message = Some("multisig: insufficient balance".into());
+        let err = interpret(&failed, UNREACHED, 100_000).unwrap_err();
+        assert!(err.to_string().contains("would fail: payload reverted: multisig: insufficient balance"), "{err}");
+        let err = interpret(&check("ineffective", Some("verify reverted"), Some(false), 0), UNREACHED, 1).unwrap_err();
+        assert!(err.to_string().contains("verify reverted"), "{err}");
+        let err = interpret(&check("succeeded", None, Some(true), 1), UNREACHED, 100_000).unwrap_err();
+        assert!(err.to_string().contains("without any signature"), "{err}");
+    }
+
+    #[test]
+    fn without_the_estimate_mode_only_a_verify_rejection_passes() {
+        let interpret = |c: &Check| interpret(c, UNREACHED, 100_000);
+        assert_eq!(interpret(&check("ineffective", Some(VERIFY_REJECTED), None, 0)).unwrap(), Precheck::ReachedVerify);
+        let err = interpret(&check("ineffective", Some("nonce too low: 1 < the account's 2"), None, 0)).unwrap_err();
         assert!(err.to_string().contains("nonce too low"), "{err}");
         assert!(err.to_string().contains("--no-check"), "{err}");
-        let err = interpret(&check("succeeded", None)).unwrap_err();
+        let err = interpret(&check("succeeded", None, None, 0)).unwrap_err();
         assert!(err.to_string().contains("without any signature"), "{err}");
-        assert!(interpret(&check("ineffective", None)).unwrap_err().to_string().contains("no reason given"));
+        assert!(interpret(&check("ineffective", None, None, 0)).unwrap_err().to_string().contains("no reason given"));
+    }
+
+    #[test]
+    fn the_placeholder_has_k_ordered_entries_and_one_check_costs_the_precompile() {
+        let entries =
+            <Vec<(u8, [u8; 64])> as parity_scale_codec::Decode>::decode(&mut &placeholder_authenticator(3)[..]);
+        assert_eq!(entries.unwrap(), vec![(0, [0; 64]), (1, [0; 64]), (2, [0; 64])]);
+        assert_eq!(ed25519_check_gas(64), gas::ED25519_VERIFY + gas::ED25519_VERIFY_PER_BLOCK);
+        assert_eq!(ed25519_check_gas(65), gas::ED25519_VERIFY + 2 * gas::ED25519_VERIFY_PER_BLOCK);
     }
 }
