@@ -258,11 +258,13 @@ fn fake_answer(state: &mut FakeState, request: &Request) -> Reply {
             "genesis_id": hex::encode(net.genesis_id().as_bytes()),
             "templates": state.templates.iter().map(|(k, v)| (k.clone(), json!(net.encode_address(v)))).collect::<serde_json::Map<_, _>>(),
         })),
-        ("POST", _) if path.split('?').next() == Some("/v1/transactions/check") => match (&state.check_with, &state.check) {
-            (Some(f), _) => Reply::json((f.0)(path.split_once('?').map_or("", |(_, q)| q), &request.body)),
-            (None, Some(check)) => Reply::json(check.clone()),
-            (None, None) => Reply::not_found(),
-        },
+        ("POST", _) if path.split('?').next() == Some("/v1/transactions/check") => {
+            match (&state.check_with, &state.check) {
+                (Some(f), _) => Reply::json((f.0)(path.split_once('?').map_or("", |(_, q)| q), &request.body)),
+                (None, Some(check)) => Reply::json(check.clone()),
+                (None, None) => Reply::not_found(),
+            }
+        }
         ("POST", "/v1/transactions") => {
             if let Some(reply) = &state.reject {
                 return reply.clone();

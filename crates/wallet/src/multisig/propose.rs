@@ -211,7 +211,7 @@ mod tests {
         assert_eq!(estimated, Precheck::Estimated { dry_run_gas: 50_000, needed: 70_100 });
         let err = interpret(&check("succeeded", None, Some(false), 50_000), UNREACHED, 70_099).unwrap_err();
         let suggested = gas_with_margin(70_100);
-        assert!(err.to_string().contains(&format!("needs about 70100 gas (the dry run's 50000 plus 1 more")), "{err}");
+        assert!(err.to_string().contains("needs about 70100 gas (the dry run's 50000 plus 1 more"), "{err}");
         assert!(err.to_string().contains(&format!("--gas {suggested}")), "{err}");
         let mut failed = check("failed", Some("payload reverted"), Some(false), 60_000);
         failed.revert_message = Some("multisig: insufficient balance".into());
