@@ -19,7 +19,8 @@
 //!   slot and template; [`encoding`] defines the leaves. The root depends
 //!   only on the state's contents ([`root_of_contents`] computes it from
 //!   scratch).
-//! * [`proof`]: [`Store::prove_account`] / [`Store::prove_storage`] return a
+//! * [`proof`]: [`Store::prove_account`] / [`Store::prove_storage`] /
+//!   [`Store::prove_program_state`] return a
 //!   value with an inclusion or non-inclusion proof; [`verify`] checks one
 //!   against a trusted root without a database.
 //!
@@ -53,7 +54,9 @@ mod store;
 mod tree;
 
 pub use encoding::LeafKey;
-pub use proof::{verify, AccountProof, LeafProof, ProofDecodeError, StateProof, StateRoot, StorageProof};
+pub use proof::{
+    verify, AccountProof, LeafProof, ProgramStateProof, ProofDecodeError, StateProof, StateRoot, StorageProof,
+};
 pub use redb_backend::{RedbBackend, RedbRead, RedbWrite};
 pub use store::{BlockMeta, CommittedBlock, Snapshot, Store, StoreError, SCHEMA_VERSION};
 pub use tree::{leaves_of, root_of_contents};

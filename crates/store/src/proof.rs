@@ -154,3 +154,29 @@ impl StorageProof {
         verify(root, &LeafKey::Storage(*address, *key), value, &self.proof)
     }
 }
+
+/// A program's state blob (or its absence) at a committed height, with
+/// proof. The blob is its own leaf (`02`, `docs/store.md`), not part of the
+/// account record, so a client needs this proof besides the account's to
+/// trust the state a node reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramStateProof {
+    /// The height the proof is for.
+    pub height: u64,
+    /// The state root recorded at `height` (compare with a trusted root).
+    pub state_root: StateRoot,
+    /// The blob; empty if the address has none (the proof is then a
+    /// non-inclusion proof: the store never holds an empty blob).
+    pub state: Vec<u8>,
+    /// The proof.
+    pub proof: StateProof,
+}
+
+impl ProgramStateProof {
+    /// Whether the proof shows `address` has the program state
+    /// [`Self::state`] under `root`.
+    pub fn verify(&self, root: &StateRoot, address: &Address) -> bool {
+        let value = (!self.state.is_empty()).then_some(self.state.as_slice());
+        verify(root, &LeafKey::ProgramState(*address), value, &self.proof)
+    }
+}

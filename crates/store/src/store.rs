@@ -8,7 +8,7 @@
 
 use crate::backend::{Backend, ReadTx, Table, WriteTx};
 use crate::encoding::{self, LeafKey};
-use crate::proof::{AccountProof, LeafProof, StateRoot, StorageProof};
+use crate::proof::{AccountProof, LeafProof, ProgramStateProof, StateRoot, StorageProof};
 use crate::tree::{self, LeafUpdates};
 use athena_interface::{Address, Bytes32};
 use athena_runtime::{Account, ChangeSet, StateError, StateReader, StateWriter};
@@ -253,6 +253,14 @@ impl<B: Backend> Store<B> {
     ) -> Result<StorageProof, StoreError> {
         self.snapshot()?.prove_storage(address, key, height)
     }
+
+    /// The program state blob of `address` (empty if it has none) at
+    /// `height` (default: the last committed height), with proof. To pair it
+    /// with the account record, prove both from one [`Snapshot`] at one
+    /// height.
+    pub fn prove_program_state(&self, address: &Address, height: Option<u64>) -> Result<ProgramStateProof, StoreError> {
+        self.snapshot()?.prove_program_state(address, height)
+    }
 }
 
 /// Writes the records `changes` alters into the state tables and returns the
@@ -428,6 +436,13 @@ impl<R: ReadTx> Snapshot<R> {
         let leaf = self.prove(&LeafKey::Storage(*address, *key), height)?;
         let value = leaf.value.as_deref().map_or(Ok(Bytes32::ZERO), decode_slot)?;
         Ok(StorageProof { height: leaf.height, state_root: leaf.state_root, value, proof: leaf.proof })
+    }
+
+    /// See [`Store::prove_program_state`].
+    pub fn prove_program_state(&self, address: &Address, height: Option<u64>) -> Result<ProgramStateProof, StoreError> {
+        let leaf = self.prove(&LeafKey::ProgramState(*address), height)?;
+        let state = leaf.value.unwrap_or_default();
+        Ok(ProgramStateProof { height: leaf.height, state_root: leaf.state_root, state, proof: leaf.proof })
     }
 }
 

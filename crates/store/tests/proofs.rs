@@ -7,7 +7,7 @@ mod common;
 use athena_interface::{Address, Bytes32};
 use athena_runtime::{Account, ChangeSet};
 use athena_store::encoding::code_hash;
-use athena_store::{root_of_contents, verify, LeafKey, StateProof, StateRoot, Store, StoreError};
+use athena_store::{root_of_contents, verify, LeafKey, ProgramStateProof, StateProof, StateRoot, Store, StoreError};
 use common::{addr, block, meta, template_addr, word};
 use std::sync::Arc;
 
@@ -163,6 +163,32 @@ fn generic_leaf_proofs_cover_states_and_templates() {
     assert!(state.verify(&root, &LeafKey::ProgramState(address(0, 0xbb))));
     // The same proof does not authenticate the value under another kind.
     assert!(!verify(&root, &LeafKey::Account(address(0, 0xbb)), Some(&[7; 32]), &state.proof));
+}
+
+#[test]
+fn program_state_proofs() {
+    let store = populated();
+    let root = store.state_root().unwrap();
+    let program = address(0, 0xbb);
+    let plain = address(0, 0xcc);
+    // A program's blob: inclusion, under the same root as its account.
+    let snapshot = store.snapshot().unwrap();
+    let account = snapshot.prove_account(&program, None).unwrap();
+    let state = snapshot.prove_program_state(&program, Some(account.height)).unwrap();
+    assert_eq!((state.height, state.state_root), (account.height, account.state_root));
+    assert_eq!(state.state, vec![7; 32]);
+    assert!(state.verify(&root, &program));
+    // Another blob, or claiming none, does not verify with that proof.
+    assert!(!ProgramStateProof { state: vec![8; 32], ..state.clone() }.verify(&root, &program));
+    assert!(!ProgramStateProof { state: Vec::new(), ..state.clone() }.verify(&root, &program));
+    assert!(!state.verify(&root, &plain));
+    // A plain account has no blob: a non-inclusion proof.
+    let none = store.prove_program_state(&plain, None).unwrap();
+    assert!(none.state.is_empty());
+    assert!(none.verify(&root, &plain));
+    assert!(!ProgramStateProof { state: vec![7; 32], ..none }.verify(&root, &plain));
+    // Heights the store does not have are refused like other proofs.
+    assert!(matches!(store.prove_program_state(&program, Some(99)), Err(StoreError::UnknownHeight { .. })));
 }
 
 #[test]
