@@ -134,17 +134,20 @@ async fn account(State(s): State<ApiState>, Path(text): Path<String>) -> Result<
     let snapshot = s.chain.store().snapshot().map_err(|e| internal(&e))?;
     let proof = snapshot.prove_account(&address, None).map_err(|e| internal(&e))?;
     let account = proof.account.ok_or_else(|| ApiError::not_found(format!("no account at {text}")))?;
-    let state = athena_runtime::StateReader::program_state(&snapshot, &address).map_err(|e| internal(&e))?;
+    // The blob served is the proven one, at the account proof's height, from
+    // the same snapshot: the two proofs are always under one root.
+    let state = snapshot.prove_program_state(&address, Some(proof.height)).map_err(|e| internal(&e))?;
     let network = s.chain.network();
     Ok(Json(AccountResponse {
         address: network.encode_address(&address),
         balance: account.balance,
         nonce: account.nonce,
         template: account.template.map(|t| network.encode_address(&t)),
-        state: hex::encode(state),
+        state: hex::encode(&state.state),
         height: proof.height,
         state_root: hex::encode(proof.state_root.0),
         proof: hex::encode(proof.proof.to_bytes()),
+        state_proof: hex::encode(state.proof.to_bytes()),
     }))
 }
 

@@ -400,6 +400,12 @@ pub struct AccountResponse {
     pub state_root: String,
     /// Proof of the account record under `state_root` (hex, `docs/store.md`).
     pub proof: String,
+    /// Proof of the program state leaf under the same `state_root` (hex):
+    /// inclusion of `state`, or non-inclusion when `state` is empty. The
+    /// blob is its own leaf, so the account proof does not cover it.
+    /// Absent from older nodes' answers.
+    #[serde(default)]
+    pub state_proof: String,
 }
 
 /// `GET /v1/accounts/{address}/storage/{key}`.

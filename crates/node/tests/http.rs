@@ -161,6 +161,24 @@ fn executor_query_api_over_http() {
         &proof
     ));
 
+    // The program state blob with an inclusion proof under the same root; a
+    // forged blob does not verify.
+    let state_proof = StateProof::from_bytes(&hex_bytes(&account["state_proof"])).unwrap();
+    let blob = hex_bytes(&account["state"]);
+    assert!(verify(&root(&account["state_root"]), &LeafKey::ProgramState(w1.address), Some(&blob), &state_proof));
+    let mut forged = blob.clone();
+    forged[0] ^= 1;
+    assert!(!verify(&root(&account["state_root"]), &LeafKey::ProgramState(w1.address), Some(&forged), &state_proof));
+    assert!(!verify(&root(&account["state_root"]), &LeafKey::ProgramState(w1.address), None, &state_proof));
+    // A plain account (the relay, paid fees) has no blob: non-inclusion.
+    let relay_text = network.encode_address(&Address::new(RELAY));
+    let (code, plain) = get_json(&format!("{api}/v1/accounts/{relay_text}"));
+    assert_eq!((code, plain["template"].is_null(), plain["state"].as_str()), (200, true, Some("")), "{plain}");
+    let state_proof = StateProof::from_bytes(&hex_bytes(&plain["state_proof"])).unwrap();
+    let leaf = LeafKey::ProgramState(Address::new(RELAY));
+    assert!(verify(&root(&plain["state_root"]), &leaf, None, &state_proof));
+    assert!(!verify(&root(&plain["state_root"]), &leaf, Some(&blob), &state_proof));
+
     // The trusted root: the one the executor published on the base layer
     // (it publishes after it commits and serves the block, so wait for it).
     let base = HttpBaseLayer::new(&seq.url());
