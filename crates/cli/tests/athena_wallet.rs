@@ -364,3 +364,70 @@ fn account_tx_and_storage_with_proofs() {
     let j = json(&env.query(&["tx", &id, "--json"]));
     assert_eq!(j["block"], 6);
 }
+
+#[test]
+fn account_state_blob_proven() {
+    let env = Env::new();
+    let net = network();
+    let me = env.wallet();
+    let plain = Address::new([0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]);
+    let blob = Key::from_seed([7; 32]).public_bytes().to_vec();
+    let store = Store::in_memory().unwrap();
+    let mut changes = ChangeSet::default();
+    changes.accounts.insert(me, Account { balance: 5_000, nonce: 2, template: Some(wallet_template()) });
+    changes.accounts.insert(plain, Account { balance: 7, nonce: 0, template: None });
+    changes.states.insert(me, blob.clone());
+    store.commit_block(0, &changes, &BlockMeta::default()).unwrap();
+    // Both proofs from one snapshot at one height, as the node serves them.
+    let answer = |address: Address| {
+        let snapshot = store.snapshot().unwrap();
+        let p = snapshot.prove_account(&address, None).unwrap();
+        let s = snapshot.prove_program_state(&address, Some(p.height)).unwrap();
+        serde_json::json!({
+            "height": p.height, "state_root": hex::encode(p.state_root.0), "proof": hex::encode(p.proof.to_bytes()),
+            "state": hex::encode(&s.state), "state_proof": hex::encode(s.proof.to_bytes()),
+        })
+    };
+    let root = hex::encode(store.state_root().unwrap().0);
+    env.fund(5_000, 2, true);
+    env.fake.with(|s| {
+        s.accounts.insert(plain, (7, 0, None));
+        s.account_extra.insert(me, answer(me));
+        s.account_extra.insert(plain, answer(plain));
+    });
+    let me_text = net.encode_address(&me);
+    let plain_text = net.encode_address(&plain);
+
+    // A program's blob: an inclusion proof, in text and JSON, against the
+    // node's root and a trusted one.
+    let out = ok(&env.query(&["account", &me_text]));
+    assert!(out.contains(&format!("state:       {}", hex::encode(&blob))), "{out}");
+    assert!(out.contains(&format!("state proof: valid against state root {root} at height 0")), "{out}");
+    let j = json(&env.query(&["account", &me_text, "--json"]));
+    assert_eq!((j["proof"]["valid"].as_bool(), j["state_proof"]["valid"].as_bool()), (Some(true), Some(true)), "{j}");
+    let out = ok(&env.query(&["account", &me_text, "--root", &root]));
+    assert!(out.contains("state proof: valid against the trusted state root"), "{out}");
+
+    // A plain account: no blob, a non-inclusion proof.
+    let j = json(&env.query(&["account", &plain_text, "--json"]));
+    assert_eq!(j["state_proof"]["valid"], true, "{j}");
+
+    // A lying node caught: a tampered blob, a dropped blob, a blob for a
+    // plain account. The account record itself still checks out.
+    let mut tampered = blob.clone();
+    tampered[0] ^= 1;
+    for (who, state) in [(me, hex::encode(&tampered)), (me, String::new()), (plain, hex::encode(&blob))] {
+        env.fake.with(|s| s.account_extra.get_mut(&who).unwrap()["state"] = serde_json::json!(state));
+        let out = env.query(&["account", &net.encode_address(&who)]);
+        fails(&out, "the node's program state does not match its proof");
+        assert!(stdout(&out).contains("proof:       valid"), "{}", stdout(&out));
+        env.fake.with(|s| s.account_extra.insert(who, answer(who)));
+    }
+
+    // An older node without state_proof: the state is unproven, not an error.
+    env.fake.with(|s| s.account_extra.get_mut(&me).unwrap().as_object_mut().unwrap().remove("state_proof"));
+    let out = ok(&env.query(&["account", &me_text]));
+    assert!(out.contains("state proof: not provided by the node: the program state is unproven"), "{out}");
+    let j = json(&env.query(&["account", &me_text, "--json"]));
+    assert_eq!(j["state_proof"]["valid"], false, "{j}");
+}

@@ -96,6 +96,11 @@ pub struct Account {
     /// Proof of the account record (hex).
     #[serde(default)]
     pub proof: Option<String>,
+    /// Proof of the program state blob under the same root (hex):
+    /// inclusion of `state`, or non-inclusion when it is empty. `None` from
+    /// a node that predates it: the state is then unproven.
+    #[serde(default)]
+    pub state_proof: Option<String>,
 }
 
 /// `GET /v1/accounts/{address}/storage/{key}`.

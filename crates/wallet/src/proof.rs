@@ -100,8 +100,8 @@ fn check(
 }
 
 /// Checks an account answer: the record (balance, nonce, template) under
-/// its state root. The program state blob is a separate leaf the node does
-/// not prove here.
+/// its state root. The program state blob is a separate leaf, checked by
+/// [`verify_account_state`].
 pub fn verify_account(
     account: &Account,
     address: &Address,
@@ -117,6 +117,25 @@ pub fn verify_account(
     };
     let record = encode_account(&AccountRecord { balance: account.balance, nonce: account.nonce, template });
     check(node_root, height, trusted, proof, &LeafKey::Account(*address), Some(&record))
+}
+
+/// Checks the program state blob of an account answer (`state`) against
+/// `state_proof` under the same root and height as the account record, so
+/// a node cannot serve a state the root does not hold. An empty blob must
+/// come with a non-inclusion proof (the store never holds an empty leaf).
+/// [`ProofCheck::Missing`] when the node sent no state proof (an older
+/// node): the state is then unproven, not wrong.
+pub fn verify_account_state(account: &Account, address: &Address, trusted: Option<[u8; 32]>) -> ProofCheck {
+    let (Some(proof), Some(node_root), Some(height)) = (&account.state_proof, &account.state_root, account.height)
+    else {
+        return ProofCheck::Missing;
+    };
+    let blob = match hex::decode(account.state.strip_prefix("0x").unwrap_or(&account.state)) {
+        Ok(b) => b,
+        Err(e) => return ProofCheck::Invalid(format!("state is not hex: {e}")),
+    };
+    let value = (!blob.is_empty()).then_some(&blob[..]);
+    check(node_root, height, trusted, proof, &LeafKey::ProgramState(*address), value)
 }
 
 /// Checks a storage answer: slot `key` of `address` holds the value (a
@@ -166,6 +185,7 @@ mod tests {
             height: Some(p.height),
             state_root: Some(hex::encode(p.state_root.0)),
             proof: Some(hex::encode(p.proof.to_bytes())),
+            state_proof: None,
         };
         assert!(verify_account(&answer, &alice, &net, None).is_valid());
         let trusted = verify_account(&answer, &alice, &net, Some(p.state_root.0));
@@ -178,6 +198,65 @@ mod tests {
         assert!(matches!(verify_account(&garbage, &alice, &net, None), ProofCheck::Invalid(_)));
         let none = Account { proof: None, ..answer };
         assert_eq!(verify_account(&none, &alice, &net, None), ProofCheck::Missing);
+    }
+
+    /// An account answer for `address` with both proofs from `store`.
+    fn answer(store: &Store, address: &Address) -> Account {
+        let net = network();
+        let snapshot = store.snapshot().unwrap();
+        let p = snapshot.prove_account(address, None).unwrap();
+        let s = snapshot.prove_program_state(address, Some(p.height)).unwrap();
+        let record = p.account.unwrap_or_default();
+        Account {
+            address: net.encode_address(address),
+            balance: record.balance,
+            nonce: record.nonce,
+            template: record.template.map(|t| net.encode_address(&t)),
+            state: hex::encode(&s.state),
+            height: Some(p.height),
+            state_root: Some(hex::encode(p.state_root.0)),
+            proof: Some(hex::encode(p.proof.to_bytes())),
+            state_proof: Some(hex::encode(s.proof.to_bytes())),
+        }
+    }
+
+    #[test]
+    fn program_state_proofs() {
+        let (store, alice, _) = store();
+        let bob = Address::new([0, 0, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
+        let mut changes = ChangeSet::default();
+        changes.states.insert(alice, vec![1, 2, 3]);
+        changes.accounts.insert(bob, AccountRecord { balance: 1, nonce: 0, template: None });
+        store.commit_block(1, &changes, &BlockMeta::default()).unwrap();
+        let net = network();
+
+        // A program's blob: inclusion, against the node's or a trusted root.
+        let program = answer(&store, &alice);
+        assert_eq!(program.state, "010203");
+        assert!(verify_account(&program, &alice, &net, None).is_valid());
+        assert!(verify_account_state(&program, &alice, None).is_valid());
+        let root = parse_hex32(program.state_root.as_deref().unwrap()).unwrap();
+        let trusted = verify_account_state(&program, &alice, Some(root));
+        assert!(matches!(trusted, ProofCheck::Valid { trusted: true, .. }), "{trusted}");
+        // A lying node: another blob, no blob, or another account's proof.
+        for state in ["010204", "", "0102"] {
+            let lie = Account { state: state.into(), ..program.clone() };
+            assert!(matches!(verify_account_state(&lie, &alice, None), ProofCheck::Invalid(_)), "{state:?}");
+        }
+        let not_hex = Account { state: "zz".into(), ..program.clone() };
+        assert!(verify_account_state(&not_hex, &alice, None).to_string().contains("not hex"));
+        assert!(!verify_account_state(&program, &bob, None).is_valid());
+
+        // A plain account: no blob, a non-inclusion proof; claiming a blob fails.
+        let plain = answer(&store, &bob);
+        assert!(plain.state.is_empty());
+        assert!(verify_account_state(&plain, &bob, None).is_valid());
+        let lie = Account { state: "01".into(), ..plain.clone() };
+        assert!(matches!(verify_account_state(&lie, &bob, None), ProofCheck::Invalid(_)));
+
+        // An older node sends no state proof: unproven, not invalid.
+        let old = Account { state_proof: None, ..program };
+        assert_eq!(verify_account_state(&old, &alice, None), ProofCheck::Missing);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use athena_wallet::args::{decode_value, encode_args, ArgType};
 use athena_wallet::client::{Receipt, TxLookup};
 use athena_wallet::item::{read_item, ItemError, ItemRead};
 use athena_wallet::key::{parse_hex32, readable_by_others, KdfParams, KeyFile};
-use athena_wallet::proof::{verify_account, verify_storage, ProofCheck};
+use athena_wallet::proof::{verify_account, verify_account_state, verify_storage, ProofCheck};
 use athena_wallet::session::{check_address_syntax, parse_template_any, NonceSource};
 use athena_wallet::{wallet_address, Call, Key, NodeClient, SendOptions, Session, Wallet};
 use serde_json::json;
@@ -462,8 +462,28 @@ fn account(a: AccountArgs) -> CmdResult {
     }
     let check = verify_account(&account, &address, session.network(), trusted);
     let code = proof_result(&mut report, &check);
+    let state_code = state_proof_result(&mut report, &verify_account_state(&account, &address, trusted));
     report.finish();
-    Ok(code)
+    Ok(if code == ExitCode::SUCCESS { state_code } else { code })
+}
+
+/// Reports the program state proof like the account proof (`state proof`,
+/// `{ valid, detail }` in JSON). A node that sends none (older nodes) leaves
+/// the state unproven, said so, without failing; a proof that does not
+/// match the served blob fails the command.
+fn state_proof_result(report: &mut Report, check: &ProofCheck) -> ExitCode {
+    let detail = match check {
+        ProofCheck::Missing => "not provided by the node: the program state is unproven".to_owned(),
+        other => other.to_string(),
+    };
+    report.field("state proof", &detail, json!({ "valid": check.is_valid(), "detail": detail }));
+    match check {
+        ProofCheck::Invalid(_) => {
+            eprintln!("error: the node's program state does not match its proof: {check}");
+            ExitCode::FAILURE
+        }
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 fn tx(a: TxArgs) -> CmdResult {
