@@ -291,13 +291,18 @@ fn devnet_runs_the_wallet_scenario_survives_a_crash_and_refuses_bad_transactions
     alice_fees += u64_of(&got, "fee");
     assert_eq!(str_of(&got, "returned"), "6", "{got}");
 
-    // Balances, with account proofs.
+    // Balances, with account and program state proofs.
     let alice_account = athena_json(home, &node, &["account", &alice]);
     assert_eq!(u64_of(&alice_account, "balance"), FUNDING - PAYMENT - alice_fees, "{alice_account}");
     assert_eq!(alice_account["proof"]["valid"], true, "{alice_account}");
     let bob_account = athena_json(home, &node, &["account", &bob]);
     assert_eq!(u64_of(&bob_account, "balance"), FUNDING + PAYMENT - u64_of(&bob_spawn, "fee"), "{bob_account}");
     assert_eq!(bob_account["proof"]["valid"], true);
+    // The spawned wallets' program state blobs, proven by a real node.
+    for account in [&alice_account, &bob_account] {
+        assert!(account["state"].as_str().is_some_and(|s| !s.is_empty()), "{account}");
+        assert_eq!(account["state_proof"]["valid"], true, "{account}");
+    }
 
     // The counter's storage, proven against the root the base layer holds.
     let item = athena_json(home, &node, &["storage", &program, "item:count"]);
