@@ -11,10 +11,11 @@ use super::{KeyOpt, NodeOpts, OutputOpts};
 use athena_transaction::Network;
 use athena_wallet::args::{encode_args, ArgType};
 use athena_wallet::multisig::{
-    multisig_template, parse_signer, propose, Multisig, MultisigError, Precheck, Proposal, Summary,
+    multisig_template, offline_network, parse_signer, propose, propose_offline, Multisig, MultisigError, Precheck,
+    Proposal, Summary,
 };
-use athena_wallet::session::{check_address_syntax, parse_template_any, would_fail, NonceSource};
-use athena_wallet::{Call, SendOptions, Session};
+use athena_wallet::session::{check_address_syntax, parse_address, parse_template_any, would_fail, NonceSource};
+use athena_wallet::{Call, SendOptions, TxParams};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -37,8 +38,12 @@ pub enum MultisigCommand {
     /// Build an unsigned multisig transaction and write it to a proposal
     /// file for the signers (`athena multisig sign`).
     ///
-    /// Needs the node (--node): the multisig's account, nonce and balance,
-    /// and the network's genesis id, which the signatures bind to. The
+    /// Online (the default) it needs the node (--node): the multisig's
+    /// account, nonce and balance, and the network's genesis id, which the
+    /// signatures bind to. With --offline no node is contacted: give
+    /// --genesis-id, --nonce, --gas-limit and --multisig-template (see
+    /// `athena multisig propose spawn --help`); nothing is checked before
+    /// signing and the file says so. Online, the
     /// nonce and gas limit are chosen like the wallet's (docs/wallet.md).
     /// Unless --no-check (or the nonce follows pending transactions), the
     /// unsigned transaction is dry-run in the node's estimate mode, as if
@@ -143,9 +148,27 @@ pub struct ProposeOpts {
     #[arg(long, value_name = "N")]
     pub nonce: Option<u64>,
     /// Skip the dry run of the unsigned transaction (the node is still
-    /// needed for the account, nonce and genesis id).
+    /// needed for the account, nonce and genesis id; see --offline).
     #[arg(long)]
     pub no_check: bool,
+    /// Build the proposal without contacting any node (e.g. on an
+    /// air-gapped machine). Requires --genesis-id, --nonce, --gas-limit and
+    /// --multisig-template (or ATHENA_MULTISIG_TEMPLATE), whose bech32
+    /// prefix is the network; every other address must be of that network.
+    /// Nothing is checked before signing: not the account (spawned,
+    /// funded, able to prepay the gas), not the nonce, not the call; the
+    /// proposal file records that it was made offline and `show` says so.
+    /// `submit` (online) still dry-runs the signed transaction and refuses
+    /// a proposal for another network than the node's.
+    #[arg(long)]
+    pub offline: bool,
+    /// With --offline: the network's genesis id, 64 hex digits, which the
+    /// signing message contains. Take it from the network's node:
+    /// `genesis_id` in `curl NODE/v1/status` (what `athena` itself reads),
+    /// or from `athena devnet`'s output / devnet.json for a devnet, or the
+    /// `network` line of `athena multisig show` of an earlier proposal.
+    #[arg(long, value_name = "HEX", requires = "offline")]
+    pub genesis_id: Option<String>,
     #[command(flatten)]
     pub node: NodeOpts,
     #[command(flatten)]
@@ -313,18 +336,18 @@ fn propose_command(command: ProposeCommand) -> CmdResult {
         ProposeCommand::Spawn(a) => propose_call(&a.propose, |_| Ok(Call::SelfSpawn)),
         ProposeCommand::Send(a) => {
             check_address_syntax("recipient", &a.to).map_err(err)?;
-            propose_call(&a.propose, |session| {
-                let to = session.parse_address("recipient", &a.to).map_err(err)?;
+            propose_call(&a.propose, |network| {
+                let to = parse_address(network, "recipient", &a.to).map_err(err)?;
                 Ok(Call::Spend { to, amount: a.amount })
             })
         }
         ProposeCommand::Call(a) => {
             let sel = method_selector(&a.method)?;
             check_address_syntax("program", &a.address).map_err(err)?;
-            propose_call(&a.propose, |session| {
-                let to = session.parse_address("program", &a.address).map_err(err)?;
+            propose_call(&a.propose, |network| {
+                let to = parse_address(network, "program", &a.address).map_err(err)?;
                 let mut payload = sel.to_vec();
-                payload.extend(encode_args(&a.args, Some(session.network())).map_err(err)?);
+                payload.extend(encode_args(&a.args, Some(network)).map_err(err)?);
                 Ok(Call::Proxy { to, payload, value: a.value })
             })
         }
@@ -334,40 +357,105 @@ fn propose_command(command: ProposeCommand) -> CmdResult {
         }
         ProposeCommand::SpawnProgram(a) => {
             check_address_syntax("template", &a.template).map_err(err)?;
-            propose_call(&a.propose, |session| {
-                let template = session.parse_address("template", &a.template).map_err(err)?;
+            propose_call(&a.propose, |network| {
+                let template = parse_address(network, "template", &a.template).map_err(err)?;
                 if athena_transaction::address_kind(&template) != athena_transaction::AddressKind::Template {
                     return Err(format!("template {:?}: not a template address (a program's?)", a.template));
                 }
-                let state = parse_state(&a.state, session.network())?;
+                let state = parse_state(&a.state, network)?;
                 Ok(Call::SpawnProgram { template, state })
             })
         }
     }
 }
 
-/// Connects, builds the proposal of the call `make` returns, writes it.
-fn propose_call(opts: &ProposeOpts, make: impl FnOnce(&Session) -> Result<Call, String>) -> CmdResult {
+/// Builds the proposal of the call `make` returns (online against the
+/// node, or `--offline`), writes it and prints it.
+fn propose_call(opts: &ProposeOpts, make: impl FnOnce(&Network) -> Result<Call, String>) -> CmdResult {
     let keys = signers(&opts.multisig)?;
     if !opts.force && opts.out.exists() {
         return Err(err(MultisigError::Exists(opts.out.display().to_string())));
     }
+    let mut report = Report::new(opts.output.json);
+    if opts.offline {
+        let proposal = propose_offline_call(opts, keys, make)?;
+        proposal.save(&opts.out, opts.force).map_err(err)?;
+        describe(&mut report, &proposal);
+        report.field("dry run", "not run (--offline): `submit` dry-runs the signed transaction", "offline");
+        report.json_only("nonce_source", "--nonce");
+    } else {
+        propose_online(opts, keys, make, &mut report)?;
+    }
+    report.text("proposal", opts.out.display().to_string());
+    report.note(&format!(
+        "next: each signer runs `athena multisig sign {} --key THEIR_KEY`, then `athena multisig submit {}`",
+        opts.out.display(),
+        opts.out.display()
+    ));
+    report.finish();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--offline`: the network from `--multisig-template` and `--genesis-id`,
+/// nonce and gas as given, no node.
+fn propose_offline_call(
+    opts: &ProposeOpts,
+    keys: Vec<[u8; 32]>,
+    make: impl FnOnce(&Network) -> Result<Call, String>,
+) -> Result<Proposal, String> {
+    let missing: Vec<&str> = [
+        (opts.genesis_id.is_none(), "--genesis-id HEX (e.g. `genesis_id` in the node's GET /v1/status)"),
+        (opts.nonce.is_none(), "--nonce N (the multisig's next nonce, 0 for its self-spawn)"),
+        (opts.gas_limit.is_none(), "--gas-limit N (there is no dry run to estimate it)"),
+        (opts.multisig.multisig_template.is_none(), "--multisig-template ADDR (or ATHENA_MULTISIG_TEMPLATE)"),
+    ]
+    .into_iter()
+    .filter_map(|(absent, flag)| absent.then_some(flag))
+    .collect();
+    let (Some(genesis_id), Some(nonce), Some(gas_limit), Some(template), true) = (
+        opts.genesis_id.as_deref(),
+        opts.nonce,
+        opts.gas_limit,
+        opts.multisig.multisig_template.as_deref(),
+        missing.is_empty(),
+    ) else {
+        return Err(format!(
+            "--offline needs what the node would otherwise supply; missing: {}",
+            missing.join(", ")
+        ));
+    };
+    let (network, template) = offline_network(template, genesis_id).map_err(err)?;
+    let multisig = Multisig::new(template, opts.multisig.threshold, keys).map_err(err)?;
+    let call = make(&network).map_err(|e| {
+        format!("{e} (offline, the network is {}: the multisig template's address prefix)", network.hrp())
+    })?;
+    let params = TxParams { nonce, gas_limit, gas_price: opts.gas_price };
+    propose_offline(&network, &multisig, &call, params).map_err(err)
+}
+
+/// Online: connects, builds the proposal with the node's account, nonce
+/// and dry run, writes it and reports it and the dry run.
+fn propose_online(
+    opts: &ProposeOpts,
+    keys: Vec<[u8; 32]>,
+    make: impl FnOnce(&Network) -> Result<Call, String>,
+    report: &mut Report,
+) -> Result<(), String> {
     let session = connect(&opts.node).map_err(|e| {
         format!(
             "{e}\nproposing needs the node: the multisig's account, nonce and balance, and the genesis id the \
-             signatures bind to, come from it (--no-check skips only the dry run)"
+             signatures bind to, come from it (--no-check skips only the dry run; --offline needs no node)"
         )
     })?;
     let template = multisig_template(&session, opts.multisig.multisig_template.as_deref()).map_err(err)?;
     let multisig = Multisig::new(template, opts.multisig.threshold, keys).map_err(err)?;
-    let call = make(&session)?;
+    let call = make(session.network())?;
     let options =
         SendOptions { gas_limit: opts.gas_limit, gas_price: opts.gas_price, nonce: opts.nonce, check: !opts.no_check };
     let proposed = propose(&session, &multisig, &call, options).map_err(err)?;
     let proposal = proposed.proposal;
     proposal.save(&opts.out, opts.force).map_err(err)?;
-    let mut report = Report::new(opts.output.json);
-    describe(&mut report, &proposal);
+    describe(report, &proposal);
     let (dry_run, dry_run_text) = match proposed.precheck {
         Precheck::Estimated { dry_run_gas, needed } => {
             report.json_only("dry_run_used", dry_run_gas);
@@ -395,14 +483,7 @@ fn propose_call(opts: &ProposeOpts, make: impl FnOnce(&Session) -> Result<Call, 
         NonceSource::Relay => "after pending transactions at the relay",
     };
     report.json_only("nonce_source", source);
-    report.text("proposal", opts.out.display().to_string());
-    report.note(&format!(
-        "next: each signer runs `athena multisig sign {} --key THEIR_KEY`, then `athena multisig submit {}`",
-        opts.out.display(),
-        opts.out.display()
-    ));
-    report.finish();
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The proposal's fields: multisig, call, nonce, gas, signatures.
@@ -447,6 +528,16 @@ fn describe(report: &mut Report, proposal: &Proposal) {
         json!({ "limit": tx.gas_limit, "price": tx.gas_price }),
     );
     report.text("network", format!("{} (genesis {})", net.hrp(), hex::encode(net.genesis_id().as_bytes())));
+    if proposal.made_offline() {
+        report.field(
+            "made",
+            "offline (--offline): no dry run, no account or balance check before signing; the nonce, gas and \
+             genesis id are as the proposer typed them",
+            "offline",
+        );
+    } else {
+        report.json_only("made", "online");
+    }
     signatures(report, proposal);
 }
 

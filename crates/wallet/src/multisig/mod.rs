@@ -15,7 +15,7 @@
 //! Files: this one the multisig itself (state, address, authenticator,
 //! template discovery, signers); `proposal` the proposal and its file
 //! format; `propose` building one against a node, with the pre-signing dry
-//! run; `summary` what a proposal does, decoded for the signers.
+//! run, or offline from given nonce, gas and genesis id; `summary` what a proposal does, decoded for the signers.
 
 mod proposal;
 mod propose;
@@ -24,7 +24,10 @@ mod summary;
 mod tests;
 
 pub use proposal::Proposal;
-pub use propose::{ed25519_check_gas, placeholder_authenticator, propose, Precheck, Proposed, VERIFY_REJECTED};
+pub use propose::{
+    ed25519_check_gas, offline_network, placeholder_authenticator, propose, propose_offline, Precheck, Proposed,
+    VERIFY_REJECTED,
+};
 pub use summary::{decode_call, describe_call, Summary};
 
 use crate::builder::{Call, TxParams};
@@ -152,6 +155,9 @@ pub enum MultisigError {
         /// `needed` with the wallet's margin.
         suggested: u64,
     },
+    /// An offline proposal's input is unusable (`propose --offline`).
+    #[error("offline proposal: {0}")]
+    Offline(String),
     /// A wallet error (node, account, balance, relay).
     #[error(transparent)]
     Wallet(#[from] WalletError),

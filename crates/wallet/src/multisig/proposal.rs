@@ -18,6 +18,7 @@ pub struct Proposal {
     multisig: Multisig,
     tx: UnsignedTransaction,
     signatures: BTreeMap<u8, [u8; 64]>,
+    offline: bool,
 }
 
 /// The proposal file (JSON). Everything is derivable from `network`,
@@ -38,6 +39,12 @@ struct ProposalFile {
     unsigned_transaction: String,
     signing_message: String,
     signatures: Vec<SignatureEntry>,
+    /// Made by `propose --offline`: no account, balance or dry-run check
+    /// before signing. Absent (not `false`) otherwise, so online proposal
+    /// files stay what older versions wrote. Not covered by the signatures:
+    /// a caution for the signers, not a guarantee.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    offline: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -70,7 +77,22 @@ impl Proposal {
                 network.encode_address(&multisig.address())
             )));
         }
-        Ok(Self { network, multisig, tx, signatures: BTreeMap::new() })
+        Ok(Self { network, multisig, tx, signatures: BTreeMap::new(), offline: false })
+    }
+
+    /// Marks the proposal as made offline ([`super::propose_offline`]): its
+    /// file then says so, and `show` warns that nothing was checked against
+    /// a node before signing.
+    pub fn mark_offline(mut self) -> Self {
+        self.offline = true;
+        self
+    }
+
+    /// Whether the proposal was made offline: nonce, gas and genesis id as
+    /// given, the account, balance and call never checked before signing
+    /// (`submit` still dry-runs the signed transaction).
+    pub fn made_offline(&self) -> bool {
+        self.offline
     }
 
     /// The network the signatures are bound to.
@@ -177,6 +199,7 @@ impl Proposal {
                     signature: hex::encode(s),
                 })
                 .collect(),
+            offline: self.offline,
         };
         let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
         text.push('\n');
@@ -221,6 +244,7 @@ impl Proposal {
             return Err(bad("signing_message does not match the transaction and network".into()));
         }
         let mut proposal = Proposal::new(network, multisig, tx).map_err(|e| bad(e.to_string()))?;
+        proposal.offline = file.offline;
         for entry in &file.signatures {
             let key = proposal.multisig.keys.get(usize::from(entry.index));
             if key.map(hex::encode) != Some(entry.public_key.to_lowercase()) {

@@ -1,5 +1,6 @@
-//! Building a proposal against a node: account, nonce, gas and the
-//! pre-signing dry run ([`Precheck`]).
+//! Building a proposal against a node (account, nonce, gas and the
+//! pre-signing dry run, [`Precheck`]), or offline from given values
+//! ([`propose_offline`]).
 
 use super::{Multisig, MultisigError, Proposal};
 use crate::builder::{Call, TxParams};
@@ -7,7 +8,11 @@ use crate::client::{Account, Check};
 use crate::session::{
     gas_limit_for_balance, gas_with_margin, would_fail, NonceSource, SendOptions, Session, WalletError,
 };
+use crate::key::parse_hex32;
+use crate::session::parse_template_any;
 use athena_engine::gas;
+use athena_interface::{Address, Bytes32};
+use athena_transaction::Network;
 use parity_scale_codec::Encode;
 
 /// The reason the executor's dry run gives when `verify` answers `false`
@@ -147,6 +152,58 @@ pub fn propose(
     };
     let proposal = Proposal::new(session.network().clone(), multisig.clone(), tx)?;
     Ok(Proposed { proposal, nonce_source, account, precheck })
+}
+
+/// Builds the unsigned transaction of `call` for `multisig` without a
+/// node, for a signer set that is kept offline (or a node that is down):
+/// `network` (HRP and genesis id, which the signing message binds), nonce
+/// and gas exactly as given ([`offline_network`] makes the network from the
+/// user's input). Nothing is checked against the chain — neither that the
+/// account exists or can pay, nor the nonce, nor that the call would
+/// succeed — so the proposal is marked as made offline
+/// ([`Proposal::made_offline`]) and `athena multisig submit` dry-runs the
+/// signed transaction in full before sending it. Refuses a gas limit of
+/// zero and a `gas_limit × gas_price` that overflows (no node would accept
+/// either). The same inputs give the same transaction as [`propose`] with
+/// `--nonce` and `--gas-limit`.
+pub fn propose_offline(
+    network: &Network,
+    multisig: &Multisig,
+    call: &Call,
+    params: TxParams,
+) -> Result<Proposal, MultisigError> {
+    if params.gas_limit == 0 {
+        return Err(MultisigError::Offline("--gas-limit 0: the transaction could not pay its intrinsic gas".into()));
+    }
+    if params.gas_limit.checked_mul(params.gas_price).is_none() {
+        return Err(MultisigError::Offline(format!(
+            "--gas-limit {} × --gas-price {} overflows the prepayment",
+            params.gas_limit, params.gas_price
+        )));
+    }
+    let tx = multisig.unsigned(call, params);
+    Ok(Proposal::new(network.clone(), multisig.clone(), tx)?.mark_offline())
+}
+
+/// The network of an offline proposal: the HRP of the multisig template's
+/// address `template` (bech32, any network) and `genesis_id` (64 hex
+/// digits, e.g. `genesis_id` of a node's `GET /v1/status`). Returns it with
+/// the template. Refuses a program address, a malformed genesis id and the
+/// all-zero one (no real network's: a placeholder left in).
+pub fn offline_network(template: &str, genesis_id: &str) -> Result<(Network, Address), MultisigError> {
+    let (hrp, address) =
+        parse_template_any(template).map_err(|e| MultisigError::Offline(e.to_string().replace("wallet template", "multisig template")))?;
+    let hex_text = genesis_id.strip_prefix("0x").unwrap_or(genesis_id);
+    let genesis = parse_hex32(hex_text).map_err(|e| {
+        MultisigError::Offline(format!("--genesis-id {genesis_id:?}: {e} (need the 64 hex digits of the genesis id)"))
+    })?;
+    if genesis == [0; 32] {
+        return Err(MultisigError::Offline(format!(
+            "--genesis-id {genesis_id:?} is all zeros, which is no network's genesis id"
+        )));
+    }
+    let network = Network::new(&hrp, Bytes32::new(genesis)).map_err(|e| MultisigError::Offline(e.to_string()))?;
+    Ok((network, address))
 }
 
 /// The ed25519 checks an estimate's `verify` did not reach (it stops at
