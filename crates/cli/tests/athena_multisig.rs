@@ -548,3 +548,182 @@ fn deploy_and_spawn_program_input_errors() {
         json(&env.propose(&["deploy", &env.p("echo.elf"), "--gas", &with_margin, "--force", "--json"], "p3.json"));
     assert_eq!(proposed["gas"]["limit"], gas_with_margin(needed), "--gas is kept");
 }
+
+impl Env {
+    /// `athena multisig propose WHAT… <id args> --out FILE --offline
+    /// --multisig-template <template> EXTRA…`, with `ATHENA_NODE` pointing
+    /// at a port nothing listens on: an offline proposal must not need it.
+    fn propose_offline(&self, what: &[&str], file: &str, extra: &[&str]) -> Output {
+        let mut args: Vec<String> = ["multisig", "propose"].iter().chain(what).map(|s| s.to_string()).collect();
+        args.extend(self.id_args());
+        args.extend(["--out".into(), self.p(file), "--offline".into()]);
+        args.extend(["--multisig-template".into(), network().encode_address(&self.template)]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        common::athena_env(self.home.path(), &args, &[("ATHENA_NODE", "http://127.0.0.1:9")])
+    }
+
+    /// The proposal file's JSON.
+    fn file(&self, name: &str) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(self.path(name)).unwrap()).unwrap()
+    }
+}
+
+/// `--genesis-id` of [`network`].
+fn genesis_hex() -> String {
+    hex::encode(network().genesis_id().as_bytes())
+}
+
+#[test]
+fn an_offline_proposal_signed_by_2_of_3_is_dry_run_at_submit_and_applied() {
+    let code = multisig_elf();
+    let template = template_address(&code);
+    let env = Env::new(template);
+    let chain = Arc::new(Mutex::new(Chain::new(&code)));
+    env.dry_run_on(&chain);
+    let address = env.address();
+    chain.lock().unwrap().fund(address, RICH);
+    env.fake.with(|s| s.accounts.insert(address, (RICH, 0, None)));
+    let genesis = genesis_hex();
+
+    // The self-spawn, offline: nothing asked of any node (also not of the
+    // fake one, even when --node names it).
+    let offline = ["--genesis-id", &genesis, "--nonce", "0", "--gas-limit", "200000"];
+    let before = env.fake.node.requests().len();
+    let mut extra = offline.to_vec();
+    extra.extend(["--json", "--node", env.fake.url()]);
+    let proposed = json(&env.propose_offline(&["spawn"], "spawn.json", &extra));
+    assert_eq!(env.fake.node.requests().len(), before, "an offline proposal contacted the node");
+    assert_eq!(proposed["dry_run"], "offline", "{proposed}");
+    assert_eq!(proposed["made"], "offline");
+    assert_eq!(proposed["nonce"], 0);
+    assert_eq!(proposed["gas"], json!({ "limit": 200_000, "price": 1 }));
+    assert_eq!(proposed["multisig"], network().encode_address(&address));
+    assert_eq!(env.file("spawn.json")["offline"], true);
+    assert_eq!(env.file("spawn.json")["genesis_id"], genesis);
+
+    // Signed by 1 and 3 (the mark survives signing); show says offline.
+    ok(&env.sign("spawn.json", "k1.json"));
+    ok(&env.sign("spawn.json", "k3.json"));
+    assert_eq!(env.file("spawn.json")["offline"], true);
+    let shown = ok(&athena(env.home.path(), &["multisig", "show", &env.p("spawn.json")]));
+    assert!(shown.contains("offline (--offline): no dry run, no account or balance check"), "{shown}");
+
+    // submit dry-runs the signed transaction in full (the real runtime's
+    // verdict), sends it; the real runtime applies it.
+    let checks = |env: &Env| env.fake.node.requests().iter().filter(|r| r.path.contains("/check")).count();
+    let (out, receipt) = submit_and_apply(&env, &chain, "spawn.json");
+    assert_eq!(checks(&env), 1, "submit did not dry-run the offline proposal");
+    assert!(out["dry_run_used"].as_u64().is_some_and(|g| g > 0), "{out}");
+    assert_eq!(out["status"], "succeeded");
+    assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+    assert_eq!(chain.lock().unwrap().account(address).unwrap().template, Some(template));
+
+    // A spend: online and offline with the same nonce, gas and network give
+    // the same transaction and signing message; only the mark differs.
+    let bob = program_address(&template_address(b"the wallet template"), &[8; 32]);
+    let bob = network().encode_address(&bob);
+    let fixed = ["--nonce", "1", "--gas-limit", "250000", "--gas-price", "2"];
+    let mut online = vec!["send", bob.as_str(), "777"];
+    online.extend(fixed);
+    ok(&env.propose(&online, "online.json"));
+    let mut extra = fixed.to_vec();
+    extra.extend(["--genesis-id", &genesis]);
+    ok(&env.propose_offline(&["send", &bob, "777"], "offline.json", &extra));
+    let (on, off) = (env.file("online.json"), env.file("offline.json"));
+    for field in ["signing_message", "unsigned_transaction", "transaction", "multisig", "genesis_id", "network"] {
+        assert_eq!(on[field], off[field], "{field} differs");
+    }
+    assert_eq!(on.get("offline"), None, "an online proposal carries no offline mark");
+    assert_eq!(off["offline"], true);
+    let (on, off) = (Proposal::load(&env.path("online.json")).unwrap(), Proposal::load(&env.path("offline.json")).unwrap());
+    assert_eq!(on.unsigned(), off.unsigned());
+    assert_eq!(on.signing_message(), off.signing_message());
+    assert!(!on.made_offline() && off.made_offline());
+
+    ok(&env.sign("offline.json", "k2.json"));
+    ok(&env.sign("offline.json", "k3.json"));
+    let before = checks(&env);
+    let (out, receipt) = submit_and_apply(&env, &chain, "offline.json");
+    assert_eq!(checks(&env), before + 1, "submit did not dry-run the offline spend");
+    assert!(out["dry_run_used"].as_u64().is_some_and(|g| g > 0), "{out}");
+    assert_eq!(out["status"], "succeeded", "{out}");
+    assert_eq!(receipt.status, TxStatus::Succeeded, "{receipt:?}");
+    assert_eq!(chain.lock().unwrap().account(decode_bech(&bob)).unwrap().balance, 777);
+}
+
+fn decode_bech(text: &str) -> Address {
+    network().parse_address(text).unwrap()
+}
+
+#[test]
+fn offline_proposal_user_errors() {
+    let code = multisig_elf();
+    let template = template_address(&code);
+    let env = Env::new(template);
+    let chain = Arc::new(Mutex::new(Chain::new(&code)));
+    env.dry_run_on(&chain);
+    let genesis = genesis_hex();
+
+    // Every missing flag is named (no node to supply them).
+    let out = env.propose_offline(&["spawn"], "p.json", &[]);
+    fails(&out, "--offline needs what the node would otherwise supply; missing: --genesis-id HEX");
+    fails(&out, "--nonce N");
+    fails(&out, "--gas-limit N");
+    let out = env.propose_offline(&["spawn"], "p.json", &["--genesis-id", &genesis, "--nonce", "0"]);
+    fails(&out, "missing: --gas-limit N (there is no dry run to estimate it)");
+    assert!(!common::stderr(&out).contains("--nonce N"), "{}", common::stderr(&out));
+    let mut args: Vec<String> = ["multisig", "propose", "spawn", "--offline"].map(String::from).to_vec();
+    args.extend(env.id_args());
+    args.extend(["--out", &env.p("p.json"), "--genesis-id", &genesis, "--nonce", "0", "--gas", "9"].map(String::from));
+    fails(&athena(env.home.path(), &args), "missing: --multisig-template ADDR (or ATHENA_MULTISIG_TEMPLATE)");
+    // The flags without --offline: a usage error (clap's exit status 2).
+    let out = env.propose(&["spawn", "--genesis-id", &genesis], "p.json");
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    assert!(common::stderr(&out).contains("--offline"), "{}", common::stderr(&out));
+
+    // A bad genesis id, a template that is a program, a zero gas limit.
+    let with = |genesis: &str, gas: &str| {
+        let flags = ["--genesis-id", genesis, "--nonce", "0", "--gas-limit", gas];
+        env.propose_offline(&["spawn"], "p.json", &flags)
+    };
+    fails(&with("0404", "1000"), "--genesis-id \"0404\": ");
+    fails(&with("0404", "1000"), "need the 64 hex digits of the genesis id");
+    fails(&with(&"zz".repeat(32), "1000"), "need the 64 hex digits");
+    fails(&with(&"00".repeat(32), "1000"), "is all zeros, which is no network's genesis id");
+    fails(&with(&genesis, "0"), "--gas-limit 0");
+    let program = network().encode_address(&env.address());
+    let mut args: Vec<String> = ["multisig", "propose", "spawn", "--offline"].map(String::from).to_vec();
+    args.extend(env.id_args());
+    let flags = ["--genesis-id", &genesis, "--nonce", "0", "--gas", "9", "--out", &env.p("p.json")];
+    args.extend(flags.map(String::from));
+    let env_template = [("ATHENA_MULTISIG_TEMPLATE", program.as_str())];
+    fails(&common::athena_env(env.home.path(), &args, &env_template), "multisig template");
+    fails(&common::athena_env(env.home.path(), &args, &env_template), "not a template address");
+
+    // An address of another network than the template's (the network of
+    // an offline proposal).
+    let main = Network::main(Bytes32::new([4; 32])).encode_address(&env.address());
+    let flags = ["--genesis-id", &genesis, "--nonce", "1", "--gas-limit", "1000"];
+    let out = env.propose_offline(&["send", &main, "5"], "p.json", &flags);
+    fails(&out, "recipient");
+    fails(&out, "offline, the network is atest: the multisig template's address prefix");
+    assert!(!env.path("p.json").exists());
+
+    // A genesis id mistyped (another network's): signable, but submit
+    // refuses it before sending; the account is never checked offline
+    // (unfunded here), so submit's dry run is what refuses a proposal for
+    // an account that cannot pay.
+    let other = hex::encode([5u8; 32]);
+    ok(&with(&other, "200000"));
+    ok(&env.sign("p.json", "k1.json"));
+    ok(&env.sign("p.json", "k2.json"));
+    fails(&env.run(&["multisig", "submit", &env.p("p.json")]), "the proposal is for network atest (genesis 0505");
+    fails(&with(&genesis, "200000"), "exists already");
+    let flags = vec!["--genesis-id", genesis.as_str(), "--nonce", "0", "--gas-limit", "200000", "--force"];
+    ok(&env.propose_offline(&["spawn"], "p.json", &flags));
+    ok(&env.sign("p.json", "k1.json"));
+    ok(&env.sign("p.json", "k2.json"));
+    env.fake.with(|s| s.accounts.insert(env.address(), (0, 0, None)));
+    fails(&env.run(&["multisig", "submit", &env.p("p.json")]), "dry run: the transaction would be ineffective: balance 0 cannot prepay");
+    assert!(env.submitted().is_empty());
+}
