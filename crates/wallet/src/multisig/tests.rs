@@ -215,3 +215,40 @@ fn deploy_and_spawn_program_summaries_name_what_they_create() {
         assert_eq!(decode_call(&payload, false), None);
     }
 }
+
+#[test]
+fn an_offline_proposal_is_the_online_transaction_marked_and_the_mark_survives_the_file() {
+    let m = two_of_three();
+    let template_text = network().encode_address(m.template());
+    let genesis = hex::encode(network().genesis_id().as_bytes());
+    let (net, template) = offline_network(&template_text, &genesis).unwrap();
+    assert_eq!((&net, &template), (&network(), m.template()));
+    let call = Call::Spend { to: Address::new([9; 24]), amount: 500 };
+    let params = TxParams { nonce: 4, gas_limit: 90_000, gas_price: 2 };
+    let offline = propose_offline(&net, &m, &call, params).unwrap();
+    let online = spend_proposal();
+    assert_eq!(offline.unsigned(), online.unsigned());
+    assert_eq!(offline.signing_message(), online.signing_message());
+    assert!(offline.made_offline() && !online.made_offline());
+
+    // The file says so; loading and signing keep it; an online file has no
+    // such field (what older versions wrote and read).
+    let mut loaded = Proposal::from_json(Path::new("p.json"), &offline.to_json()).unwrap();
+    loaded.sign(&key(2)).unwrap();
+    let again = Proposal::from_json(Path::new("p.json"), &loaded.to_json()).unwrap();
+    assert!(again.made_offline());
+    assert!(offline.to_json().contains("\"offline\": true"));
+    assert!(!online.to_json().contains("offline"));
+
+    // Refused: a bad or zero genesis id, a program as template, gas 0 or an
+    // overflowing prepayment.
+    let err = |r: Result<(Network, Address), MultisigError>| r.unwrap_err().to_string();
+    assert!(err(offline_network(&template_text, "04")).contains("need the 64 hex digits"));
+    assert!(err(offline_network(&template_text, &"00".repeat(32))).contains("all zeros"));
+    let program = network().encode_address(&m.address());
+    assert!(err(offline_network(&program, &genesis)).contains("multisig template"));
+    let zero = TxParams { gas_limit: 0, ..params };
+    assert!(propose_offline(&net, &m, &call, zero).unwrap_err().to_string().contains("--gas-limit 0"));
+    let huge = TxParams { gas_limit: u64::MAX, gas_price: 2, ..params };
+    assert!(propose_offline(&net, &m, &call, huge).unwrap_err().to_string().contains("overflows"));
+}
