@@ -635,7 +635,8 @@ fn an_offline_proposal_signed_by_2_of_3_is_dry_run_at_submit_and_applied() {
     }
     assert_eq!(on.get("offline"), None, "an online proposal carries no offline mark");
     assert_eq!(off["offline"], true);
-    let (on, off) = (Proposal::load(&env.path("online.json")).unwrap(), Proposal::load(&env.path("offline.json")).unwrap());
+    let (on, off) =
+        (Proposal::load(&env.path("online.json")).unwrap(), Proposal::load(&env.path("offline.json")).unwrap());
     assert_eq!(on.unsigned(), off.unsigned());
     assert_eq!(on.signing_message(), off.signing_message());
     assert!(!on.made_offline() && off.made_offline());
@@ -724,6 +725,9 @@ fn offline_proposal_user_errors() {
     ok(&env.sign("p.json", "k1.json"));
     ok(&env.sign("p.json", "k2.json"));
     env.fake.with(|s| s.accounts.insert(env.address(), (0, 0, None)));
-    fails(&env.run(&["multisig", "submit", &env.p("p.json")]), "dry run: the transaction would be ineffective: balance 0 cannot prepay");
+    fails(
+        &env.run(&["multisig", "submit", &env.p("p.json")]),
+        "dry run: the transaction would be ineffective: balance 0 cannot prepay",
+    );
     assert!(env.submitted().is_empty());
 }

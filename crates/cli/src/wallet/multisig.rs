@@ -82,7 +82,8 @@ pub struct MultisigIdOpts {
     #[arg(long = "signer", value_name = "HEX_OR_KEYFILE", required = true)]
     pub signers: Vec<String>,
     /// The multisig template's address [default: the node's status names it
-    /// (`templates.multisig`)].
+    /// (`templates.multisig`)]. Required by `propose --offline`, where its
+    /// bech32 prefix names the network.
     #[arg(long, env = "ATHENA_MULTISIG_TEMPLATE", value_name = "ADDR")]
     pub multisig_template: Option<String>,
 }
@@ -136,15 +137,16 @@ pub struct ProposeOpts {
     /// Gas limit [default: the call's default plus 30 000 per
     /// required signature (160 000 for a 2-of-n spend or self-spawn),
     /// lowered to what the balance can prepay, then the dry run's estimate
-    /// plus 25% and 5 000 when the node can estimate]. Unused gas is
-    /// refunded.
+    /// plus 25% and 5 000 when the node can estimate]. Required with
+    /// --offline (no estimate). Unused gas is refunded.
     #[arg(long, visible_alias = "gas", value_name = "N")]
     pub gas_limit: Option<u64>,
     /// Gas price (coins per unit of gas).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub gas_price: u64,
     /// Nonce [default: the relay's next nonce for the multisig if it reports
-    /// one, else the account's committed nonce].
+    /// one, else the account's committed nonce]. Required with --offline
+    /// (0 for the self-spawn).
     #[arg(long, value_name = "N")]
     pub nonce: Option<u64>,
     /// Skip the dry run of the unsigned transaction (the node is still
@@ -419,10 +421,7 @@ fn propose_offline_call(
         opts.multisig.multisig_template.as_deref(),
         missing.is_empty(),
     ) else {
-        return Err(format!(
-            "--offline needs what the node would otherwise supply; missing: {}",
-            missing.join(", ")
-        ));
+        return Err(format!("--offline needs what the node would otherwise supply; missing: {}", missing.join(", ")));
     };
     let (network, template) = offline_network(template, genesis_id).map_err(err)?;
     let multisig = Multisig::new(template, opts.multisig.threshold, keys).map_err(err)?;

@@ -5,11 +5,11 @@
 use super::{Multisig, MultisigError, Proposal};
 use crate::builder::{Call, TxParams};
 use crate::client::{Account, Check};
+use crate::key::parse_hex32;
+use crate::session::parse_template_any;
 use crate::session::{
     gas_limit_for_balance, gas_with_margin, would_fail, NonceSource, SendOptions, Session, WalletError,
 };
-use crate::key::parse_hex32;
-use crate::session::parse_template_any;
 use athena_engine::gas;
 use athena_interface::{Address, Bytes32};
 use athena_transaction::Network;
@@ -191,8 +191,8 @@ pub fn propose_offline(
 /// the template. Refuses a program address, a malformed genesis id and the
 /// all-zero one (no real network's: a placeholder left in).
 pub fn offline_network(template: &str, genesis_id: &str) -> Result<(Network, Address), MultisigError> {
-    let (hrp, address) =
-        parse_template_any(template).map_err(|e| MultisigError::Offline(e.to_string().replace("wallet template", "multisig template")))?;
+    let (hrp, address) = parse_template_any(template)
+        .map_err(|e| MultisigError::Offline(e.to_string().replace("wallet template", "multisig template")))?;
     let hex_text = genesis_id.strip_prefix("0x").unwrap_or(genesis_id);
     let genesis = parse_hex32(hex_text).map_err(|e| {
         MultisigError::Offline(format!("--genesis-id {genesis_id:?}: {e} (need the 64 hex digits of the genesis id)"))
