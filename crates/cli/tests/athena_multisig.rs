@@ -178,6 +178,17 @@ impl Env {
         self.fake.with(|s| s.submitted.clone())
     }
 
+    /// An environment for the built multisig template whose fake node's dry
+    /// run is the real runtime's over the returned chain (which has the
+    /// template deployed).
+    fn on_chain() -> (Self, Arc<Mutex<Chain>>) {
+        let code = multisig_elf();
+        let env = Env::new(template_address(&code));
+        let chain = Arc::new(Mutex::new(Chain::new(&code)));
+        env.dry_run_on(&chain);
+        (env, chain)
+    }
+
     /// Makes the fake node's dry run the real runtime's over `chain`.
     fn dry_run_on(&self, chain: &Arc<Mutex<Chain>>) {
         let chain = Arc::clone(chain);
@@ -209,11 +220,8 @@ fn with_entries(tx: &Transaction, entries: Vec<(u8, [u8; 64])>) -> Vec<u8> {
 
 #[test]
 fn a_2_of_3_multisig_spawns_and_spends_through_propose_sign_sign_submit() {
-    let code = multisig_elf();
-    let template = template_address(&code);
-    let env = Env::new(template);
-    let chain = Arc::new(Mutex::new(Chain::new(&code)));
-    env.dry_run_on(&chain);
+    let (env, chain) = Env::on_chain();
+    let template = env.template;
     let address = env.address();
     let text = network().encode_address(&address);
 
@@ -420,10 +428,7 @@ fn submit_and_apply(env: &Env, chain: &Arc<Mutex<Chain>>, file: &str) -> (serde_
 
 #[test]
 fn a_2_of_3_multisig_deploys_a_template_and_spawns_a_program_of_it() {
-    let code = multisig_elf();
-    let env = Env::new(template_address(&code));
-    let chain = Arc::new(Mutex::new(Chain::new(&code)));
-    env.dry_run_on(&chain);
+    let (env, chain) = Env::on_chain();
     let address = spawned(&env, &chain);
 
     // Deploy: the proposal names the template before anything runs.
@@ -477,10 +482,7 @@ fn a_2_of_3_multisig_deploys_a_template_and_spawns_a_program_of_it() {
 
 #[test]
 fn deploy_and_spawn_program_input_errors() {
-    let code = multisig_elf();
-    let env = Env::new(template_address(&code));
-    let chain = Arc::new(Mutex::new(Chain::new(&code)));
-    env.dry_run_on(&chain);
+    let (env, chain) = Env::on_chain();
     spawned(&env, &chain);
 
     // Refused before the node is asked, nothing written.
@@ -575,11 +577,8 @@ fn genesis_hex() -> String {
 
 #[test]
 fn an_offline_proposal_signed_by_2_of_3_is_dry_run_at_submit_and_applied() {
-    let code = multisig_elf();
-    let template = template_address(&code);
-    let env = Env::new(template);
-    let chain = Arc::new(Mutex::new(Chain::new(&code)));
-    env.dry_run_on(&chain);
+    let (env, chain) = Env::on_chain();
+    let template = env.template;
     let address = env.address();
     chain.lock().unwrap().fund(address, RICH);
     env.fake.with(|s| s.accounts.insert(address, (RICH, 0, None)));
@@ -658,11 +657,7 @@ fn decode_bech(text: &str) -> Address {
 
 #[test]
 fn offline_proposal_user_errors() {
-    let code = multisig_elf();
-    let template = template_address(&code);
-    let env = Env::new(template);
-    let chain = Arc::new(Mutex::new(Chain::new(&code)));
-    env.dry_run_on(&chain);
+    let (env, _chain) = Env::on_chain();
     let genesis = genesis_hex();
 
     // Every missing flag is named (no node to supply them).
