@@ -90,6 +90,13 @@ pub const fn blocks(len: u32) -> u64 {
     (len as u64).div_ceil(64)
 }
 
+/// The price of one `ED25519_VERIFY` of a `msg_len`-byte message: what the
+/// precompile charges, and what a wallet adds for each signature check an
+/// estimate did not run (one formula for both, so they cannot drift).
+pub const fn ed25519_verify(msg_len: u32) -> u64 {
+    ED25519_VERIFY + blocks(msg_len) * ED25519_VERIFY_PER_BLOCK
+}
+
 /// `len * per_byte` for guest-supplied lengths (which are at most `u32`,
 /// so this never overflows a `u64` for the per-byte prices above).
 pub const fn per_byte(len: u32, price: u64) -> u64 {

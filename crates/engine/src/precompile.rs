@@ -70,7 +70,7 @@ pub(crate) fn ed25519_verify(ctx: &mut SyscallContext<'_>) -> Handled {
     ctx.check_readable(msg_ptr, msg_len)?;
     ctx.check_readable(key_ptr, 32)?;
     ctx.check_readable(sig_ptr, 64)?;
-    ctx.charge(gas::ED25519_VERIFY + gas::blocks(msg_len) * gas::ED25519_VERIFY_PER_BLOCK)?;
+    ctx.charge(gas::ed25519_verify(msg_len))?;
     let message = read_vec(ctx, msg_ptr, msg_len)?;
     let key: [u8; 32] = read_array(ctx, key_ptr)?;
     let signature: [u8; 64] = read_array(ctx, sig_ptr)?;

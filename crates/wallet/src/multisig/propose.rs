@@ -74,8 +74,7 @@ pub fn placeholder_authenticator(k: u8) -> Vec<u8> {
 /// guest: the host precompile's price (`athena_engine::gas`, the crate
 /// that charges it, so the two cannot drift apart).
 pub fn ed25519_check_gas(message_len: usize) -> u64 {
-    let len = u32::try_from(message_len).unwrap_or(u32::MAX);
-    gas::ED25519_VERIFY.saturating_add(gas::blocks(len).saturating_mul(gas::ED25519_VERIFY_PER_BLOCK))
+    gas::ed25519_verify(u32::try_from(message_len).unwrap_or(u32::MAX))
 }
 
 /// A built proposal and how it was made.
