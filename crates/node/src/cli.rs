@@ -100,7 +100,7 @@ impl ResultKeyArgs {
     /// Its keys file, if any, is re-read while the node runs.
     pub fn policy(&self, own: Option<VerifyingKey>) -> Result<LivePolicy, NodeError> {
         Ok(match self.source(own)? {
-            Some(source) => LivePolicy::from_keys(source),
+            Some(source) => source.into(),
             None => ResultPolicy::AcceptUnsigned.into(),
         })
     }

@@ -203,12 +203,14 @@ impl From<ResultPolicy> for LivePolicy {
     }
 }
 
-impl LivePolicy {
+impl From<KeySource> for LivePolicy {
     /// The keys of `source`, following its keys file (if any).
-    pub fn from_keys(source: KeySource) -> Self {
+    fn from(source: KeySource) -> Self {
         LivePolicy { policy: ResultPolicy::Keys(source.keys()), source: Some(source), error: None }
     }
+}
 
+impl LivePolicy {
     /// The policy in force.
     pub fn policy(&self) -> &ResultPolicy {
         &self.policy
@@ -338,7 +340,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys");
         std::fs::write(&path, hex_key(1)).unwrap();
-        let mut live = LivePolicy::from_keys(KeySource::new(vec![], Some(path.clone())).unwrap());
+        let mut live = LivePolicy::from(KeySource::new(vec![], Some(path.clone())).unwrap());
         let genesis = [9; 32];
         let result = |height| crate::types::BlockResult {
             height,

@@ -4,7 +4,7 @@
 
 use crate::auth::{ResultPolicy, SignedResult};
 use crate::base_layer::{BaseLayer, BaseLayerError, DevnetSequencer, SEQUENCER_FILE};
-use crate::executor_keys::{KeySource, LivePolicy};
+use crate::executor_keys::LivePolicy;
 use crate::http::{self, blocking, read_body, ApiError, NodeError, NodeHandle, WorkerExit};
 use crate::types::{Block, Bundle, LatestResponse, SequencerStatus, MAX_BUNDLE_BYTES};
 use axum::body::Body;
@@ -126,21 +126,14 @@ pub fn start_sequencer(config: SequencerConfig) -> Result<NodeHandle, NodeError>
 
 /// Starts a sequencer: opens its database, serves the API and produces a
 /// block every `block_interval`; `results` decides which published results
-/// are accepted (`docs/node.md`, "Authenticated results"); a
-/// [`LivePolicy`] with a keys file is re-read once per block interval.
+/// are accepted (`docs/node.md`, "Authenticated results"). A
+/// [`LivePolicy`] with a keys file (e.g. from a
+/// [`KeySource`](crate::executor_keys::KeySource)) is re-read
+/// once per block interval: a change takes effect for results published
+/// from then on; a file that does not parse is logged and the keys in
+/// force stay (`docs/node.md`, "Rotating executor keys").
 pub fn start_sequencer_with(config: SequencerConfig, results: impl Into<LivePolicy>) -> Result<NodeHandle, NodeError> {
-    start(config, results.into())
-}
-
-/// [`start_sequencer_with`] the keys of `keys`, whose keys file (if any) is
-/// re-read once per block interval: a change takes effect for results
-/// published from then on; a file that does not parse is logged and the
-/// keys in force stay (`docs/node.md`, "Rotating executor keys").
-pub fn start_sequencer_with_keys(config: SequencerConfig, keys: KeySource) -> Result<NodeHandle, NodeError> {
-    start(config, LivePolicy::from_keys(keys))
-}
-
-fn start(config: SequencerConfig, mut results: LivePolicy) -> Result<NodeHandle, NodeError> {
+    let mut results = results.into();
     let sequencer = match &config.data_dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;

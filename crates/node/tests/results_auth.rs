@@ -130,7 +130,7 @@ fn a_changed_keys_file_rotates_the_executor_key_without_a_restart() {
     let hex_key = |k: &SigningKey| hex::encode(k.verifying_key().to_bytes());
     std::fs::write(&keys_path, format!("# the first executor\n{}\n", hex_key(&old))).unwrap();
     let source = athena_node::executor_keys::KeySource::new(vec![], Some(keys_path.clone())).unwrap();
-    let seq = athena_node::sequencer::start_sequencer_with_keys(sequencer_config(), source).unwrap();
+    let seq = athena_node::sequencer::start_sequencer_with(sequencer_config(), source).unwrap();
     let url = seq.url();
     for height in 1..=2 {
         assert_eq!(post_bytes(&format!("{url}/v1/bundles"), &bundle(vec![vec![height]]).to_bytes()).0, 202);
@@ -190,7 +190,7 @@ fn a_shadow_follows_a_changed_keys_file_without_a_restart() {
         fault: None,
         signals: false,
         signer: None,
-        results: LivePolicy::from_keys(source),
+        results: LivePolicy::from(source),
     })
     .unwrap();
 
