@@ -151,8 +151,8 @@ struct SequencerState {
 pub struct DevnetSequencer {
     db: Database,
     state: Mutex<SequencerState>,
-    /// Which results `publish_result` accepts; by default none.
-    /// Which results are accepted; replaceable while running
+    /// Which results `publish_result` accepts (by default none);
+    /// replaceable while running
     /// ([`DevnetSequencer::set_policy`], a keys file that changed).
     policy: std::sync::RwLock<ResultPolicy>,
 }

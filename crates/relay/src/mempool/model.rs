@@ -305,7 +305,7 @@ pub fn run(program: &Program) -> Outcome {
                         let state = chain.get_mut(&p).expect("known principal");
                         if effective && state.nonce == nonce {
                             state.nonce += 1;
-                            state.balance = state.balance.saturating_sub(saturating_u64(max_fee / 2));
+                            state.balance = state.balance.saturating_sub(super::saturate(max_fee / 2));
                         }
                         format!("included {id:?}")
                     }
@@ -367,10 +367,6 @@ pub fn run(program: &Program) -> Outcome {
         log.push(entry);
     }
     Outcome { pool, log }
-}
-
-fn saturating_u64(v: u128) -> u64 {
-    u64::try_from(v).unwrap_or(u64::MAX)
 }
 
 /// Undo `admitted` on a copy of `after`: the copy must equal `before`
