@@ -485,8 +485,9 @@ fn propose_online(
     Ok(())
 }
 
-/// The proposal's fields: multisig, call, nonce, gas, signatures.
-fn describe(report: &mut Report, proposal: &Proposal) {
+/// The proposal's fields: multisig, call, nonce, gas, signatures; returns
+/// what it creates (decoded from its payload), for `submit`'s receipt.
+fn describe(report: &mut Report, proposal: &Proposal) -> Option<(&'static str, athena_interface::Address)> {
     let net = proposal.network();
     let m = proposal.multisig();
     let tx = proposal.unsigned();
@@ -498,7 +499,8 @@ fn describe(report: &mut Report, proposal: &Proposal) {
     );
     let summary = Summary::of(tx, net);
     report.text("call", summary.call);
-    if let Some((kind, address)) = summary.created {
+    let created = summary.created;
+    if let Some((kind, address)) = created {
         report.field(
             "creates",
             format!("{kind} {}", net.encode_address(&address)),
@@ -538,6 +540,7 @@ fn describe(report: &mut Report, proposal: &Proposal) {
         report.json_only("made", "online");
     }
     signatures(report, proposal);
+    created
 }
 
 fn signatures(report: &mut Report, proposal: &Proposal) {
@@ -604,7 +607,7 @@ fn submit(a: SubmitArgs) -> CmdResult {
     let session = connect(&a.node)?;
     proposal.check_network(session.network()).map_err(err)?;
     let mut report = Report::new(a.output.json);
-    describe(&mut report, &proposal);
+    let created = describe(&mut report, &proposal);
     let mut check = None;
     if !a.no_check {
         let address = proposal.multisig().address();
@@ -641,7 +644,6 @@ fn submit(a: SubmitArgs) -> CmdResult {
         eprintln!("waiting for inclusion...");
     }
     let receipt = session.wait(&id, Duration::from_secs(a.wait_timeout), Duration::from_millis(250)).map_err(err)?;
-    let created = Summary::of(proposal.unsigned(), proposal.network()).created;
     let expect = match (returns, created) {
         (Some(ty), _) => Expect::Returns(ty),
         (None, Some((_, address))) => Expect::Address(address),
