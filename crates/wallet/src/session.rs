@@ -196,10 +196,11 @@ pub fn check_address_syntax(what: &str, text: &str) -> Result<(), WalletError> {
 }
 
 /// Parses a template address of any network (for offline use): returns the
-/// network HRP too. Rejects program addresses.
-pub fn parse_template_any(text: &str) -> Result<(String, Address), WalletError> {
-    let (hrp, address) = parse_address_any(text).map_err(bad_address("wallet template", text))?;
-    require_template(text, &address)?;
+/// network HRP too. Rejects program addresses. `what` names the template in
+/// errors (`wallet template`, `multisig template`).
+pub fn parse_template_any(what: &str, text: &str) -> Result<(String, Address), WalletError> {
+    let (hrp, address) = parse_address_any(text).map_err(bad_address(what, text))?;
+    require_template(what, text, &address)?;
     Ok((hrp, address))
 }
 
@@ -211,10 +212,10 @@ pub fn names_wallet_template(name: &str) -> bool {
     name == "wallet" || stem == Some("wallet")
 }
 
-fn require_template(text: &str, address: &Address) -> Result<(), WalletError> {
+fn require_template(what: &str, text: &str, address: &Address) -> Result<(), WalletError> {
     if address_kind(address) != AddressKind::Template {
         return Err(WalletError::BadAddress {
-            what: "wallet template".into(),
+            what: what.into(),
             text: text.to_owned(),
             error: "not a template address".into(),
         });
@@ -345,7 +346,7 @@ impl Session {
                 .ok_or(WalletError::NoWalletTemplate)?,
         };
         let address = self.parse_address("wallet template", &text)?;
-        require_template(&text, &address)?;
+        require_template("wallet template", &text, &address)?;
         Ok(address)
     }
 
@@ -535,10 +536,10 @@ mod tests {
     fn template_parsing() {
         let net = Network::test(Bytes32::ZERO);
         let t = athena_transaction::template_address(b"x");
-        let (hrp, parsed) = parse_template_any(&net.encode_address(&t)).unwrap();
+        let (hrp, parsed) = parse_template_any("wallet template", &net.encode_address(&t)).unwrap();
         assert_eq!((hrp.as_str(), parsed), ("atest", t));
         let program = net.encode_address(&Address::ZERO);
-        assert!(parse_template_any(&program).unwrap_err().to_string().contains("not a template"));
-        assert!(parse_template_any("junk").is_err());
+        assert!(parse_template_any("wallet template", &program).unwrap_err().to_string().contains("not a template"));
+        assert!(parse_template_any("wallet template", "junk").is_err());
     }
 }

@@ -157,7 +157,7 @@ fn address(a: AddressArgs) -> CmdResult {
     let (network, template) = match a.wallet.template.wallet_template.as_deref() {
         // Offline: the template's bech32 prefix names the network.
         Some(text) => {
-            let (hrp, template) = parse_template_any(text).map_err(|e| e.to_string())?;
+            let (hrp, template) = parse_template_any("wallet template", text).map_err(|e| e.to_string())?;
             let network = Network::new(&hrp, Default::default()).map_err(|e| e.to_string())?;
             (network, template)
         }

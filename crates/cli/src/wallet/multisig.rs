@@ -306,8 +306,7 @@ fn address(a: MultisigAddressArgs) -> CmdResult {
     let (network, template) = match a.multisig.multisig_template.as_deref() {
         // Offline: the template's bech32 prefix names the network.
         Some(text) => {
-            let (hrp, template) =
-                parse_template_any(text).map_err(|e| err(e).replace("wallet template", "multisig template"))?;
+            let (hrp, template) = parse_template_any("multisig template", text).map_err(err)?;
             (Network::new(&hrp, Default::default()).map_err(err)?, template)
         }
         None => {

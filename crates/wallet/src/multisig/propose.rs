@@ -190,8 +190,8 @@ pub fn propose_offline(
 /// the template. Refuses a program address, a malformed genesis id and the
 /// all-zero one (no real network's: a placeholder left in).
 pub fn offline_network(template: &str, genesis_id: &str) -> Result<(Network, Address), MultisigError> {
-    let (hrp, address) = parse_template_any(template)
-        .map_err(|e| MultisigError::Offline(e.to_string().replace("wallet template", "multisig template")))?;
+    let (hrp, address) =
+        parse_template_any("multisig template", template).map_err(|e| MultisigError::Offline(e.to_string()))?;
     let hex_text = genesis_id.strip_prefix("0x").unwrap_or(genesis_id);
     let genesis = parse_hex32(hex_text).map_err(|e| {
         MultisigError::Offline(format!("--genesis-id {genesis_id:?}: {e} (need the 64 hex digits of the genesis id)"))
