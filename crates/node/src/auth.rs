@@ -170,29 +170,51 @@ impl ResultPolicy {
         ResultPolicy::Keys(keys.into_iter().map(AuthorizedKey::from).collect())
     }
 
-    /// Checks `signed` for the network `genesis_id`.
+    /// Checks `signed` for the network `genesis_id`: an authorized signer
+    /// for its height ([`ResultPolicy::authorized_signer`]), then the
+    /// signature.
     pub fn check(&self, genesis_id: &[u8; 32], signed: &SignedResult) -> Result<(), AuthError> {
+        let Some((key, signature)) = self.authorized_signer(signed)? else { return Ok(()) };
+        verify_signature(&key, &signature, genesis_id, &signed.result)
+    }
+
+    /// The signer checks of [`ResultPolicy::check`] without the signature:
+    /// whether `signed` names a key that may sign its height. A sequencer
+    /// that cannot verify a signature yet (no genesis id stored) still
+    /// refuses unknown posters with this. Returns the key and the signature
+    /// to verify, or `None` when the policy accepts anything.
+    pub fn authorized_signer(&self, signed: &SignedResult) -> Result<Option<(VerifyingKey, [u8; 64])>, AuthError> {
         let keys = match self {
-            ResultPolicy::AcceptUnsigned => return Ok(()),
+            ResultPolicy::AcceptUnsigned => return Ok(None),
             ResultPolicy::Keys(keys) => keys,
         };
         let height = signed.result.height;
         let (Some(signer), Some(signature)) = (signed.signer, signed.signature) else {
             return Err(AuthError::Unsigned { height });
         };
-        let hex_signer = hex::encode(signer);
         let mut listed = keys.iter().filter(|k| k.key.as_bytes() == &signer).peekable();
         let Some(first) = listed.peek().copied() else {
-            return Err(AuthError::UnknownSigner { height, signer: hex_signer });
+            return Err(AuthError::UnknownSigner { height, signer: hex::encode(signer) });
         };
         // A key may be listed more than once (with separate terms).
         let Some(key) = listed.find(|k| k.covers(height)) else {
-            return Err(AuthError::OutsideTerm { height, signer: hex_signer, term: first.term() });
+            return Err(AuthError::OutsideTerm { height, signer: hex::encode(signer), term: first.term() });
         };
-        key.key
-            .verify(&signing_message(genesis_id, &signed.result), &Signature::from_bytes(&signature))
-            .map_err(|_| AuthError::BadSignature { height, signer: hex_signer })
+        Ok(Some((key.key, signature)))
     }
+}
+
+/// Checks that `signature` is `key`'s signature of `result` on the network
+/// `genesis_id` (the last step of [`ResultPolicy::check`], for a caller that
+/// ran [`ResultPolicy::authorized_signer`] itself).
+pub fn verify_signature(
+    key: &VerifyingKey,
+    signature: &[u8; 64],
+    genesis_id: &[u8; 32],
+    result: &BlockResult,
+) -> Result<(), AuthError> {
+    key.verify(&signing_message(genesis_id, result), &Signature::from_bytes(signature))
+        .map_err(|_| AuthError::BadSignature { height: result.height, signer: hex::encode(key.as_bytes()) })
 }
 
 /// Parses an executor public key given as exactly 64 hex digits (the
@@ -229,10 +251,7 @@ mod opt_hex {
 
     pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<Option<[u8; N]>, D::Error> {
         let Some(text) = Option::<String>::deserialize(d)? else { return Ok(None) };
-        let mut out = [0u8; N];
-        hex::decode_to_slice(&text, &mut out)
-            .map_err(|e| D::Error::custom(format!("expected {} hex characters: {e}", 2 * N)))?;
-        Ok(Some(out))
+        crate::types::parse_hex(&text).map(Some).map_err(D::Error::custom)
     }
 }
 

@@ -15,7 +15,7 @@
 //! that posts bundles as base-layer transactions and reads Athena blocks
 //! out of base-layer blocks. Nothing above this module knows which one runs.
 
-use crate::auth::{AuthError, ResultPolicy, SignedResult};
+use crate::auth::{verify_signature, AuthError, ResultPolicy, SignedResult};
 use crate::types::{
     Block, Bundle, ErrorBody, LatestResponse, QueuedResponse, MAX_BLOCK_BYTES, MAX_BLOCK_TXS, MAX_BUNDLE_BYTES,
 };
@@ -155,6 +155,9 @@ pub struct DevnetSequencer {
     /// replaceable while running
     /// ([`DevnetSequencer::set_policy`], a keys file that changed).
     policy: std::sync::RwLock<ResultPolicy>,
+    /// The genesis id, once the height-0 result is stored (results are
+    /// write-once, so it never changes): spares a read per published result.
+    genesis_id: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl DevnetSequencer {
@@ -206,7 +209,7 @@ impl DevnetSequencer {
         };
         drop(blocks);
         drop(read);
-        Ok(DevnetSequencer { db, state: Mutex::new(state), policy: Default::default() })
+        Ok(DevnetSequencer { db, state: Mutex::new(state), policy: Default::default(), genesis_id: Default::default() })
     }
 
     /// Sets which published results are accepted. A sequencer opened without
@@ -231,35 +234,33 @@ impl DevnetSequencer {
     /// The genesis id results are signed for: the input hash of the stored
     /// height-0 result (`None` before one is published).
     fn genesis_id(&self) -> Result<Option<[u8; 32]>, BaseLayerError> {
-        Ok(self.result(0)?.map(|r| r.result.input_hash))
+        if let Some(id) = self.genesis_id.get() {
+            return Ok(Some(*id));
+        }
+        let id = self.result(0)?.map(|r| r.result.input_hash);
+        Ok(id.map(|id| *self.genesis_id.get_or_init(|| id)))
     }
 
     /// Checks `signed` against the policy (before any other rule, so an
-    /// unauthorized poster cannot occupy a height).
+    /// unauthorized poster cannot occupy a height). The signer is checked
+    /// first, so an unknown poster learns nothing, not even whether the
+    /// genesis result is missing.
     fn authenticate(&self, signed: &SignedResult) -> Result<(), BaseLayerError> {
-        let policy = self.policy();
-        if policy == ResultPolicy::AcceptUnsigned {
+        let authorized = self.policy.read().unwrap_or_else(PoisonError::into_inner).authorized_signer(signed);
+        let Some((key, signature)) = authorized.map_err(BaseLayerError::Unauthenticated)? else {
             return Ok(());
-        }
+        };
         let genesis_id = if signed.result.height == 0 {
             signed.result.input_hash
         } else {
-            match self.genesis_id()? {
-                Some(id) => id,
-                // Check the signer first: an unknown poster learns nothing.
-                None => {
-                    policy.check(&[0; 32], signed).or_else(|e| match e {
-                        AuthError::BadSignature { .. } => Ok(()),
-                        other => Err(BaseLayerError::Unauthenticated(other)),
-                    })?;
-                    return Err(BaseLayerError::rejected(
-                        "genesis_result_missing",
-                        "the genesis result (height 0) must be published first: it names the network results are signed for",
-                    ));
-                }
-            }
+            self.genesis_id()?.ok_or_else(|| {
+                BaseLayerError::rejected(
+                    "genesis_result_missing",
+                    "the genesis result (height 0) must be published first: it names the network results are signed for",
+                )
+            })?
         };
-        policy.check(&genesis_id, signed).map_err(BaseLayerError::Unauthenticated)
+        verify_signature(&key, &signature, &genesis_id, &signed.result).map_err(BaseLayerError::Unauthenticated)
     }
 
     /// Bundles waiting for a block.
@@ -564,6 +565,34 @@ mod tests {
         assert_eq!(code(closed.publish_result(&genesis_signed).unwrap_err()), "unknown_signer");
         let open = DevnetSequencer::in_memory().unwrap().with_policy(ResultPolicy::AcceptUnsigned);
         open.publish_result(&SignedResult::unsigned(genesis)).unwrap();
+    }
+
+    #[test]
+    fn a_result_before_the_genesis_result_is_refused_after_the_signer_checks() {
+        let seq = DevnetSequencer::in_memory().unwrap().with_policy(policy());
+        seq.submit_bundle(Bundle { relay: [1; 24], txs: vec![vec![1]] }).unwrap();
+        let one = seq.produce_block(1, false).unwrap().unwrap();
+        let result = BlockResult { height: 1, input_hash: one.hash(), state_root: [1; 32], receipts_root: [2; 32] };
+        // An unknown poster or an unsigned result learns nothing about the genesis result.
+        let intruder = SigningKey::from_bytes(&[2; 32]);
+        assert_eq!(
+            code(seq.publish_result(&SignedResult::sign(&intruder, &GENESIS_ID, result)).unwrap_err()),
+            "unknown_signer"
+        );
+        assert_eq!(code(seq.publish_result(&SignedResult::unsigned(result)).unwrap_err()), "unsigned_result");
+        // An authorized executor is told what is missing, whatever network it signed for.
+        let signed = SignedResult::sign(&executor_key(), &GENESIS_ID, result);
+        assert_eq!(code(seq.publish_result(&signed).unwrap_err()), "genesis_result_missing");
+        let elsewhere = SignedResult::sign(&executor_key(), &[1; 32], result);
+        assert_eq!(code(seq.publish_result(&elsewhere).unwrap_err()), "genesis_result_missing");
+        assert_eq!(seq.result(1).unwrap(), None);
+
+        let genesis = BlockResult { height: 0, input_hash: GENESIS_ID, state_root: [3; 32], receipts_root: [4; 32] };
+        seq.publish_result(&SignedResult::sign(&executor_key(), &GENESIS_ID, genesis)).unwrap();
+        // Now the network is known: the other network's signature no longer verifies.
+        assert_eq!(code(seq.publish_result(&elsewhere).unwrap_err()), "bad_signature");
+        seq.publish_result(&signed).unwrap();
+        assert_eq!(seq.result(1).unwrap(), Some(signed));
     }
 
     #[test]

@@ -553,10 +553,16 @@ pub mod hex32 {
 
     /// Parses 64 hex characters into 32 bytes.
     pub fn parse(text: &str) -> Result<[u8; 32], String> {
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(text, &mut out).map_err(|e| format!("expected 64 hex characters: {e}"))?;
-        Ok(out)
+        super::parse_hex(text)
     }
+}
+
+/// Parses exactly `2 * N` hex characters into `N` bytes; the error names the
+/// expected length (the JSON hex fields of results, keys and signatures).
+pub fn parse_hex<const N: usize>(text: &str) -> Result<[u8; N], String> {
+    let mut out = [0u8; N];
+    hex::decode_to_slice(text, &mut out).map_err(|e| format!("expected {} hex characters: {e}", 2 * N))?;
+    Ok(out)
 }
 
 #[cfg(test)]
