@@ -125,7 +125,7 @@ pub struct ExecutorClient {
     base: String,
 }
 
-const EXECUTOR: &str = "executor";
+pub(crate) const EXECUTOR: &str = "executor";
 const SEQUENCER: &str = "sequencer";
 
 fn unreachable(service: &'static str) -> impl Fn(reqwest::Error) -> ClientError {
@@ -160,11 +160,7 @@ impl ExecutorClient {
     }
 
     /// `GET /v1/accounts/{bech32}`; an unknown account (404) is `{0, 0}`.
-    pub async fn account(&self, hrp: &str, address: &Address) -> Result<AccountState, ClientError> {
-        let network = Network::new(hrp, Default::default()).map_err(|e| ClientError::BadResponse {
-            service: EXECUTOR,
-            message: format!("network HRP {hrp:?}: {e}"),
-        })?;
+    pub async fn account(&self, network: &Network, address: &Address) -> Result<AccountState, ClientError> {
         let url = format!("{}/v1/accounts/{}", self.base, network.encode_address(address));
         let resp = self.http.get(url).send().await.map_err(unreachable(EXECUTOR))?;
         if resp.status() == reqwest::StatusCode::NOT_FOUND {

@@ -19,7 +19,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use athena_transaction::tx::MAX_TX_SIZE;
-use athena_transaction::Network;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
@@ -176,10 +175,7 @@ fn parse_id(text: &str) -> Option<TxId> {
 }
 
 fn display_address(relay: &Relay, address: &athena_interface::Address) -> String {
-    relay
-        .hrp()
-        .and_then(|hrp| Network::new(&hrp, Default::default()).ok())
-        .map_or_else(|| hex::encode(address.0), |n| n.encode_address(address))
+    relay.network().map_or_else(|| hex::encode(address.0), |n| n.encode_address(address))
 }
 
 async fn get_transaction(State(relay): State<Arc<Relay>>, Path(id_text): Path<String>) -> Response {
@@ -249,7 +245,7 @@ async fn get_relay(State(relay): State<Arc<Relay>>) -> Response {
 }
 
 async fn get_relay_account(State(relay): State<Arc<Relay>>, Path(text): Path<String>) -> Response {
-    let Some(network) = relay.hrp().and_then(|hrp| Network::new(&hrp, Default::default()).ok()) else {
+    let Some(network) = relay.network() else {
         return error(503, "executor_unavailable", "the relay has not reached the executor yet (network unknown)");
     };
     let address = match network.parse_address(&text) {
@@ -317,11 +313,9 @@ async fn proxy_check(
         Err(e) => return e.into_response(),
     };
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let path = match uri.query() {
-        Some(query) => format!("/v1/transactions/check?{query}"),
-        None => "/v1/transactions/check".to_owned(),
-    };
-    match relay.executor().forward(reqwest::Method::POST, &path, Some((body, ct))).await {
+    // The route is this one path, so the request's path and query are the executor's.
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    match relay.executor().forward(reqwest::Method::POST, path_and_query, Some((body, ct))).await {
         Ok(raw) => forwarded(raw),
         Err(e) => error(503, "executor_unavailable", e.to_string()),
     }

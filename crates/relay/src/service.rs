@@ -15,10 +15,11 @@ use std::time::Duration;
 
 use athena_interface::Address;
 use athena_node::types::{Bundle, MAX_BUNDLE_BYTES, MAX_BUNDLE_TXS};
+use athena_transaction::Network;
 use tokio::sync::{oneshot, Notify, OwnedMutexGuard};
 
 use crate::admission::{classify, decide, Verdict};
-use crate::clients::{ClientError, ExecutorClient, SequencerClient};
+use crate::clients::{ClientError, ExecutorClient, SequencerClient, EXECUTOR};
 use crate::error::AdmitError;
 use crate::mempool::{
     AccountState, AccountView, Admitted, Candidate, DropReason, Mempool, MempoolConfig, PendingInfo, TxId, Verification,
@@ -248,10 +249,17 @@ impl Relay {
         self.hrp.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The network learnt from the executor, for encoding and parsing
+    /// bech32 addresses (its genesis id is left zero: the relay never signs).
+    /// `None` until the first sync; [`Relay::sync_once`] stores only HRPs
+    /// that make a valid network.
+    pub fn network(&self) -> Option<Network> {
+        Network::new(&self.hrp()?, Default::default()).ok()
+    }
+
     /// The relay's address in bech32, once the network HRP is known.
     pub fn relay_bech32(&self) -> Option<String> {
-        let network = athena_transaction::Network::new(&self.hrp()?, Default::default()).ok()?;
-        Some(network.encode_address(&self.config.address))
+        Some(self.network()?.encode_address(&self.config.address))
     }
 
     /// Admission: decode, pool rules, the executor's dry run, then insert
@@ -465,8 +473,8 @@ impl Relay {
     /// `address` as the pool sees it, against its committed state fetched
     /// from the executor now (`None` until the network is known).
     pub async fn account(&self, address: &Address) -> Result<Option<AccountView>, ClientError> {
-        let Some(hrp) = self.hrp() else { return Ok(None) };
-        let fresh = self.executor.account(&hrp, address).await?;
+        let Some(network) = self.network() else { return Ok(None) };
+        let fresh = self.executor.account(&network, address).await?;
         Ok(Some(self.pool().account_view(address, fresh)))
     }
 
@@ -476,8 +484,11 @@ impl Relay {
     /// resubmissions or expiries.
     pub async fn sync_once(&self) -> Result<SyncReport, ClientError> {
         let status = self.executor.status().await?;
-        let hrp = status.network.clone();
-        *self.hrp.lock().unwrap_or_else(|e| e.into_inner()) = Some(hrp.clone());
+        let network = Network::new(&status.network, Default::default()).map_err(|e| ClientError::BadResponse {
+            service: EXECUTOR,
+            message: format!("network HRP {:?}: {e}", status.network),
+        })?;
+        *self.hrp.lock().unwrap_or_else(|e| e.into_inner()) = Some(status.network.clone());
         let last = *self.last_height.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(last) = last.filter(|h| status.height <= *h) {
             // No new block: a deferred head left over (e.g. its dry run raced
@@ -500,7 +511,7 @@ impl Relay {
         }
         let principals = self.pool().principals();
         for principal in principals {
-            let account = self.executor.account(&hrp, &principal).await?;
+            let account = self.executor.account(&network, &principal).await?;
             let dropped = self.pool().sync_account(&principal, account);
             report.dropped.extend(dropped);
         }
