@@ -14,6 +14,8 @@ use crate::follower::Role;
 use crate::genesis::load_genesis;
 use crate::http::{NodeError, NodeEvent, NodeHandle, WorkerExit, WorkerResult};
 use crate::sequencer::{start_sequencer_with, SequencerConfig};
+use crate::sequencer_limits::{SequencerLimits, SequencerRateLimits};
+use athena_ratelimit::Rate;
 use clap::{Args, Subcommand};
 use ed25519_dalek::VerifyingKey;
 use std::io::{IsTerminal, Write};
@@ -68,6 +70,45 @@ pub struct SequencerArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub results: ResultKeyArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub limits: SequencerLimitArgs,
+}
+
+/// The sequencer's per-client rate limits (`docs/node.md`, "Rate limits").
+#[derive(Args, Debug, Clone)]
+pub struct SequencerLimitArgs {
+    /// Bundles (`POST /v1/bundles`) per second per client (IPv4 address or
+    /// IPv6 /64); 0 = unlimited.
+    #[arg(long, default_value_t = SequencerRateLimits::default().bundles.per_second)]
+    pub bundle_rate: u32,
+    /// Bundles a client may post back to back; 0 = unlimited.
+    #[arg(long, default_value_t = SequencerRateLimits::default().bundles.burst)]
+    pub bundle_burst: u32,
+    /// Other requests (status, blocks, results) per second per client;
+    /// 0 = unlimited. On a devnet every process shares the loopback address.
+    #[arg(long, default_value_t = SequencerRateLimits::default().requests.per_second)]
+    pub request_rate: u32,
+    /// Other requests a client may make back to back; 0 = unlimited.
+    #[arg(long, default_value_t = SequencerRateLimits::default().requests.burst)]
+    pub request_burst: u32,
+    /// Count requests against the right-most `X-Forwarded-For` address
+    /// instead of the TCP peer. Only behind exactly one trusted reverse proxy
+    /// that appends the client's address; otherwise clients choose their key.
+    #[arg(long)]
+    pub trust_forwarded_for: bool,
+}
+
+impl SequencerLimitArgs {
+    /// The limits these flags describe.
+    pub fn limits(&self) -> SequencerRateLimits {
+        SequencerRateLimits {
+            bundles: Rate { per_second: self.bundle_rate, burst: self.bundle_burst },
+            requests: Rate { per_second: self.request_rate, burst: self.request_burst },
+            trust_forwarded_for: self.trust_forwarded_for,
+            ..SequencerRateLimits::default()
+        }
+    }
 }
 
 /// Which executors' results are authentic (sequencer, executor, shadow).
@@ -243,6 +284,7 @@ fn run_inner(args: NodeArgs) -> Result<ExitCode, NodeError> {
                 block_interval: a.block_interval,
                 empty_blocks: a.empty_blocks,
                 signals: true,
+                limits: SequencerLimits::shared(a.limits.limits()),
             };
             let handle = start_sequencer_with(config, a.results.policy(None)?)?;
             announce("sequencer", &handle);

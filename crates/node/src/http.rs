@@ -44,6 +44,11 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: message.into() }
     }
+    /// 429 `rate_limited`: the client is over its budget (the caller adds
+    /// `Retry-After`).
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::TOO_MANY_REQUESTS, code: "rate_limited", message: message.into() }
+    }
     /// 503: a dependency is unavailable or the node is busy.
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::SERVICE_UNAVAILABLE, code, message: message.into() }
@@ -174,7 +179,8 @@ pub struct NodeHandle {
 }
 
 impl NodeHandle {
-    /// Binds `listen`, serves `router` on a runtime thread, and runs
+    /// Binds `listen`, serves `router` on a runtime thread (with the peer's
+    /// `ConnectInfo<SocketAddr>`, for per-client rate limits), and runs
     /// `worker` (which must return soon after its stop flag is set) on
     /// another thread. With `signals`, SIGINT/SIGTERM become
     /// [`NodeEvent::Signal`].
@@ -204,7 +210,7 @@ impl NodeHandle {
                     Err(e) => return tracing::error!("cannot serve on {addr}: {e}"),
                 };
                 tokio::select! {
-                    served = axum::serve(listener, router) => {
+                    served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()) => {
                         if let Err(e) = served { tracing::error!("HTTP server on {addr} failed: {e}") }
                     }
                     _ = shutdown_rx => {}

@@ -37,4 +37,5 @@ pub mod genesis;
 pub mod http;
 pub mod receipts;
 pub mod sequencer;
+pub mod sequencer_limits;
 pub mod types;

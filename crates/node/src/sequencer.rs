@@ -6,6 +6,7 @@ use crate::auth::{ResultPolicy, SignedResult};
 use crate::base_layer::{BaseLayer, BaseLayerError, DevnetSequencer, SEQUENCER_FILE};
 use crate::executor_keys::LivePolicy;
 use crate::http::{self, blocking, read_body, ApiError, NodeError, NodeHandle, WorkerExit};
+use crate::sequencer_limits::{rate_limit, SequencerLimits};
 use crate::types::{Block, Bundle, LatestResponse, SequencerStatus, MAX_BUNDLE_BYTES};
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -36,6 +37,9 @@ pub struct SequencerConfig {
     pub empty_blocks: bool,
     /// Turn SIGINT/SIGTERM into [`crate::http::NodeEvent::Signal`].
     pub signals: bool,
+    /// Per-client rate limits of the API (shared, so a test can stop their
+    /// clock: [`SequencerLimits::freeze_clock`]).
+    pub limits: Arc<SequencerLimits>,
 }
 
 #[derive(Clone)]
@@ -45,8 +49,9 @@ struct SeqState {
 }
 
 /// The base-layer HTTP API over any [`BaseLayer`] (`devnet` adds the queue
-/// length to `/v1/status`).
-pub fn router(base: Arc<dyn BaseLayer>, devnet: Option<Arc<DevnetSequencer>>) -> Router {
+/// length to `/v1/status`), rate-limited per client by `limits` (see
+/// [`crate::sequencer_limits::rate_limit`]).
+pub fn router(base: Arc<dyn BaseLayer>, devnet: Option<Arc<DevnetSequencer>>, limits: Arc<SequencerLimits>) -> Router {
     Router::new()
         .route("/v1/status", get(status))
         .route("/v1/bundles", post(submit))
@@ -57,6 +62,7 @@ pub fn router(base: Arc<dyn BaseLayer>, devnet: Option<Arc<DevnetSequencer>>) ->
         .fallback(http::fallback)
         .method_not_allowed_fallback(http::method_not_allowed)
         .with_state(SeqState { base, devnet })
+        .layer(axum::middleware::from_fn_with_state(limits, rate_limit))
 }
 
 /// Parses a height path segment.
@@ -146,7 +152,7 @@ pub fn start_sequencer_with(config: SequencerConfig, results: impl Into<LivePoli
     let sequencer = Arc::new(sequencer);
     tracing::info!("sequencer at block {}", sequencer.latest_height()?);
     let base: Arc<dyn BaseLayer> = Arc::clone(&sequencer) as Arc<dyn BaseLayer>;
-    let router = router(base, Some(Arc::clone(&sequencer)));
+    let router = router(base, Some(Arc::clone(&sequencer)), Arc::clone(&config.limits));
     let interval = config.block_interval.max(Duration::from_millis(1));
     let empty = config.empty_blocks;
     NodeHandle::start(config.listen, router, config.signals, move |stop: &AtomicBool| {

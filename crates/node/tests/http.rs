@@ -12,6 +12,7 @@ use athena_node::follower::Role;
 use athena_node::genesis::LoadedGenesis;
 use athena_node::receipts::merkle_root;
 use athena_node::sequencer::{start_sequencer_with, SequencerConfig};
+use athena_node::sequencer_limits::{SequencerLimits, SequencerRateLimits};
 use athena_node::types::{hex32, Block, BlockResult, MAX_BUNDLE_BYTES};
 use athena_runtime::Account;
 use athena_store::encoding::encode_account;
@@ -36,6 +37,7 @@ fn sequencer(dir: Option<&Path>) -> athena_node::http::NodeHandle {
             block_interval: Duration::from_millis(50),
             empty_blocks: false,
             signals: false,
+            limits: SequencerLimits::shared(SequencerRateLimits::default()),
         },
         ResultPolicy::keys([executor_key().verifying_key()]),
     )

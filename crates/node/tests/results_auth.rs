@@ -15,6 +15,7 @@ use athena_node::executor_keys::{KeySource, LivePolicy};
 use athena_node::follower::Role;
 use athena_node::http::{NodeError, NodeEvent};
 use athena_node::sequencer::{start_sequencer_with, SequencerConfig};
+use athena_node::sequencer_limits::{SequencerLimits, SequencerRateLimits};
 use athena_node::types::BlockResult;
 use common::*;
 use ed25519_dalek::SigningKey;
@@ -35,6 +36,7 @@ fn sequencer_config() -> SequencerConfig {
         block_interval: Duration::from_millis(20),
         empty_blocks: false,
         signals: false,
+        limits: SequencerLimits::shared(SequencerRateLimits::default()),
     }
 }
 

@@ -8,6 +8,7 @@ mod common;
 use std::time::Duration;
 
 use athena_node::sequencer::{start_sequencer, SequencerConfig};
+use athena_node::sequencer_limits::{SequencerLimits, SequencerRateLimits};
 use athena_node::types::{Block, LatestResponse};
 use common::*;
 
@@ -19,6 +20,7 @@ async fn relay_bundles_reach_real_sequencer_blocks() {
         block_interval: Duration::from_millis(50),
         empty_blocks: false,
         signals: false,
+        limits: SequencerLimits::shared(SequencerRateLimits::default()),
     })
     .unwrap();
     let sequencer_url = sequencer.url();
