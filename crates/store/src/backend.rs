@@ -31,7 +31,8 @@ pub enum Table {
     TreeNodes,
     /// Leaf value history by key hash ‖ version, for proofs at any height.
     TreeValues,
-    /// Tree nodes made stale by a version, for a future pruner.
+    /// Tree nodes made stale by a version: the pruner's work list
+    /// (`Store::prune`).
     TreeStale,
 }
 
@@ -88,6 +89,15 @@ pub trait ReadTx {
 
     /// Every entry with a key in `low..=high`, in key order.
     fn scan(&self, table: Table, low: &[u8], high: &[u8]) -> Result<Vec<Entry>, StateError>;
+
+    /// The first `limit` entries with a key in `low..=high`, in key order:
+    /// lets the pruner bound the work of one transaction. The default scans
+    /// the whole range; backends should stop early.
+    fn scan_first(&self, table: Table, low: &[u8], high: &[u8], limit: usize) -> Result<Vec<Entry>, StateError> {
+        let mut entries = self.scan(table, low, high)?;
+        entries.truncate(limit);
+        Ok(entries)
+    }
 }
 
 /// A write transaction: reads see its own writes; nothing is visible to

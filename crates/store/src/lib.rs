@@ -23,6 +23,9 @@
 //!   [`Store::prove_program_state`] return a
 //!   value with an inclusion or non-inclusion proof; [`verify`] checks one
 //!   against a trusted root without a database.
+//! * [`Store::prune`]: deletes tree nodes and leaf values only old heights
+//!   need, in bounded crash-safe batches; proofs below the floor then fail
+//!   with [`StoreError::Pruned`].
 //!
 //! ```
 //! use athena_interface::{Address, Bytes32};
@@ -49,6 +52,7 @@
 pub mod backend;
 pub mod encoding;
 pub mod proof;
+mod prune;
 mod redb_backend;
 mod store;
 mod tree;
@@ -57,6 +61,7 @@ pub use encoding::LeafKey;
 pub use proof::{
     verify, AccountProof, LeafProof, ProgramStateProof, ProofDecodeError, StateProof, StateRoot, StorageProof,
 };
+pub use prune::{PruneReport, PRUNE_BATCH};
 pub use redb_backend::{RedbBackend, RedbRead, RedbWrite};
 pub use store::{BlockMeta, CommittedBlock, Snapshot, Store, StoreError, SCHEMA_VERSION};
 pub use tree::{leaves_of, root_of_contents};

@@ -99,14 +99,15 @@ fn last_in(
     }
 }
 
-/// Every entry of `low..=high` in an open redb table.
+/// The first `limit` entries of `low..=high` in an open redb table.
 fn scan(
     table: &impl ReadableTable<&'static [u8], &'static [u8]>,
     low: &[u8],
     high: &[u8],
+    limit: usize,
 ) -> Result<Vec<Entry>, StateError> {
     let mut out = Vec::new();
-    for entry in table.range::<&[u8]>(low..=high).map_err(map_err)? {
+    for entry in table.range::<&[u8]>(low..=high).map_err(map_err)?.take(limit) {
         let (key, value) = entry.map_err(map_err)?;
         out.push((key.value().to_vec(), value.value().to_vec()));
     }
@@ -139,7 +140,10 @@ impl ReadTx for RedbRead {
         last_in(&self.table(table)?, low, high)
     }
     fn scan(&self, table: Table, low: &[u8], high: &[u8]) -> Result<Vec<Entry>, StateError> {
-        scan(&self.table(table)?, low, high)
+        scan(&self.table(table)?, low, high, usize::MAX)
+    }
+    fn scan_first(&self, table: Table, low: &[u8], high: &[u8], limit: usize) -> Result<Vec<Entry>, StateError> {
+        scan(&self.table(table)?, low, high, limit)
     }
 }
 
@@ -166,7 +170,10 @@ impl ReadTx for RedbWrite {
         last_in(&self.table(table)?, low, high)
     }
     fn scan(&self, table: Table, low: &[u8], high: &[u8]) -> Result<Vec<Entry>, StateError> {
-        scan(&self.table(table)?, low, high)
+        scan(&self.table(table)?, low, high, usize::MAX)
+    }
+    fn scan_first(&self, table: Table, low: &[u8], high: &[u8], limit: usize) -> Result<Vec<Entry>, StateError> {
+        scan(&self.table(table)?, low, high, limit)
     }
 }
 

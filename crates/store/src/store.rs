@@ -92,6 +92,16 @@ pub enum StoreError {
         /// The last committed height, if any.
         last: Option<u64>,
     },
+    /// A proof was requested at a height below the pruning floor: the data
+    /// it needs was deleted by [`Store::prune`]. The block record (root)
+    /// is still available through [`Store::block`].
+    #[error("height {height} is pruned (proofs are kept from height {floor})")]
+    Pruned {
+        /// The requested height.
+        height: u64,
+        /// The lowest height still provable.
+        floor: u64,
+    },
     /// The backend failed or returned corrupt data.
     #[error(transparent)]
     State(#[from] StateError),
@@ -107,7 +117,7 @@ impl From<StoreError> for StateError {
 }
 
 /// The last committed height recorded in `tx`, if any.
-fn last_height<T: ReadTx + ?Sized>(tx: &T) -> Result<Option<u64>, StateError> {
+pub(crate) fn last_height<T: ReadTx + ?Sized>(tx: &T) -> Result<Option<u64>, StateError> {
     tx.get(Table::Meta, META_LAST_HEIGHT)?.map(|bytes| encoding::decode_u64(&bytes)).transpose()
 }
 
@@ -361,6 +371,12 @@ impl<R: ReadTx> Snapshot<R> {
         block_at(&self.tx, height)
     }
 
+    /// The pruning floor when the snapshot was taken: proofs below it are
+    /// refused (see [`Store::prune`]).
+    pub fn pruned_below(&self) -> Result<u64, StateError> {
+        crate::prune::pruned_below(&self.tx)
+    }
+
     /// The non-zero storage slots of `address`, in key order.
     pub fn storage_of(&self, address: &Address) -> Result<Vec<(Bytes32, Bytes32)>, StateError> {
         let low = encoding::storage_key(address, &Bytes32::ZERO);
@@ -415,6 +431,10 @@ impl<R: ReadTx> Snapshot<R> {
             _ => None,
         };
         let block = block.ok_or(StoreError::UnknownHeight { height, last })?;
+        let floor = crate::prune::pruned_below(&self.tx)?;
+        if height < floor {
+            return Err(StoreError::Pruned { height, floor });
+        }
         let (value, proof) = tree::prove(&self.tx, key.hash(), height)?;
         Ok(LeafProof { height, state_root: block.state_root, value, proof })
     }

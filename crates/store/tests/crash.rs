@@ -11,6 +11,10 @@
 //!   root equals the from-scratch root of that replay, the tree's own root
 //!   and verifies proofs;
 //! * the next run resumes at `last + 1`.
+//!
+//! The child also prunes (`Store::prune`) every few blocks, so kills land
+//! inside prunes too: after recovery every height from the floor up must
+//! still prove and verify, and heights below it must be refused.
 
 mod common;
 
@@ -42,6 +46,9 @@ fn crash_child() {
     while started.elapsed() < Duration::from_secs(60) {
         store.commit_block(height, &block(SEED, height, SIZE), &meta(height)).expect("child: commit");
         writeln!(out, "committed {height}").and_then(|()| out.flush()).expect("child: report");
+        if height % 4 == 3 {
+            store.prune(height - 3).expect("child: prune");
+        }
         height += 1;
     }
 }
@@ -112,6 +119,24 @@ fn check_recovered(path: &std::path::Path, reported: Option<u64>, before: Option
     for i in [0, 3, 7] {
         let proof = store.prove_account(&addr(i), None).unwrap();
         assert!(proof.verify(&last.state_root, &addr(i)));
+    }
+    // Pruning (possibly interrupted): the floor never passes the last
+    // height, everything from it up proves, everything below is refused.
+    let floor = store.pruned_below().unwrap();
+    assert!(floor <= last.height, "floor {floor} above last {}", last.height);
+    eprintln!("recovered at {} with pruning floor {floor}", last.height);
+    for height in floor..=last.height {
+        let root = store.block(height).unwrap().unwrap().state_root;
+        for i in [0, 3, 7, 30] {
+            let proof = store.prove_account(&addr(i), Some(height)).unwrap();
+            assert!(proof.verify(&root, &addr(i)), "account {i} at {height} (floor {floor})");
+            let slot = store.prove_storage(&addr(i), &common::word(5), Some(height)).unwrap();
+            assert!(slot.verify(&root, &addr(i), &common::word(5)), "slot of {i} at {height}");
+        }
+    }
+    if let Some(below) = floor.checked_sub(1) {
+        let refused = store.prove_account(&addr(0), Some(below)).unwrap_err();
+        assert_eq!(refused, athena_store::StoreError::Pruned { height: below, floor });
     }
     Some(last.height)
 }
