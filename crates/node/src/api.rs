@@ -265,7 +265,13 @@ async fn events(
         return Err(ApiError::bad_request("bad_query", format!("unknown parameter {unknown:?}")));
     }
     let address = query.get("address").map(|text| parse_address(&s.chain, text)).transpose()?;
-    let from = number("from")?.unwrap_or(0);
+    // Without `from`, start at the oldest height this node still has
+    // receipts for (0 unless it prunes); an explicit `from` below it is
+    // `410 pruned` rather than a silently incomplete list.
+    let from = match number("from")? {
+        Some(from) => from,
+        None => s.chain.pruned_below()?,
+    };
     let to = match number("to")? {
         Some(to) => to,
         None => s.chain.height()?,

@@ -25,7 +25,8 @@ use std::sync::{Mutex, PoisonError};
 /// The node's own tables (names are part of the data-dir format).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeTable {
-    /// `genesis_id`, `network`: fixed at genesis.
+    /// `genesis_id`, `network`, `templates`: fixed at genesis;
+    /// `receipts_pruned_below`: the receipts pruning floor.
     Meta,
     /// height (u64 BE) ‖ index (u32 BE) → SCALE(`StoredReceipt`).
     Receipts,
@@ -122,6 +123,13 @@ impl NodeBackend {
     /// A read transaction for the node's tables.
     pub fn read(&self) -> Result<NodeRead, StateError> {
         self.begin_read()
+    }
+
+    /// A write transaction for the node's own housekeeping (pruning old
+    /// receipts), outside any block commit: it never takes staged rows, so
+    /// it cannot carry a block's rows away from the block's commit.
+    pub fn write(&self) -> Result<NodeWrite, StateError> {
+        Ok(NodeWrite { tx: self.db.begin_write().map_err(map_err)?, staged: None })
     }
 }
 
@@ -220,6 +228,9 @@ impl ReadTx for NodeRead {
     fn scan(&self, table: Table, low: &[u8], high: &[u8]) -> Result<Vec<Entry>, StateError> {
         range_in(&self.open(table.name())?, low, high, usize::MAX, false)
     }
+    fn scan_first(&self, table: Table, low: &[u8], high: &[u8], limit: usize) -> Result<Vec<Entry>, StateError> {
+        range_in(&self.open(table.name())?, low, high, limit, false)
+    }
 }
 
 /// A write transaction carrying the node rows staged for it.
@@ -238,6 +249,36 @@ impl NodeWrite {
     fn open(&self, name: &'static str) -> Result<redb::Table<'_, &'static [u8], &'static [u8]>, StateError> {
         self.tx.open_table(def(name)).map_err(map_err)
     }
+
+    /// A row of a node table, as this transaction sees it.
+    pub fn node_get(&self, table: NodeTable, key: &[u8]) -> Result<Option<Vec<u8>>, StateError> {
+        get_in(&self.open(table.name())?, key)
+    }
+
+    /// Up to `limit` rows of a node table with keys in `low..=high`, in key
+    /// order: the pruner's bounded batch.
+    pub fn node_range(
+        &self,
+        table: NodeTable,
+        low: &[u8],
+        high: &[u8],
+        limit: usize,
+    ) -> Result<Vec<Entry>, StateError> {
+        range_in(&self.open(table.name())?, low, high, limit, false)
+    }
+
+    /// Writes a row of a node table (pruning bookkeeping; block rows go
+    /// through [`NodeBackend::stage`]).
+    pub fn node_put(&mut self, table: NodeTable, key: &[u8], value: &[u8]) -> Result<(), StateError> {
+        self.open(table.name())?.insert(key, value).map_err(map_err)?;
+        Ok(())
+    }
+
+    /// Deletes a row of a node table (a no-op if absent): pruning.
+    pub fn node_delete(&mut self, table: NodeTable, key: &[u8]) -> Result<(), StateError> {
+        self.open(table.name())?.remove(key).map_err(map_err)?;
+        Ok(())
+    }
 }
 
 impl ReadTx for NodeWrite {
@@ -249,6 +290,9 @@ impl ReadTx for NodeWrite {
     }
     fn scan(&self, table: Table, low: &[u8], high: &[u8]) -> Result<Vec<Entry>, StateError> {
         range_in(&self.open(table.name())?, low, high, usize::MAX, false)
+    }
+    fn scan_first(&self, table: Table, low: &[u8], high: &[u8], limit: usize) -> Result<Vec<Entry>, StateError> {
+        range_in(&self.open(table.name())?, low, high, limit, false)
     }
 }
 

@@ -10,6 +10,7 @@ use crate::types::{Block, BlockResult, CheckResponse, BLOCK_HASH_WINDOW};
 use athena_interface::{Address, Bytes32};
 use athena_runtime::tx::{dry_run_transaction, ApplyError, BlockContext, DryRun, DryRunOptions, TxStatus};
 use athena_runtime::{Account, StateError, StateReader};
+use athena_store::backend::WriteTx;
 use athena_store::{BlockMeta, Snapshot, Store, StoreError};
 use athena_transaction::Network;
 use parity_scale_codec::{Decode, Encode};
@@ -25,6 +26,15 @@ pub const STATE_FILE: &str = "state.redb";
 /// Not part of any root; a data directory created before it existed has
 /// none and takes the list from the genesis file given at start, if any.
 const META_TEMPLATES: &[u8] = b"templates";
+
+/// `node_meta` key of the receipts pruning floor (u64 BE): receipts and
+/// events of heights below it are deleted or being deleted, and queries for
+/// them answer [`ChainError::Pruned`]. Absent means 0.
+const META_RECEIPTS_PRUNED_BELOW: &[u8] = b"receipts_pruned_below";
+
+/// Receipts deleted per write transaction when pruning: bounds one
+/// transaction's work.
+const PRUNE_BATCH: usize = 512;
 
 /// Why the chain cannot go on.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +83,26 @@ pub enum ChainError {
     /// The data directory could not be created.
     #[error("data directory: {0}")]
     Io(#[from] std::io::Error),
+    /// The query needs receipts or proofs of a height the node pruned
+    /// (`--keep-heights`); block results (roots) are still served.
+    #[error("height {height} is pruned: this node keeps receipts and proofs from height {floor}")]
+    Pruned {
+        /// The requested height.
+        height: u64,
+        /// The lowest height still served in full.
+        floor: u64,
+    },
+}
+
+/// What one [`Chain::prune`] call deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChainPruneReport {
+    /// The state store's part (tree nodes and values).
+    pub store: athena_store::PruneReport,
+    /// Receipts deleted.
+    pub receipts_deleted: u64,
+    /// Event index rows deleted.
+    pub events_deleted: u64,
 }
 
 /// What the node records about a block besides receipts (node table
@@ -118,6 +148,11 @@ fn height_key(height: u64) -> [u8; 8] {
 
 fn receipt_key(height: u64, index: u32) -> Vec<u8> {
     [&height.to_be_bytes()[..], &index.to_be_bytes()].concat()
+}
+
+fn decode_u64(what: &str, bytes: &[u8]) -> Result<u64, StateError> {
+    let bytes: [u8; 8] = bytes.try_into().map_err(|_| StateError::Corrupt(format!("{what}: not 8 bytes")))?;
+    Ok(u64::from_be_bytes(bytes))
 }
 
 fn decode_row<T: Decode>(what: &str, bytes: &[u8]) -> Result<T, StateError> {
@@ -166,6 +201,7 @@ pub struct Chain {
     genesis_id: [u8; 32],
     templates: BTreeMap<String, Address>,
     commit: Mutex<()>,
+    keep_heights: Option<u64>,
 }
 
 impl Chain {
@@ -223,6 +259,7 @@ impl Chain {
                 genesis_id: genesis.genesis_id,
                 templates: genesis.templates.clone(),
                 commit: Mutex::new(()),
+                keep_heights: None,
             });
         };
         let corrupt = |what: &str| ChainError::State(StateError::Corrupt(what.to_owned()));
@@ -250,7 +287,84 @@ impl Chain {
                 .collect(),
             None => genesis.map(|g| g.templates.clone()).unwrap_or_default(),
         };
-        Ok(Chain { store, network, genesis_id, templates, commit: Mutex::new(()) })
+        Ok(Chain { store, network, genesis_id, templates, commit: Mutex::new(()), keep_heights: None })
+    }
+
+    /// Prune after every commit so that only the last committed height and
+    /// the `keep` before it stay provable with receipts (`--keep-heights`);
+    /// `None` (the default) keeps everything.
+    pub fn with_keep_heights(mut self, keep: Option<u64>) -> Self {
+        self.keep_heights = keep;
+        self
+    }
+
+    /// The receipts pruning floor: receipts, events and proofs of heights
+    /// below it are no longer served (0 if never pruned).
+    pub fn pruned_below(&self) -> Result<u64, ChainError> {
+        let row = self.store.backend().read()?.node_get(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW)?;
+        Ok(row.map_or(Ok(0), |bytes| decode_u64("receipts floor", &bytes))?)
+    }
+
+    /// `Err(Pruned)` if `height` is below the receipts floor.
+    fn check_not_pruned(&self, height: u64) -> Result<(), ChainError> {
+        let floor = self.pruned_below()?;
+        if height < floor {
+            return Err(ChainError::Pruned { height, floor });
+        }
+        Ok(())
+    }
+
+    /// Deletes what only heights below `keep_from` need: the store's old
+    /// tree versions ([`Store::prune`]), and the node's receipts and event
+    /// index rows of those heights. Kept: block summaries and results
+    /// (roots are history) and the transaction index (it is what skips a
+    /// replayed transaction: consensus, not history). `keep_from` must be
+    /// at most the last committed height.
+    pub fn prune(&self, keep_from: u64) -> Result<ChainPruneReport, ChainError> {
+        let _guard = self.commit.lock().unwrap_or_else(PoisonError::into_inner);
+        self.prune_locked(keep_from)
+    }
+
+    /// [`Chain::prune`] under the commit lock (so no block's staged rows
+    /// are pending while the store's prune opens its transactions).
+    fn prune_locked(&self, keep_from: u64) -> Result<ChainPruneReport, ChainError> {
+        let mut report = ChainPruneReport { store: self.store.prune(keep_from)?, ..ChainPruneReport::default() };
+        // Same order as the store: the floor first (queries below it are
+        // refused from now on), then the deletions in bounded batches, each
+        // atomic; an interrupted pass is finished by the next call.
+        let mut tx = self.store.backend().write()?;
+        let floor = match tx.node_get(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW)? {
+            Some(bytes) => decode_u64("receipts floor", &bytes)?,
+            None => 0,
+        };
+        let target = floor.max(keep_from);
+        if target > floor {
+            tx.node_put(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW, &target.to_be_bytes())?;
+            tx.commit()?;
+        } else {
+            drop(tx);
+        }
+        let Some(below) = target.checked_sub(1) else { return Ok(report) };
+        let high = receipt_key(below, u32::MAX);
+        loop {
+            let mut tx = self.store.backend().write()?;
+            let rows = tx.node_range(NodeTable::Receipts, &[], &high, PRUNE_BATCH)?;
+            if rows.is_empty() {
+                break;
+            }
+            for (key, row) in &rows {
+                let receipt: StoredReceipt = decode_row("receipt", row)?;
+                for (log_index, log) in (0u32..).zip(&receipt.logs) {
+                    let event = [&log.address[..], key, &log_index.to_be_bytes()].concat();
+                    tx.node_delete(NodeTable::Events, &event)?;
+                    report.events_deleted += 1;
+                }
+                tx.node_delete(NodeTable::Receipts, key)?;
+                report.receipts_deleted += 1;
+            }
+            tx.commit()?;
+        }
+        Ok(report)
     }
 
     /// The network (HRP and genesis id).
@@ -343,6 +457,17 @@ impl Chain {
             receipts_root: Bytes32::new(outcome.receipts_root),
         };
         let root = self.store.commit_block(height, &outcome.changes, &meta)?;
+        if let Some(keep) = self.keep_heights {
+            let keep_from = height.saturating_sub(keep);
+            if keep_from > 0 {
+                // The block is committed whatever happens here; a failed
+                // prune leaves a consistent store and is retried (and
+                // finished) after the next block.
+                if let Err(e) = self.prune_locked(keep_from) {
+                    tracing::warn!("pruning below height {keep_from} failed: {e}");
+                }
+            }
+        }
         Ok(BlockResult {
             height,
             input_hash: outcome.input_hash,
@@ -363,6 +488,8 @@ impl Chain {
         let node = self.store.backend().read()?;
         let Some(row) = node.node_get(NodeTable::TxIndex, id)? else { return Ok(None) };
         let key = row.get(..12).ok_or_else(|| StateError::Corrupt("tx index row".into()))?;
+        let height = decode_u64("tx index", key.get(..8).unwrap_or_default())?;
+        self.check_not_pruned(height)?;
         let receipt = node
             .node_get(NodeTable::Receipts, key)?
             .ok_or_else(|| StateError::Corrupt("indexed receipt missing".into()))?;
@@ -371,6 +498,7 @@ impl Chain {
 
     /// The receipts of block `height`, in order.
     pub fn receipts(&self, height: u64) -> Result<Vec<StoredReceipt>, ChainError> {
+        self.check_not_pruned(height)?;
         let node = self.store.backend().read()?;
         let rows = node.node_range(
             NodeTable::Receipts,
@@ -389,13 +517,15 @@ impl Chain {
     }
 
     /// Up to `limit` logs emitted in blocks `from..=to`, by `address` if
-    /// given, in chain order.
+    /// given, in chain order. [`ChainError::Pruned`] if `from` is below the
+    /// receipts floor (the answer would silently miss events).
     pub fn events(&self, address: Option<Address>, from: u64, to: u64, limit: usize) -> Result<Vec<Event>, ChainError> {
-        let node = self.store.backend().read()?;
         let mut out = Vec::new();
         if from > to {
             return Ok(out);
         }
+        self.check_not_pruned(from)?;
+        let node = self.store.backend().read()?;
         match address {
             Some(address) => {
                 let low = [address.as_bytes(), &receipt_key(from, 0)[..], &[0; 4]].concat();

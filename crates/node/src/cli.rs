@@ -178,6 +178,11 @@ pub struct FollowArgs {
     /// How often to ask the sequencer for new blocks.
     #[arg(long, default_value = "200ms", value_parser = parse_duration)]
     pub poll: Duration,
+    /// Keep receipts, events and state proofs only for the last committed
+    /// height and the N before it, pruning older ones after every block
+    /// (queries for them answer 410 `pruned`). Default: keep everything.
+    #[arg(long, value_name = "N")]
+    pub keep_heights: Option<u64>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub results: ResultKeyArgs,
@@ -334,6 +339,7 @@ fn executor_config(
         signals: true,
         signer: None,
         results,
+        keep_heights: follow.keep_heights,
     })
 }
 

@@ -44,6 +44,10 @@ pub struct ExecutorConfig {
     /// own key for an executor; the executor's key for a shadow); a keys
     /// file is re-read while the node runs ([`FollowConfig::results`]).
     pub results: LivePolicy,
+    /// Keep receipts and proofs for the last committed height and this
+    /// many before it, pruning older ones after every block
+    /// (`--keep-heights`); `None` keeps everything.
+    pub keep_heights: Option<u64>,
 }
 
 /// A started executor: its handle, chain and (for a shadow) verdict.
@@ -65,7 +69,7 @@ pub fn start_executor(config: ExecutorConfig) -> Result<Executor, NodeError> {
             Chain::in_memory(genesis)?
         }
     };
-    let chain = Arc::new(chain);
+    let chain = Arc::new(chain.with_keep_heights(config.keep_heights));
     let (height, root) = match chain.store().last_committed().map_err(crate::chain::ChainError::from)? {
         Some(b) => (b.height, b.state_root.to_string()),
         None => (0, String::new()),

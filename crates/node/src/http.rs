@@ -40,6 +40,11 @@ impl ApiError {
     pub fn too_large(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::PAYLOAD_TOO_LARGE, code: "too_large", message: message.into() }
     }
+    /// 410 with `code`: the data existed but this node deleted it on
+    /// purpose (pruning); retrying will not help.
+    pub fn gone(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::GONE, code, message: message.into() }
+    }
     /// 500: the node itself failed (database, internal error).
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, code: "internal", message: message.into() }
@@ -62,8 +67,16 @@ impl IntoResponse for ApiError {
 }
 
 impl From<ChainError> for ApiError {
+    /// Pruned heights are `410 pruned` (the data existed and was deleted on
+    /// purpose: asking again will not help, another node may have it);
+    /// everything else is a server fault.
     fn from(error: ChainError) -> Self {
-        ApiError::internal(error.to_string())
+        match error {
+            ChainError::Pruned { .. } | ChainError::Store(athena_store::StoreError::Pruned { .. }) => {
+                ApiError::gone("pruned", error.to_string())
+            }
+            other => ApiError::internal(other.to_string()),
+        }
     }
 }
 

@@ -45,6 +45,17 @@ fn sequencer(dir: Option<&Path>) -> athena_node::http::NodeHandle {
 }
 
 fn executor(dir: &Path, genesis: &LoadedGenesis, sequencer: &str, role: Role) -> Executor {
+    executor_keeping(dir, genesis, sequencer, role, None)
+}
+
+/// An executor or shadow started with `keep_heights` (`--keep-heights`).
+fn executor_keeping(
+    dir: &Path,
+    genesis: &LoadedGenesis,
+    sequencer: &str,
+    role: Role,
+    keep_heights: Option<u64>,
+) -> Executor {
     let signer = (role == Role::Executor).then(executor_key);
     start_executor(ExecutorConfig {
         data_dir: Some(dir.to_path_buf()),
@@ -57,6 +68,7 @@ fn executor(dir: &Path, genesis: &LoadedGenesis, sequencer: &str, role: Role) ->
         signals: false,
         signer,
         results: ResultPolicy::keys([executor_key().verifying_key()]).into(),
+        keep_heights,
     })
     .unwrap()
 }
@@ -333,4 +345,94 @@ fn the_sequencer_keeps_its_blocks_across_a_restart() {
     assert_eq!(base.block(2).unwrap().unwrap().parent_hash, first.hash());
     let (_, status) = get_json(&format!("{}/v1/status", seq.url()));
     assert_eq!((status["role"].as_str(), status["queued"].as_u64()), (Some("sequencer"), Some(0)));
+}
+
+/// `--keep-heights`: an executor keeping one height besides the last prunes
+/// older receipts and tree versions after every block; queries for pruned
+/// heights answer `410 pruned`, everything kept still answers (with
+/// verifying proofs), and a pruning shadow still verifies the executor.
+#[test]
+fn pruning_executor_answers_410_for_pruned_heights() {
+    use athena_node::backend::NodeTable;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, genesis) = write_genesis(&dir.path().join("genesis"), 2);
+    let network = genesis.network.clone();
+    let seq = sequencer(None);
+    let exe = executor_keeping(&dir.path().join("executor"), &genesis, &seq.url(), Role::Executor, Some(1));
+    let api = exe.handle.url();
+    let shadow_role = Role::Shadow { executor: Some(api.clone()) };
+    let shadow = executor_keeping(&dir.path().join("shadow"), &genesis, &seq.url(), shadow_role, Some(0));
+
+    let (mut w1, w2) = (Wallet::new(1), Wallet::new(2));
+    let submit = |tx: Vec<u8>| -> serde_json::Value {
+        let id = hex::encode(blake3::hash(&tx).as_bytes());
+        let (status, queued) = post_bytes(&format!("{}/v1/bundles", seq.url()), &bundle(vec![tx]).to_bytes());
+        assert_eq!(status, 202, "{queued}");
+        wait_until("the executor to include the transaction", TIMEOUT, || {
+            get_json(&format!("{api}/v1/transactions/{id}")).0 == 200
+        });
+        get_json(&format!("{api}/v1/transactions/{id}")).1
+    };
+    let spawn = submit(w1.spawn_tx(&network));
+    let first = spawn["height"].as_u64().unwrap();
+    let spawn_id = spawn["id"].as_str().unwrap().to_owned();
+    assert_eq!(get_json(&format!("{api}/v1/blocks/{first}/receipts")).0, 200);
+    assert_eq!(get_json(&format!("{api}/v1/events?from={first}")).0, 200);
+    // Two more blocks: the floor passes `first`.
+    submit(w1.spend_tx(&network, w2.address, 1));
+    let last_tx = submit(w1.spend_tx(&network, w2.address, 2));
+    let last_id = last_tx["id"].as_str().unwrap().to_owned();
+    wait_until("pruning past the first block", TIMEOUT, || exe.chain.pruned_below().unwrap() > first);
+
+    let gone = |path: &str| {
+        let (status, body) = get_json(&format!("{api}{path}"));
+        assert_eq!((status, body["error"].as_str()), (410, Some("pruned")), "{path}: {body}");
+    };
+    gone(&format!("/v1/transactions/{spawn_id}"));
+    gone(&format!("/v1/blocks/{first}/receipts"));
+    gone(&format!("/v1/blocks/{first}"));
+    gone("/v1/events?from=0");
+    // Roots stay as history; kept heights answer in full.
+    let (status, result) = get_json(&format!("{api}/v1/blocks/{first}/result"));
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(get_json(&format!("{api}/v1/transactions/{last_id}")).0, 200);
+    assert_eq!(get_json(&format!("{api}/v1/events")).0, 200);
+    let w1_text = network.encode_address(&w1.address);
+    let (status, account) = get_json(&format!("{api}/v1/accounts/{w1_text}"));
+    assert_eq!(status, 200, "{account}");
+    let proof = StateProof::from_bytes(&hex_bytes(&account["proof"])).unwrap();
+    let record = Account {
+        balance: account["balance"].as_u64().unwrap(),
+        nonce: account["nonce"].as_u64().unwrap(),
+        template: Some(w1.template),
+    };
+    assert!(verify(
+        &root(&account["state_root"]),
+        &LeafKey::Account(w1.address),
+        Some(&encode_account(&record)),
+        &proof
+    ));
+
+    // The store pruned too, to the same floor, and refuses proofs below it.
+    let floor = exe.chain.pruned_below().unwrap();
+    let store = exe.chain.store();
+    assert_eq!(store.pruned_below().unwrap(), floor);
+    assert!(matches!(
+        store.prove_account(&w1.address, Some(first)),
+        Err(athena_store::StoreError::Pruned { height, .. }) if height == first
+    ));
+    // The receipts rows below the floor are really gone.
+    let rows = store.backend().read().unwrap().node_range(NodeTable::Receipts, &[], &[0xff; 12], usize::MAX, false);
+    let heights: Vec<u64> = rows.unwrap().iter().map(|(k, _)| u64::from_be_bytes(k[..8].try_into().unwrap())).collect();
+    assert!(!heights.is_empty() && heights.iter().all(|h| *h >= floor), "{heights:?} (floor {floor})");
+
+    // The pruning shadow follows and agrees.
+    let height = exe.chain.height().unwrap();
+    let shadow_url = shadow.handle.url();
+    wait_until("the shadow to verify", TIMEOUT, || {
+        get_json(&format!("{shadow_url}/v1/shadow")).1["verified_height"].as_u64() >= Some(height)
+    });
+    let (_, verdict) = get_json(&format!("{shadow_url}/v1/shadow"));
+    assert_eq!(verdict["ok"], true, "{verdict}");
+    assert_eq!(shadow.chain.pruned_below().unwrap(), height);
 }

@@ -113,6 +113,7 @@ fn a_shadow_refuses_a_served_result_whose_signature_does_not_verify() {
         signals: false,
         signer: None,
         results: ResultPolicy::keys([executor_key().verifying_key()]).into(),
+        keep_heights: None,
     })
     .unwrap();
     assert!(matches!(shadow.handle.wait(), NodeEvent::WorkerDone));
@@ -193,6 +194,7 @@ fn a_shadow_follows_a_changed_keys_file_without_a_restart() {
         signals: false,
         signer: None,
         results: LivePolicy::from(source),
+        keep_heights: None,
     })
     .unwrap();
 
