@@ -383,4 +383,23 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("1h").is_err());
     }
+
+    #[test]
+    fn keep_heights_flag_defaults_to_keeping_everything() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            node: NodeArgs,
+        }
+        let follow = |args: &[&str]| match Cli::try_parse_from(args).map(|cli| cli.node.command) {
+            Ok(NodeCommand::Executor(a)) => a.follow.keep_heights,
+            Ok(NodeCommand::Shadow(a)) => a.follow.keep_heights,
+            other => panic!("{:?}", other.err()),
+        };
+        assert_eq!(follow(&["x", "executor"]), None);
+        assert_eq!(follow(&["x", "executor", "--keep-heights", "100"]), Some(100));
+        assert_eq!(follow(&["x", "shadow", "--keep-heights", "0"]), Some(0));
+        assert!(Cli::try_parse_from(["x", "executor", "--keep-heights", "-1"]).is_err());
+    }
 }

@@ -224,3 +224,46 @@ fn dry_runs_report_what_would_happen() {
     assert!(now.ok, "{now:?}");
     assert_eq!(now.height, 1);
 }
+
+/// A chain pruning after every block (`--keep-heights 0`) computes exactly
+/// the results of a twin that keeps everything, still skips the replay of a
+/// transaction whose receipt it pruned (the transaction index is kept), and
+/// answers `Pruned` for the pruned receipts.
+#[test]
+fn a_pruning_chain_agrees_with_its_twin_and_still_skips_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, genesis) = write_genesis(dir.path(), 2);
+    let network = genesis.network.clone();
+    let pruning = Chain::in_memory(&genesis).unwrap().with_keep_heights(Some(0));
+    let twin = Chain::in_memory(&genesis).unwrap();
+    let (mut w1, w2) = (Wallet::new(1), Wallet::new(2));
+    let relay = [0xaa; 24];
+    let spawn = w1.spawn_tx(&network);
+    let blocks = vec![
+        vec![spawn.clone()],
+        vec![w1.spend_tx(&network, w2.address, 5)],
+        vec![w1.increment_tx(&network, counter_address(), 1)],
+        // The replay of a transaction whose receipt is pruned by now.
+        vec![spawn.clone(), w1.spend_tx(&network, w2.address, 6)],
+    ];
+    for txs in blocks {
+        let bundles = vec![Bundle { relay, txs }];
+        let (ours, outcome) = pruning.apply(&block(&pruning, bundles.clone()), &ExecConfig::default()).unwrap();
+        assert_eq!(ours, apply(&twin, bundles), "results differ at {}", ours.height);
+        assert_eq!(pruning.pruned_below().unwrap(), ours.height);
+        assert_eq!(pruning.store().pruned_below().unwrap(), ours.height);
+        if ours.height == 4 {
+            assert_eq!((outcome.receipts.len(), outcome.skipped), (1, 1), "the replay is skipped");
+        }
+    }
+    let spawn_id = *blake3::hash(&spawn).as_bytes();
+    assert!(matches!(pruning.receipt(&spawn_id), Err(ChainError::Pruned { height: 1, floor: 4 })));
+    assert!(twin.receipt(&spawn_id).unwrap().is_some());
+    assert!(matches!(pruning.receipts(2), Err(ChainError::Pruned { height: 2, floor: 4 })));
+    assert_eq!(pruning.receipts(4).unwrap(), twin.receipts(4).unwrap());
+    assert!(matches!(pruning.events(None, 0, 4, 10), Err(ChainError::Pruned { height: 0, floor: 4 })));
+    assert_eq!(pruning.store().snapshot().unwrap().audit().unwrap(), twin.store().state_root().unwrap());
+    // Pruning below the floor again is a no-op; beyond the last height is refused.
+    assert_eq!(pruning.prune(2).unwrap().receipts_deleted, 0);
+    assert!(pruning.prune(5).is_err());
+}
