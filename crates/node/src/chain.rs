@@ -155,6 +155,24 @@ fn decode_u64(what: &str, bytes: &[u8]) -> Result<u64, StateError> {
     Ok(u64::from_be_bytes(bytes))
 }
 
+/// The receipts floor as `node` sees it (0 if never pruned).
+fn receipts_floor(node: &NodeRead) -> Result<u64, ChainError> {
+    let row = node.node_get(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW)?;
+    Ok(row.map_or(Ok(0), |bytes| decode_u64("receipts floor", &bytes))?)
+}
+
+/// `Err(Pruned)` if `height` is below the receipts floor in `node`'s
+/// snapshot: checked in the same read transaction as the rows it guards,
+/// so a prune running meanwhile cannot make them vanish after the check
+/// (which would read as a corrupt index instead of a pruned height).
+fn check_not_pruned(node: &NodeRead, height: u64) -> Result<(), ChainError> {
+    let floor = receipts_floor(node)?;
+    if height < floor {
+        return Err(ChainError::Pruned { height, floor });
+    }
+    Ok(())
+}
+
 fn decode_row<T: Decode>(what: &str, bytes: &[u8]) -> Result<T, StateError> {
     T::decode(&mut &bytes[..]).map_err(|e| StateError::Corrupt(format!("{what} row: {e}")))
 }
@@ -301,17 +319,7 @@ impl Chain {
     /// The receipts pruning floor: receipts, events and proofs of heights
     /// below it are no longer served (0 if never pruned).
     pub fn pruned_below(&self) -> Result<u64, ChainError> {
-        let row = self.store.backend().read()?.node_get(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW)?;
-        Ok(row.map_or(Ok(0), |bytes| decode_u64("receipts floor", &bytes))?)
-    }
-
-    /// `Err(Pruned)` if `height` is below the receipts floor.
-    fn check_not_pruned(&self, height: u64) -> Result<(), ChainError> {
-        let floor = self.pruned_below()?;
-        if height < floor {
-            return Err(ChainError::Pruned { height, floor });
-        }
-        Ok(())
+        receipts_floor(&self.store.backend().read()?)
     }
 
     /// Deletes what only heights below `keep_from` need: the store's old
@@ -489,7 +497,7 @@ impl Chain {
         let Some(row) = node.node_get(NodeTable::TxIndex, id)? else { return Ok(None) };
         let key = row.get(..12).ok_or_else(|| StateError::Corrupt("tx index row".into()))?;
         let height = decode_u64("tx index", key.get(..8).unwrap_or_default())?;
-        self.check_not_pruned(height)?;
+        check_not_pruned(&node, height)?;
         let receipt = node
             .node_get(NodeTable::Receipts, key)?
             .ok_or_else(|| StateError::Corrupt("indexed receipt missing".into()))?;
@@ -498,8 +506,8 @@ impl Chain {
 
     /// The receipts of block `height`, in order.
     pub fn receipts(&self, height: u64) -> Result<Vec<StoredReceipt>, ChainError> {
-        self.check_not_pruned(height)?;
         let node = self.store.backend().read()?;
+        check_not_pruned(&node, height)?;
         let rows = node.node_range(
             NodeTable::Receipts,
             &receipt_key(height, 0),
@@ -524,8 +532,8 @@ impl Chain {
         if from > to {
             return Ok(out);
         }
-        self.check_not_pruned(from)?;
         let node = self.store.backend().read()?;
+        check_not_pruned(&node, from)?;
         match address {
             Some(address) => {
                 let low = [address.as_bytes(), &receipt_key(from, 0)[..], &[0; 4]].concat();
