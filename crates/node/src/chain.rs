@@ -36,6 +36,12 @@ const META_RECEIPTS_PRUNED_BELOW: &[u8] = b"receipts_pruned_below";
 /// transaction's work.
 const PRUNE_BATCH: usize = 512;
 
+/// Deletion transactions (store and receipts, each) a commit may spend on
+/// pruning after its block: turning `--keep-heights` on for a long
+/// history then spreads the work over the following blocks instead of
+/// holding one up.
+const PRUNE_BATCHES_PER_BLOCK: u64 = 8;
+
 /// Why the chain cannot go on.
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
@@ -103,6 +109,9 @@ pub struct ChainPruneReport {
     pub receipts_deleted: u64,
     /// Event index rows deleted.
     pub events_deleted: u64,
+    /// Whether everything below the floor is deleted (store and receipts);
+    /// `false` when the per-block budget ran out first.
+    pub complete: bool,
 }
 
 /// What the node records about a block besides receipts (node table
@@ -330,13 +339,16 @@ impl Chain {
     /// at most the last committed height.
     pub fn prune(&self, keep_from: u64) -> Result<ChainPruneReport, ChainError> {
         let _guard = self.commit.lock().unwrap_or_else(PoisonError::into_inner);
-        self.prune_locked(keep_from)
+        self.prune_locked(keep_from, u64::MAX)
     }
 
     /// [`Chain::prune`] under the commit lock (so no block's staged rows
-    /// are pending while the store's prune opens its transactions).
-    fn prune_locked(&self, keep_from: u64) -> Result<ChainPruneReport, ChainError> {
-        let mut report = ChainPruneReport { store: self.store.prune(keep_from)?, ..ChainPruneReport::default() };
+    /// are pending while the store's prune opens its transactions), with at
+    /// most `max_batches` deletion transactions for the store and as many
+    /// for the receipts; what is left is done by the next call.
+    fn prune_locked(&self, keep_from: u64, max_batches: u64) -> Result<ChainPruneReport, ChainError> {
+        let store = self.store.prune_some(keep_from, max_batches)?;
+        let mut report = ChainPruneReport { store, ..ChainPruneReport::default() };
         // Same order as the store: the floor first (queries below it are
         // refused from now on), then the deletions in bounded batches, each
         // atomic; an interrupted pass is finished by the next call.
@@ -352,12 +364,16 @@ impl Chain {
         } else {
             drop(tx);
         }
-        let Some(below) = target.checked_sub(1) else { return Ok(report) };
+        let Some(below) = target.checked_sub(1) else {
+            report.complete = report.store.complete;
+            return Ok(report);
+        };
         let high = receipt_key(below, u32::MAX);
-        loop {
+        for _ in 0..max_batches {
             let mut tx = self.store.backend().write()?;
             let rows = tx.node_range(NodeTable::Receipts, &[], &high, PRUNE_BATCH)?;
             if rows.is_empty() {
+                report.complete = report.store.complete;
                 break;
             }
             for (key, row) in &rows {
@@ -471,7 +487,7 @@ impl Chain {
                 // The block is committed whatever happens here; a failed
                 // prune leaves a consistent store and is retried (and
                 // finished) after the next block.
-                if let Err(e) = self.prune_locked(keep_from) {
+                if let Err(e) = self.prune_locked(keep_from, PRUNE_BATCHES_PER_BLOCK) {
                     tracing::warn!("pruning below height {keep_from} failed: {e}");
                 }
             }

@@ -7,9 +7,9 @@
 //! transaction, so proofs below it are refused before anything they need is
 //! deleted; then the stale index up to the floor is worked off in bounded
 //! batches (each its own transaction, deleting nodes, their leaf values and
-//! their index rows together); then the root nodes of pruned heights; and
-//! last `meta/prune_done` records that the floor's promise of reclaimed
-//! space is fulfilled. Nothing a height at or above the floor needs is ever
+//! their index rows together); then the root nodes of pruned heights, each
+//! batch moving `meta/prune_done` (everything below it is deleted) up to
+//! where it got. Nothing a height at or above the floor needs is ever
 //! deleted, so a crash between any two transactions leaves a consistent
 //! store, and the next call finishes the interrupted work.
 
@@ -43,6 +43,9 @@ pub struct PruneReport {
     pub stale_rows_deleted: u64,
     /// Write transactions committed (including the floor's and the final one).
     pub transactions: u64,
+    /// Whether everything below the floor is deleted; `false` when a
+    /// [`Store::prune_some`] budget ran out first (the next call goes on).
+    pub complete: bool,
 }
 
 /// A u64 meta value, 0 if absent.
@@ -111,7 +114,19 @@ impl<B: Backend> Store<B> {
     /// in bounded batches, each its own write transaction; a crash at any
     /// point leaves a consistent store, and the next call completes it.
     pub fn prune(&self, keep_from: u64) -> Result<PruneReport, StoreError> {
+        self.prune_some(keep_from, u64::MAX)
+    }
+
+    /// [`Store::prune`] doing at most `max_batches` deletion transactions
+    /// (of [`PRUNE_BATCH`] rows or heights each), so a caller that prunes
+    /// between blocks (the node's `--keep-heights`) is never held up for
+    /// long, even when pruning is first turned on for a long history. The
+    /// floor is raised at once whatever the budget; the report says whether
+    /// the deletions are [`PruneReport::complete`], and the next call with
+    /// the same or a higher `keep_from` goes on where this one stopped.
+    pub fn prune_some(&self, keep_from: u64, max_batches: u64) -> Result<PruneReport, StoreError> {
         let mut report = PruneReport::default();
+        let mut batches = 0u64;
         // 1. Raise the floor first: from now on nothing below it is served,
         //    so deleting what it needs can never produce a wrong answer.
         let mut tx = self.backend().begin_write()?;
@@ -124,6 +139,7 @@ impl<B: Backend> Store<B> {
         let target = floor.max(keep_from);
         report.floor = target;
         if target == done {
+            report.complete = true;
             return Ok(report);
         }
         if target > floor {
@@ -139,6 +155,9 @@ impl<B: Backend> Store<B> {
         let mut high = target.to_be_bytes().to_vec();
         high.extend([0xff; 64]);
         loop {
+            if batches >= max_batches {
+                return Ok(report);
+            }
             let mut tx = self.backend().begin_write()?;
             let rows = tx.scan_first(Table::TreeStale, &[], &high, PRUNE_BATCH)?;
             if rows.is_empty() {
@@ -160,15 +179,21 @@ impl<B: Backend> Store<B> {
             }
             tx.commit()?;
             report.transactions += 1;
+            batches += 1;
         }
 
         // 3. Roots of the pruned heights. A block that changes nothing
         //    copies the previous root without marking it stale, so some
         //    roots are in no stale row; a root is only ever read as its own
-        //    version's root, so every root below the floor can go. Deleting
-        //    an absent key is a no-op, so an interrupted pass just repeats.
+        //    version's root, so every root below the floor can go. Each
+        //    batch also moves `prune_done` up to where it got: the stale
+        //    index below the floor is empty by now, so everything below
+        //    that height is deleted, and an interrupted pass resumes there.
         let mut height = done;
         while height < target {
+            if batches >= max_batches {
+                return Ok(report);
+            }
             let end = target.min(height.saturating_add(PRUNE_BATCH as u64));
             let mut tx = self.backend().begin_write()?;
             for h in height..end {
@@ -178,16 +203,13 @@ impl<B: Backend> Store<B> {
                     report.nodes_deleted += 1;
                 }
             }
+            tx.put(Table::Meta, META_PRUNE_DONE, &end.to_be_bytes())?;
             tx.commit()?;
             report.transactions += 1;
+            batches += 1;
             height = end;
         }
-
-        // 4. Only now record the work as complete.
-        let mut tx = self.backend().begin_write()?;
-        tx.put(Table::Meta, META_PRUNE_DONE, &target.to_be_bytes())?;
-        tx.commit()?;
-        report.transactions += 1;
+        report.complete = true;
         Ok(report)
     }
 }

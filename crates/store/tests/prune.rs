@@ -100,7 +100,10 @@ fn pruned_store_answers_like_its_unpruned_twin_and_shrinks() {
     check_against_twin(&pruned, &twin, &keys);
 
     // Idempotent: the same (or a lower) floor deletes nothing more.
-    assert_eq!(pruned.prune(20).unwrap(), athena_store::PruneReport { floor: 20, ..Default::default() });
+    assert_eq!(
+        pruned.prune(20).unwrap(),
+        athena_store::PruneReport { floor: 20, complete: true, ..Default::default() }
+    );
     assert_eq!(pruned.prune(5).unwrap().floor, 20);
     assert_eq!([Table::TreeNodes, Table::TreeValues, Table::TreeStale].map(|t| rows(&pruned, t)), after);
 
@@ -115,6 +118,47 @@ fn pruned_store_answers_like_its_unpruned_twin_and_shrinks() {
     check_against_twin(&pruned, &twin, &keys);
     assert!(rows(&pruned, Table::TreeNodes) < rows(&twin, Table::TreeNodes));
     assert!(rows(&pruned, Table::TreeValues) < rows(&twin, Table::TreeValues));
+}
+
+#[test]
+fn pruning_in_small_steps_ends_where_one_call_does() {
+    let keys = all_keys();
+    let seed = 0xba7c4;
+    let (stepped, at_once, twin) =
+        (Store::in_memory().unwrap(), Store::in_memory().unwrap(), Store::in_memory().unwrap());
+    for height in 0..80 {
+        commit(&[&stepped, &at_once, &twin], seed, height);
+    }
+    let full = at_once.prune(70).unwrap();
+    assert!(full.complete && full.transactions > 3, "needs several batches: {full:?}");
+
+    let mut calls = 0;
+    let mut total = athena_store::PruneReport::default();
+    loop {
+        let report = stepped.prune_some(70, 1).unwrap();
+        calls += 1;
+        // The floor's transaction (first call only) and one batch at most.
+        assert!(report.transactions <= 2, "{report:?}");
+        assert_eq!(report.floor, 70);
+        total.nodes_deleted += report.nodes_deleted;
+        total.values_deleted += report.values_deleted;
+        // Between steps the store answers like its twin from the floor up.
+        check_against_twin(&stepped, &twin, &keys);
+        if report.complete {
+            break;
+        }
+        assert!(calls < 100, "pruning makes no progress");
+    }
+    assert!(calls > 2, "the budget split the work ({calls} calls)");
+    assert_eq!((total.nodes_deleted, total.values_deleted), (full.nodes_deleted, full.values_deleted));
+    for table in [Table::TreeNodes, Table::TreeValues, Table::TreeStale, Table::Meta] {
+        assert_eq!(rows(&stepped, table), rows(&at_once, table), "{table:?}");
+    }
+    // A zero budget raises the floor but deletes nothing.
+    commit(&[&stepped, &twin], seed, 80);
+    let report = stepped.prune_some(75, 0).unwrap();
+    assert_eq!((report.floor, report.complete, report.nodes_deleted), (75, false, 0));
+    check_against_twin(&stepped, &twin, &keys);
 }
 
 #[test]
