@@ -5,7 +5,7 @@ use super::passphrase::{self, Purpose};
 use super::report::Report;
 use super::{
     AccountArgs, AddressArgs, CallArgs, DeployArgs, KeyCommand, KeyConvertArgs, KeyNewArgs, KeyOpt, NodeOpts, SendArgs,
-    SpawnArgs, SpawnWalletArgs, StorageArgs, TxArgs, TxOpts, WalletCommand, WalletSub,
+    SpawnArgs, SpawnWalletArgs, StorageArgs, TxArgs, TxOpts, WaitOpts, WalletCommand, WalletSub,
 };
 use athena_interface::Address;
 use athena_runtime::sdk_storage::item_key;
@@ -205,38 +205,58 @@ fn send_call(
     wallet: &Wallet,
     call: &Call,
     tx: &TxOpts,
-    mut report: Report,
+    report: Report,
     expect: Expect,
 ) -> CmdResult {
     let options =
         SendOptions { gas_limit: tx.gas_limit, gas_price: tx.gas_price, nonce: tx.nonce, check: !tx.no_check };
-    let (prepared, id) = session.send(wallet, call, options).map_err(|e| e.to_string())?;
-    if id != prepared.id {
-        eprintln!("warning: the relay reports id {id}, but the transaction's id is {}", prepared.id);
+    let (prepared, relay_id) = session.send(wallet, call, options).map_err(|e| e.to_string())?;
+    finish_submission(session, report, &relay_id, &prepared.id, tx.wait, expect, |report| {
+        let body = &prepared.tx.body;
+        let source = match prepared.nonce_source {
+            NonceSource::Explicit => "--nonce",
+            NonceSource::Committed => "committed nonce",
+            NonceSource::Relay => "after pending transactions at the relay",
+        };
+        report.field("nonce", format!("{} ({source})", body.nonce), body.nonce);
+        let dry = match &prepared.check {
+            Some(c) => format!(", dry run used {}", c.gas_used),
+            None => String::new(),
+        };
+        report.field(
+            "gas",
+            format!("limit {}, price {}{dry}", body.gas_limit, body.gas_price),
+            json!({
+                "limit": body.gas_limit,
+                "price": body.gas_price,
+                "dry_run_used": prepared.check.as_ref().map(|c| c.gas_used),
+            }),
+        );
+    })
+}
+
+/// What every submission does once the relay has accepted the transaction
+/// `id` (`send_call` and `multisig submit`): warns if the relay reports
+/// another id (`relay_id`), adds the caller's `fields`, then the
+/// transaction line, and with `--wait` waits for the receipt and prints
+/// it against `expect` (exit status 1 if it failed). `fields` run between
+/// the warning and the transaction line, where each caller printed them.
+pub(super) fn finish_submission(
+    session: &Session,
+    mut report: Report,
+    relay_id: &str,
+    id: &str,
+    wait: WaitOpts,
+    expect: Expect,
+    fields: impl FnOnce(&mut Report),
+) -> CmdResult {
+    if relay_id != id {
+        eprintln!("warning: the relay reports id {relay_id}, but the transaction's id is {id}");
     }
-    let body = &prepared.tx.body;
-    let source = match prepared.nonce_source {
-        NonceSource::Explicit => "--nonce",
-        NonceSource::Committed => "committed nonce",
-        NonceSource::Relay => "after pending transactions at the relay",
-    };
-    report.field("nonce", format!("{} ({source})", body.nonce), body.nonce);
-    let dry = match &prepared.check {
-        Some(c) => format!(", dry run used {}", c.gas_used),
-        None => String::new(),
-    };
-    report.field(
-        "gas",
-        format!("limit {}, price {}{dry}", body.gas_limit, body.gas_price),
-        json!({
-            "limit": body.gas_limit,
-            "price": body.gas_price,
-            "dry_run_used": prepared.check.as_ref().map(|c| c.gas_used),
-        }),
-    );
-    report.text("transaction", prepared.id.clone());
-    if !tx.wait {
-        report.note(&format!("submitted; `athena tx {}` shows its status (or pass --wait)", prepared.id));
+    fields(&mut report);
+    report.text("transaction", id.to_owned());
+    if !wait.wait {
+        report.note(&format!("submitted; `athena tx {id}` shows its status (or pass --wait)"));
         report.finish();
         return Ok(ExitCode::SUCCESS);
     }
@@ -244,7 +264,7 @@ fn send_call(
         eprintln!("waiting for inclusion...");
     }
     let receipt = session
-        .wait(&prepared.id, Duration::from_secs(tx.wait_timeout), Duration::from_millis(250))
+        .wait(id, Duration::from_secs(wait.wait_timeout), Duration::from_millis(250))
         .map_err(|e| e.to_string())?;
     let ok = print_receipt(&mut report, &receipt, session.network(), expect);
     report.finish();
@@ -255,7 +275,7 @@ fn new_report(json: bool) -> Report {
     Report::new(json)
 }
 
-pub(super) fn failed(receipt: &Receipt) -> ExitCode {
+fn failed(receipt: &Receipt) -> ExitCode {
     let mut reason = receipt.reason.clone().unwrap_or_else(|| "no reason given".into());
     if let Some(message) = receipt.revert_message.as_deref().filter(|m| !reason.contains(*m)) {
         reason = format!("{reason}: {message}");
@@ -265,7 +285,7 @@ pub(super) fn failed(receipt: &Receipt) -> ExitCode {
 }
 
 /// Prints a receipt; returns whether it succeeded.
-pub(super) fn print_receipt(report: &mut Report, receipt: &Receipt, network: &Network, expect: Expect) -> bool {
+fn print_receipt(report: &mut Report, receipt: &Receipt, network: &Network, expect: Expect) -> bool {
     report.text("status", receipt.status.clone());
     report.field("block", format!("{} (index {})", receipt.height, receipt.index), receipt.height);
     report.json_only("index", receipt.index);

@@ -160,6 +160,15 @@ pub struct TxOpts {
     /// fail and lowers the default gas limit to what is needed).
     #[arg(long)]
     pub no_check: bool,
+    #[command(flatten)]
+    pub wait: WaitOpts,
+}
+
+/// `--wait` and `--wait-timeout`: one declaration for every command that
+/// submits a transaction (the wallet's and `multisig submit`), so their
+/// help and defaults cannot drift apart.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct WaitOpts {
     /// Wait until the transaction is in a block and print its receipt
     /// (exit status 1 if it failed).
     #[arg(long)]

@@ -3,11 +3,9 @@
 //! "Multisig"): `address`, `propose`, `sign`, `show`, `submit`. The rules
 //! live in `athena_wallet::multisig`; this file parses flags and prints.
 
-use super::commands::{
-    connect, failed, load_key, method_selector, parse_state, print_receipt, read_deploy_code, Expect,
-};
+use super::commands::{connect, finish_submission, load_key, method_selector, parse_state, read_deploy_code, Expect};
 use super::report::Report;
-use super::{KeyOpt, NodeOpts, OutputOpts};
+use super::{KeyOpt, NodeOpts, OutputOpts, WaitOpts};
 use athena_transaction::Network;
 use athena_wallet::args::{encode_args, ArgType};
 use athena_wallet::multisig::{
@@ -20,7 +18,6 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 type CmdResult = Result<ExitCode, String>;
 
@@ -265,13 +262,8 @@ pub struct SubmitArgs {
     /// fail).
     #[arg(long)]
     pub no_check: bool,
-    /// Wait until the transaction is in a block and print its receipt
-    /// (exit status 1 if it failed).
-    #[arg(long)]
-    pub wait: bool,
-    /// With --wait: give up after this many seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub wait_timeout: u64,
+    #[command(flatten)]
+    pub wait: WaitOpts,
     /// With --wait: decode a call's output as this type (u64, bool, str,
     /// bytes, addr, raw, ...).
     #[arg(long, value_name = "TYPE")]
@@ -627,30 +619,17 @@ fn submit(a: SubmitArgs) -> CmdResult {
         }
         Err(e) => return Err(err(e)),
     };
-    if relay_id != id {
-        eprintln!("warning: the relay reports id {relay_id}, but the transaction's id is {id}");
-    }
-    if let Some(c) = &check {
-        report.json_only("dry_run_used", c.gas_used);
-    }
-    report.text("transaction", id.clone());
-    if !a.wait {
-        report.note(&format!("submitted; `athena tx {id}` shows its status (or pass --wait)"));
-        report.finish();
-        return Ok(ExitCode::SUCCESS);
-    }
-    if !report.is_json() {
-        eprintln!("waiting for inclusion...");
-    }
-    let receipt = session.wait(&id, Duration::from_secs(a.wait_timeout), Duration::from_millis(250)).map_err(err)?;
     let expect = match (returns, created) {
         (Some(ty), _) => Expect::Returns(ty),
         (None, Some((_, address))) => Expect::Address(address),
         (None, None) => Expect::Nothing,
     };
-    let ok = print_receipt(&mut report, &receipt, session.network(), expect);
-    report.finish();
-    Ok(if ok { ExitCode::SUCCESS } else { failed(&receipt) })
+    let dry_run = check.map(|c| c.gas_used);
+    finish_submission(&session, report, &relay_id, &id, a.wait, expect, |report| {
+        if let Some(gas_used) = dry_run {
+            report.json_only("dry_run_used", gas_used);
+        }
+    })
 }
 
 #[cfg(test)]
