@@ -213,11 +213,7 @@ fn send_call(
     let (prepared, relay_id) = session.send(wallet, call, options).map_err(|e| e.to_string())?;
     finish_submission(session, report, &relay_id, &prepared.id, tx.wait, expect, |report| {
         let body = &prepared.tx.body;
-        let source = match prepared.nonce_source {
-            NonceSource::Explicit => "--nonce",
-            NonceSource::Committed => "committed nonce",
-            NonceSource::Relay => "after pending transactions at the relay",
-        };
+        let source = nonce_source_label(prepared.nonce_source);
         report.field("nonce", format!("{} ({source})", body.nonce), body.nonce);
         let dry = match &prepared.check {
             Some(c) => format!(", dry run used {}", c.gas_used),
@@ -233,6 +229,16 @@ fn send_call(
             }),
         );
     })
+}
+
+/// How the output names where a nonce came from (the `nonce` line of a
+/// send, `nonce_source` of a proposal): one wording for both.
+pub(super) fn nonce_source_label(source: NonceSource) -> &'static str {
+    match source {
+        NonceSource::Explicit => "--nonce",
+        NonceSource::Committed => "committed nonce",
+        NonceSource::Relay => "after pending transactions at the relay",
+    }
 }
 
 /// What every submission does once the relay has accepted the transaction

@@ -3,7 +3,9 @@
 //! "Multisig"): `address`, `propose`, `sign`, `show`, `submit`. The rules
 //! live in `athena_wallet::multisig`; this file parses flags and prints.
 
-use super::commands::{connect, finish_submission, load_key, method_selector, parse_state, read_deploy_code, Expect};
+use super::commands::{
+    connect, finish_submission, load_key, method_selector, nonce_source_label, parse_state, read_deploy_code, Expect,
+};
 use super::report::Report;
 use super::{KeyOpt, NodeOpts, OutputOpts, WaitOpts};
 use athena_transaction::Network;
@@ -375,7 +377,7 @@ fn propose_call(opts: &ProposeOpts, make: impl FnOnce(&Network) -> Result<Call, 
         proposal.save(&opts.out, opts.force).map_err(err)?;
         describe(&mut report, &proposal);
         report.field("dry run", "not run (--offline): `submit` dry-runs the signed transaction", "offline");
-        report.json_only("nonce_source", "--nonce");
+        report.json_only("nonce_source", nonce_source_label(NonceSource::Explicit));
     } else {
         propose_online(opts, keys, make, &mut report)?;
     }
@@ -467,12 +469,7 @@ fn propose_online(
         Precheck::Unavailable => ("unavailable", "not run: the node has no dry-run endpoint".to_owned()),
     };
     report.field("dry run", dry_run_text, dry_run);
-    let source = match proposed.nonce_source {
-        NonceSource::Explicit => "--nonce",
-        NonceSource::Committed => "committed nonce",
-        NonceSource::Relay => "after pending transactions at the relay",
-    };
-    report.json_only("nonce_source", source);
+    report.json_only("nonce_source", nonce_source_label(proposed.nonce_source));
     Ok(())
 }
 
