@@ -442,11 +442,40 @@ fn trusted_root(root: Option<&str>) -> Result<Option<[u8; 32]>, String> {
     root.map(|r| parse_hex32(r).map_err(|e| format!("--root: {e}"))).transpose()
 }
 
-fn proof_result(report: &mut Report, check: &ProofCheck) -> ExitCode {
-    report.field("proof", check, json!({ "valid": check.is_valid(), "detail": check.to_string() }));
+/// The wording of a proof's report, so the account proof, the program
+/// state proof and the storage proof go through one [`proof_result`].
+struct ProofWords {
+    /// The field (`proof`, `state proof`).
+    label: &'static str,
+    /// The text shown instead of the check's own when the node sent no
+    /// proof (`None`: the check's own words).
+    missing: Option<&'static str>,
+    /// The start of the error line when the proof does not check out.
+    invalid: &'static str,
+}
+
+/// The account or storage proof: must check out when present.
+const PROOF: ProofWords = ProofWords { label: "proof", missing: None, invalid: "the node's proof does not check out" };
+
+/// The program state proof: a node that sends none (older nodes) leaves
+/// the state unproven, said so, without failing.
+const STATE_PROOF: ProofWords = ProofWords {
+    label: "state proof",
+    missing: Some("not provided by the node: the program state is unproven"),
+    invalid: "the node's program state does not match its proof",
+};
+
+/// Reports a proof check under `words.label` (`{ valid, detail }` in
+/// JSON); a proof that does not check out fails the command.
+fn proof_result(report: &mut Report, check: &ProofCheck, words: &ProofWords) -> ExitCode {
+    let detail = match (check, words.missing) {
+        (ProofCheck::Missing, Some(missing)) => missing.to_owned(),
+        _ => check.to_string(),
+    };
+    report.field(words.label, &detail, json!({ "valid": check.is_valid(), "detail": detail }));
     match check {
         ProofCheck::Invalid(_) => {
-            eprintln!("error: the node's proof does not check out: {check}");
+            eprintln!("error: {}: {check}", words.invalid);
             ExitCode::FAILURE
         }
         _ => ExitCode::SUCCESS,
@@ -487,29 +516,10 @@ fn account(a: AccountArgs) -> CmdResult {
         report.text("state root", root.clone());
     }
     let check = verify_account(&account, &address, session.network(), trusted);
-    let code = proof_result(&mut report, &check);
-    let state_code = state_proof_result(&mut report, &verify_account_state(&account, &address, trusted));
+    let code = proof_result(&mut report, &check, &PROOF);
+    let state_code = proof_result(&mut report, &verify_account_state(&account, &address, trusted), &STATE_PROOF);
     report.finish();
     Ok(if code == ExitCode::SUCCESS { state_code } else { code })
-}
-
-/// Reports the program state proof like the account proof (`state proof`,
-/// `{ valid, detail }` in JSON). A node that sends none (older nodes) leaves
-/// the state unproven, said so, without failing; a proof that does not
-/// match the served blob fails the command.
-fn state_proof_result(report: &mut Report, check: &ProofCheck) -> ExitCode {
-    let detail = match check {
-        ProofCheck::Missing => "not provided by the node: the program state is unproven".to_owned(),
-        other => other.to_string(),
-    };
-    report.field("state proof", &detail, json!({ "valid": check.is_valid(), "detail": detail }));
-    match check {
-        ProofCheck::Invalid(_) => {
-            eprintln!("error: the node's program state does not match its proof: {check}");
-            ExitCode::FAILURE
-        }
-        _ => ExitCode::SUCCESS,
-    }
 }
 
 fn tx(a: TxArgs) -> CmdResult {
@@ -601,7 +611,7 @@ fn storage(a: StorageArgs) -> CmdResult {
     };
     report.field("height", first.height, first.height);
     report.text("state root", first.state_root.clone());
-    let code = proof_result(&mut report, &check);
+    let code = proof_result(&mut report, &check, &PROOF);
     report.finish();
     Ok(code)
 }
