@@ -4,8 +4,8 @@
 use super::passphrase::{self, Purpose};
 use super::report::Report;
 use super::{
-    AccountArgs, AddressArgs, CallArgs, DeployArgs, KeyCommand, KeyConvertArgs, KeyNewArgs, KeyOpt, NodeOpts, SendArgs,
-    SpawnArgs, SpawnWalletArgs, StorageArgs, TxArgs, TxOpts, WaitOpts, WalletCommand, WalletSub,
+    AccountArgs, AddressArgs, CallArgs, DeployArgs, KeyCommand, KeyConvertArgs, KeyNewArgs, KeyOpt, NodeOpts, SealOpts,
+    SendArgs, SpawnArgs, SpawnWalletArgs, StorageArgs, TxArgs, TxOpts, WaitOpts, WalletCommand, WalletSub,
 };
 use athena_interface::Address;
 use athena_runtime::sdk_storage::item_key;
@@ -13,7 +13,7 @@ use athena_transaction::{selector, Network};
 use athena_wallet::args::{decode_value, encode_args, ArgType};
 use athena_wallet::client::{Receipt, TxLookup};
 use athena_wallet::item::{read_item, ItemError, ItemRead};
-use athena_wallet::key::{parse_hex32, readable_by_others, KdfParams, KeyFile};
+use athena_wallet::key::{parse_hex32, readable_by_others, KeyFile};
 use athena_wallet::proof::{verify_account, verify_account_state, verify_storage, ProofCheck};
 use athena_wallet::session::{check_address_syntax, parse_template_any, NonceSource};
 use athena_wallet::{wallet_address, Call, Key, NodeClient, SendOptions, Session, Wallet};
@@ -98,9 +98,7 @@ fn key_new(a: KeyNewArgs) -> CmdResult {
         if !a.force && path.exists() {
             return Err(athena_wallet::KeyError::Exists(path).to_string());
         }
-        let pass = passphrase::passphrase(a.seal.passphrase_file.as_deref(), Purpose::Seal(&path))?;
-        let params = a.seal.kdf_params.unwrap_or_default();
-        key.save_encrypted(&path, a.force, pass.as_bytes(), &params).map_err(|e| e.to_string())?;
+        seal(&key, &path, a.force, &a.seal)?;
     } else {
         key.save(&path, a.force).map_err(|e| e.to_string())?;
     }
@@ -111,6 +109,15 @@ fn key_new(a: KeyNewArgs) -> CmdResult {
     report.note(&format!("next: `athena address --key {}` prints the wallet address to fund", path.display()));
     report.finish();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `key` to `path` encrypted (`key new --encrypt`, `key encrypt`):
+/// the passphrase asked for as for sealing, the costs `--kdf-params` or the
+/// default; `force` replaces an existing file.
+fn seal(key: &Key, path: &Path, force: bool, opts: &SealOpts) -> Result<(), String> {
+    let pass = passphrase::passphrase(opts.passphrase_file.as_deref(), Purpose::Seal(path))?;
+    let params = opts.kdf_params.unwrap_or_default();
+    key.save_encrypted(path, force, pass.as_bytes(), &params).map_err(|e| e.to_string())
 }
 
 fn key_show(opt: &KeyOpt, json: bool) -> CmdResult {
@@ -128,16 +135,13 @@ fn key_show(opt: &KeyOpt, json: bool) -> CmdResult {
 fn key_convert(a: KeyConvertArgs, encrypt: bool) -> CmdResult {
     let path = out_path(a.file)?;
     let file = KeyFile::load(&path).map_err(|e| e.to_string())?;
-    let pass_file = a.seal.passphrase_file.as_deref();
     let key = match (file, encrypt) {
         (KeyFile::Plain(key), true) => {
-            let pass = passphrase::passphrase(pass_file, Purpose::Seal(&path))?;
-            let params = a.seal.kdf_params.unwrap_or(KdfParams::DEFAULT);
-            key.save_encrypted(&path, true, pass.as_bytes(), &params).map_err(|e| e.to_string())?;
+            seal(&key, &path, true, &a.seal)?;
             key
         }
         (KeyFile::Encrypted(sealed), false) => {
-            let key = passphrase::unlock_sealed(&path, &sealed, pass_file)?;
+            let key = passphrase::unlock_sealed(&path, &sealed, a.seal.passphrase_file.as_deref())?;
             key.save(&path, true).map_err(|e| e.to_string())?;
             key
         }
