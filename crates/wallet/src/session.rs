@@ -335,19 +335,30 @@ impl Session {
     /// The wallet template: `explicit` (a flag) if given, else the node's
     /// `templates.wallet` (see [`names_wallet_template`]).
     pub fn wallet_template(&self, explicit: Option<&str>) -> Result<Address, WalletError> {
+        self.template("wallet template", names_wallet_template, explicit)?.ok_or(WalletError::NoWalletTemplate)
+    }
+
+    /// A genesis template the wallet needs (the wallet's, the multisig's):
+    /// `explicit` (a flag) if given, else the first of the node's
+    /// `templates` whose name `names` accepts; `None` if neither, so each
+    /// caller says which template is missing in its own error. The address
+    /// must be a template of this network; `what` names it in errors.
+    pub fn template(
+        &self,
+        what: &str,
+        names: fn(&str) -> bool,
+        explicit: Option<&str>,
+    ) -> Result<Option<Address>, WalletError> {
         let text = match explicit {
             Some(text) => text.to_owned(),
-            None => self
-                .status
-                .templates
-                .iter()
-                .find(|(name, _)| names_wallet_template(name))
-                .map(|(_, address)| address.clone())
-                .ok_or(WalletError::NoWalletTemplate)?,
+            None => match self.status.templates.iter().find(|(name, _)| names(name)) {
+                Some((_, address)) => address.clone(),
+                None => return Ok(None),
+            },
         };
-        let address = self.parse_address("wallet template", &text)?;
-        require_template("wallet template", &text, &address)?;
-        Ok(address)
+        let address = self.parse_address(what, &text)?;
+        require_template(what, &text, &address)?;
+        Ok(Some(address))
     }
 
     /// The account at `address`, or [`WalletError::UnknownAccount`].

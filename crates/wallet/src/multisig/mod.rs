@@ -281,26 +281,7 @@ pub fn names_multisig_template(name: &str) -> bool {
 /// The multisig template: `explicit` (a flag) if given, else the node's
 /// `templates.multisig`.
 pub fn multisig_template(session: &Session, explicit: Option<&str>) -> Result<Address, MultisigError> {
-    let text = match explicit {
-        Some(text) => text.to_owned(),
-        None => session
-            .status()
-            .templates
-            .iter()
-            .find(|(name, _)| names_multisig_template(name))
-            .map(|(_, address)| address.clone())
-            .ok_or(MultisigError::NoMultisigTemplate)?,
-    };
-    let address = session.parse_address("multisig template", &text)?;
-    if athena_transaction::address_kind(&address) != athena_transaction::AddressKind::Template {
-        return Err(WalletError::BadAddress {
-            what: "multisig template".into(),
-            text,
-            error: "not a template address".into(),
-        }
-        .into());
-    }
-    Ok(address)
+    session.template("multisig template", names_multisig_template, explicit)?.ok_or(MultisigError::NoMultisigTemplate)
 }
 
 /// Parses a signer given on the command line: 64 hex digits (a public key),
