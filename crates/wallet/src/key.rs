@@ -248,6 +248,17 @@ impl Key {
         Self { signing: SigningKey::from_bytes(&seed) }
     }
 
+    /// The key with this seed, if its public key is `public`: a key file
+    /// stores both (plain, or the seed sealed), and one that does not agree
+    /// with itself is refused the same way whichever form it has.
+    fn matching(seed: &[u8; 32], public: &[u8; 32]) -> Result<Self, String> {
+        let key = Self::from_seed(*seed);
+        if key.public_bytes() != *public {
+            return Err("the public key does not belong to the secret key".into());
+        }
+        Ok(key)
+    }
+
     /// The signing key, for [`athena_transaction::sign_single`].
     pub fn signing_key(&self) -> &SigningKey {
         &self.signing
@@ -405,11 +416,7 @@ impl EncryptedKey {
         let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
             seed.as_slice().try_into().map_err(|_| invalid(format!("sealed secret of {} bytes", seed.len())))?,
         );
-        let key = Key::from_seed(*seed);
-        if key.public_bytes() != self.public {
-            return Err(invalid("the public key does not belong to the secret key".into()));
-        }
-        Ok(key)
+        Key::matching(&seed, &self.public).map_err(invalid)
     }
 }
 
@@ -439,11 +446,7 @@ impl KeyFile {
         match (secret, json.crypto) {
             (Some(secret), None) => {
                 let seed = Zeroizing::new(parse_hex32(&secret).map_err(|e| invalid(format!("secret: {e}")))?);
-                let key = Key::from_seed(*seed);
-                if public != key.public_bytes() {
-                    return Err(invalid("the public key does not belong to the secret key".into()));
-                }
-                Ok(Self::Plain(key))
+                Key::matching(&seed, &public).map(Self::Plain).map_err(invalid)
             }
             (None, Some(c)) => {
                 if c.version != CRYPTO_VERSION {
