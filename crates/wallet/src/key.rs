@@ -329,7 +329,10 @@ impl Key {
     }
 
     /// Parses a plain key file's contents (`path` only names it in errors);
-    /// an encrypted one is [`KeyError::Encrypted`].
+    /// an encrypted one is [`KeyError::Encrypted`]. Only the tests parse
+    /// text without a file ([`Key::load`] is the public way in), hence
+    /// `cfg(test)`.
+    #[cfg(test)]
     pub fn from_json(path: &Path, text: &str) -> Result<Self, KeyError> {
         match KeyFile::from_json(path, text)? {
             KeyFile::Plain(key) => Ok(key),
@@ -397,7 +400,9 @@ impl EncryptedKey {
         self.public
     }
 
-    /// The file's argon2id costs.
+    /// The file's argon2id costs. Only the tests look at them (unlocking
+    /// uses the field directly), hence `cfg(test)`.
+    #[cfg(test)]
     pub fn params(&self) -> KdfParams {
         self.params
     }
