@@ -153,8 +153,9 @@ pub struct Relay {
     executor: ExecutorClient,
     sequencer: SequencerClient,
     config: RelayConfig,
-    /// Network HRP reported by the executor (for bech32 account lookups).
-    hrp: Mutex<Option<String>>,
+    /// The network whose HRP the executor reported (for bech32 account
+    /// lookups), once known.
+    network: Mutex<Option<Network>>,
     last_height: Mutex<Option<u64>>,
     /// The durable record of the pool (with a data directory).
     store: Option<Arc<PoolStore>>,
@@ -212,7 +213,7 @@ impl Relay {
             executor: ExecutorClient::new(&config.executor_url, config.http_timeout),
             sequencer: SequencerClient::new(&config.sequencer_url, config.http_timeout),
             config,
-            hrp: Mutex::new(None),
+            network: Mutex::new(None),
             last_height: Mutex::new(None),
             store,
             persist: Arc::new(tokio::sync::Mutex::new(())),
@@ -246,15 +247,15 @@ impl Relay {
 
     /// The network HRP learnt from the executor, if any yet.
     pub fn hrp(&self) -> Option<String> {
-        self.hrp.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        Some(self.network()?.hrp().to_owned())
     }
 
     /// The network learnt from the executor, for encoding and parsing
     /// bech32 addresses (its genesis id is left zero: the relay never signs).
-    /// `None` until the first sync; [`Relay::sync_once`] stores only HRPs
-    /// that make a valid network.
+    /// `None` until the first sync; [`Relay::sync_once`] stores it only
+    /// when the executor's HRP makes a valid network.
     pub fn network(&self) -> Option<Network> {
-        Network::new(&self.hrp()?, Default::default()).ok()
+        self.network.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The relay's address in bech32, once the network HRP is known.
@@ -488,7 +489,7 @@ impl Relay {
             service: EXECUTOR,
             message: format!("network HRP {:?}: {e}", status.network),
         })?;
-        *self.hrp.lock().unwrap_or_else(|e| e.into_inner()) = Some(status.network.clone());
+        *self.network.lock().unwrap_or_else(|e| e.into_inner()) = Some(network.clone());
         let last = *self.last_height.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(last) = last.filter(|h| status.height <= *h) {
             // No new block: a deferred head left over (e.g. its dry run raced
