@@ -8,7 +8,7 @@
 //! out. Every other request (status, blocks, results) draws from a second,
 //! larger budget, so executors catching up are not held back by bundles.
 
-use athena_ratelimit::{client_ip, client_key, Clock, Limited, Limiter, Rate, DEFAULT_MAX_CLIENTS};
+use athena_ratelimit::{client_ip, Limited, Rate, TwoBudgets, DEFAULT_MAX_CLIENTS};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, Method};
 use axum::middleware::Next;
@@ -25,7 +25,7 @@ pub struct SequencerRateLimits {
     /// Every other request.
     pub requests: Rate,
     /// Most clients tracked per budget (fail closed beyond, see
-    /// [`Limiter::check_at`]).
+    /// [`athena_ratelimit::Limiter::check_at`]).
     pub max_clients: usize,
     /// Key clients by the right-most `X-Forwarded-For` entry: only behind
     /// exactly one trusted reverse proxy that appends the address it saw.
@@ -58,20 +58,13 @@ impl SequencerRateLimits {
 #[derive(Debug)]
 pub struct SequencerLimits {
     config: SequencerRateLimits,
-    bundles: Limiter,
-    requests: Limiter,
-    clock: Clock,
+    budgets: TwoBudgets,
 }
 
 impl SequencerLimits {
     /// Limiters for `config`, with their clock starting now.
     pub fn new(config: SequencerRateLimits) -> Self {
-        Self {
-            config,
-            bundles: Limiter::new(config.bundles, config.max_clients),
-            requests: Limiter::new(config.requests, config.max_clients),
-            clock: Clock::default(),
-        }
+        Self { config, budgets: TwoBudgets::new(config.bundles, config.requests, config.max_clients) }
     }
 
     /// [`SequencerLimits::new`], shared: the form
@@ -88,14 +81,13 @@ impl SequencerLimits {
     /// Stops the limiters' clock (tests): no bucket refills from now on, so
     /// a test can count requests without racing the refill.
     pub fn freeze_clock(&self) {
-        self.clock.freeze();
+        self.budgets.freeze_clock();
     }
 
     /// Takes a token for a request to `POST /v1/bundles` (`bundle`) or any
     /// other endpoint, from the client at `ip`.
     pub fn check(&self, bundle: bool, ip: IpAddr) -> Result<(), Limited> {
-        let limiter = if bundle { &self.bundles } else { &self.requests };
-        limiter.check_at(client_key(ip), self.clock.now())
+        self.budgets.check(bundle, ip)
     }
 }
 

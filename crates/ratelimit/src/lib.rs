@@ -213,6 +213,41 @@ impl Clock {
     }
 }
 
+/// A server's two budgets per client, on one [`Clock`]: the requests that
+/// cost real work (the relay's submissions, the sequencer's bundles) and
+/// everything else, so neither kind can starve the other. Each server
+/// decides which budget a request draws from and how to refuse it.
+#[derive(Debug)]
+pub struct TwoBudgets {
+    costly: Limiter,
+    other: Limiter,
+    clock: Clock,
+}
+
+impl TwoBudgets {
+    /// Limiters for `costly` and `other`, each tracking at most
+    /// `max_clients` clients, with their clock starting now.
+    pub fn new(costly: Rate, other: Rate, max_clients: usize) -> Self {
+        Self {
+            costly: Limiter::new(costly, max_clients),
+            other: Limiter::new(other, max_clients),
+            clock: Clock::default(),
+        }
+    }
+
+    /// Stops the clock (tests): no bucket refills from now on.
+    pub fn freeze_clock(&self) {
+        self.clock.freeze();
+    }
+
+    /// Takes a token from the `costly` budget or the other one for the
+    /// client at `ip` (keyed by [`client_key`]).
+    pub fn check(&self, costly: bool, ip: IpAddr) -> Result<(), Limited> {
+        let limiter = if costly { &self.costly } else { &self.other };
+        limiter.check_at(client_key(ip), self.clock.now())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +358,19 @@ mod tests {
         assert_eq!(secs(1), 1);
         assert_eq!(secs(1000), 1);
         assert_eq!(secs(1001), 2);
+    }
+
+    #[test]
+    fn two_budgets_have_their_own_buckets_per_client() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        let budgets = TwoBudgets::new(Rate { per_second: 1, burst: 1 }, Rate::UNLIMITED, 16);
+        budgets.freeze_clock();
+        assert_eq!(budgets.check(true, a), Ok(()));
+        assert!(budgets.check(true, b).is_err(), "same /64");
+        assert_eq!(budgets.check(true, c), Ok(()));
+        assert_eq!(budgets.check(false, a), Ok(()));
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! that make the executor work, [`Budget::Read`] for everything else.
 
 use std::net::IpAddr;
-use std::time::Duration;
 
-pub use athena_ratelimit::{client_ip, client_key, Clock, Limited, Limiter, Rate, DEFAULT_MAX_CLIENTS};
+use athena_ratelimit::TwoBudgets;
+pub use athena_ratelimit::{client_ip, client_key, Limited, Limiter, Rate, DEFAULT_MAX_CLIENTS};
 
 /// The relay's per-client limits ([`crate::RelayConfig::rate_limits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,32 +64,20 @@ pub enum Budget {
 #[derive(Debug)]
 pub struct ClientLimits {
     config: RateLimits,
-    submit: Limiter,
-    read: Limiter,
-    /// The limiters' clock (stopped by HTTP tests, with `test-hooks`).
-    clock: Clock,
+    budgets: TwoBudgets,
 }
 
 impl ClientLimits {
     /// Limiters for `config`.
     pub fn new(config: RateLimits) -> Self {
-        Self {
-            config,
-            submit: Limiter::new(config.submit, config.max_clients),
-            read: Limiter::new(config.read, config.max_clients),
-            clock: Clock::default(),
-        }
+        Self { config, budgets: TwoBudgets::new(config.submit, config.read, config.max_clients) }
     }
 
     /// Stop the limiters' clock where it is: no bucket refills any more, so
     /// a test can count requests without racing the refill.
     #[cfg(feature = "test-hooks")]
     pub fn freeze_clock(&self) {
-        self.clock.freeze();
-    }
-
-    fn now(&self) -> Duration {
-        self.clock.now()
+        self.budgets.freeze_clock();
     }
 
     /// The configuration.
@@ -99,11 +87,7 @@ impl ClientLimits {
 
     /// Take a token from `budget` for the client at `ip`.
     pub fn check(&self, budget: Budget, ip: IpAddr) -> Result<(), Limited> {
-        let limiter = match budget {
-            Budget::Submit => &self.submit,
-            Budget::Read => &self.read,
-        };
-        limiter.check_at(client_key(ip), self.now())
+        self.budgets.check(budget == Budget::Submit, ip)
     }
 }
 
