@@ -63,6 +63,9 @@ trap 'exit 130' INT TERM
 section "starting the devnet (athena devnet --fresh)"
 echo "data directory: $scratch/devnet; its log: $log"
 echo "(the first start builds the standard templates: a few minutes)"
+# Created here, not by the background job's redirection, so that the wait
+# below never looks for a file that does not exist yet.
+: >"$log"
 "$bin" devnet --data-dir "$scratch/devnet" --fresh --ports "${ATHENA_DEMO_PORTS:-9000}" \
     --block-interval 500ms >"$log" 2>&1 &
 devnet_pid=$!
@@ -110,11 +113,12 @@ section "4. alice sends 250000 coins to bob"
 athena send "$bob" 250000 --key alice.json --wait
 
 section "5. alice deploys the counter template"
-athena deploy "$counter" --key alice.json --wait | tee deploy.txt
+# 2>&1 through tee: the progress line on stderr keeps its place in the output.
+athena deploy "$counter" --key alice.json --wait 2>&1 | tee deploy.txt
 template=$(field template <deploy.txt)
 
 section "6. alice spawns a counter (step 3) and calls it"
-athena spawn "$template" u64:3 --key alice.json --wait | tee spawn.txt
+athena spawn "$template" u64:3 --key alice.json --wait 2>&1 | tee spawn.txt
 program=$(field program <spawn.txt)
 athena call "$program" increment u64:2 --key alice.json --wait --returns u64
 athena call "$program" get --key alice.json --wait --returns u64
