@@ -35,6 +35,8 @@ pub mod executor_keys;
 pub mod follower;
 pub mod genesis;
 pub mod http;
+#[cfg(feature = "test-hooks")]
+pub mod model;
 pub mod receipts;
 pub mod sequencer;
 pub mod sequencer_limits;
