@@ -64,6 +64,19 @@ impl RedbBackend {
         tx.commit().map_err(map_err)?;
         Ok(RedbBackend { db })
     }
+
+    /// Gives the pages freed by deletions (pruning) back to the file system:
+    /// redb reuses freed pages for later commits but never shrinks the file
+    /// on its own. Moves live pages down and truncates the file; the
+    /// contents (and so every root and proof) are unchanged. Returns whether
+    /// anything was moved. Needs `&mut self` because no transaction may be
+    /// open meanwhile (an open snapshot makes it fail with
+    /// [`StateError::Backend`]); it may take long on a big file, so it is
+    /// for offline maintenance, not the commit path. Each step is an atomic
+    /// redb commit, so a crash during compaction leaves a valid database.
+    pub fn compact(&mut self) -> Result<bool, StateError> {
+        self.db.compact().map_err(map_err)
+    }
 }
 
 impl Backend for RedbBackend {
@@ -196,6 +209,13 @@ impl crate::Store<RedbBackend> {
     /// [`RedbBackend::open`] and [`crate::Store::with_backend`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
         crate::Store::with_backend(RedbBackend::open(path)?)
+    }
+
+    /// Shrinks the database file to what the store still holds (see
+    /// [`RedbBackend::compact`]): after [`crate::Store::prune`], the way to
+    /// get the freed disk space back.
+    pub fn compact(&mut self) -> Result<bool, StateError> {
+        self.backend_mut().compact()
     }
 
     /// A store in memory (see [`RedbBackend::in_memory`]).

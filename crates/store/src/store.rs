@@ -191,6 +191,12 @@ impl<B: Backend> Store<B> {
         &self.backend
     }
 
+    /// The database backend, exclusively: for maintenance no transaction
+    /// may overlap, such as compacting the file (`RedbBackend::compact`).
+    pub fn backend_mut(&mut self) -> &mut B {
+        &mut self.backend
+    }
+
     /// A consistent view of the latest committed state: reads through it
     /// all see the same block, whatever is committed meanwhile. Execute a
     /// block against one snapshot.
