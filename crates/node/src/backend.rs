@@ -72,6 +72,18 @@ fn map_err(error: impl Into<redb::Error>) -> StateError {
     }
 }
 
+/// Why [`NodeBackend::open`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeOpenError {
+    /// Another process (or another handle in this one) holds the file's
+    /// lock: a running executor or shadow.
+    #[error("the database is in use by another process")]
+    InUse,
+    /// Anything else: I/O, corruption, a file that is not a redb database.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
 /// The executor's redb database (see the module docs).
 #[derive(Debug)]
 pub struct NodeBackend {
@@ -88,9 +100,23 @@ struct Staged {
 
 impl NodeBackend {
     /// Opens (or creates) the database file at `path`. Only one process may
-    /// hold it open.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
-        Self::with_database(Database::create(path).map_err(map_err)?)
+    /// hold it open: another one's lock is [`NodeOpenError::InUse`], so a
+    /// second executor or an offline tool (`athena node compact`) can say
+    /// why instead of passing on redb's message.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, NodeOpenError> {
+        let db = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => NodeOpenError::InUse,
+            other => NodeOpenError::State(map_err(other)),
+        })?;
+        Ok(Self::with_database(db)?)
+    }
+
+    /// Shrinks the file to what it still holds (`RedbBackend::compact` in
+    /// `athena-store`): pruning frees pages that redb reuses but never
+    /// returns to the file system. Contents are unchanged. `&mut self`: no
+    /// transaction may be open meanwhile. Returns whether anything moved.
+    pub fn compact(&mut self) -> Result<bool, StateError> {
+        self.db.compact().map_err(map_err)
     }
 
     /// A database in memory (tests).

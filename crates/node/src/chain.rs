@@ -2,7 +2,7 @@
 //! created for, block application and atomic commits with receipts, and the
 //! reads the query API serves.
 
-use crate::backend::{NodeBackend, NodeRead, NodeRow, NodeTable};
+use crate::backend::{NodeBackend, NodeOpenError, NodeRead, NodeRow, NodeTable};
 use crate::exec::{execute_block, BlockOutcome, ChainView, ExecConfig};
 use crate::genesis::{GenesisError, LoadedGenesis};
 use crate::receipts::{merkle_root, StoredReceipt};
@@ -85,6 +85,13 @@ pub enum ChainError {
         expected: String,
         /// The block's parent hash.
         found: String,
+    },
+    /// Another process holds the database open (a running executor or
+    /// shadow): redb allows one process per file.
+    #[error("{}: the database is in use by another process", path.display())]
+    InUse {
+        /// The database file.
+        path: std::path::PathBuf,
     },
     /// The data directory could not be created.
     #[error("data directory: {0}")]
@@ -237,7 +244,21 @@ impl Chain {
     /// it, if given.
     pub fn open(data_dir: &Path, genesis: Option<&LoadedGenesis>) -> Result<Chain, ChainError> {
         std::fs::create_dir_all(data_dir)?;
-        Self::with_backend(NodeBackend::open(data_dir.join(STATE_FILE))?, genesis)
+        let path = data_dir.join(STATE_FILE);
+        let backend = NodeBackend::open(&path).map_err(|e| match e {
+            NodeOpenError::InUse => ChainError::InUse { path },
+            NodeOpenError::State(e) => ChainError::State(e),
+        })?;
+        Self::with_backend(backend, genesis)
+    }
+
+    /// Shrinks the database file to what it still holds, giving back the
+    /// space pruning freed (`docs/node.md`, "Pruning"). Roots, receipts and
+    /// proofs are unchanged. Offline maintenance (`athena node compact`):
+    /// `&mut self` means no query or commit runs meanwhile. Returns whether
+    /// anything moved.
+    pub fn compact(&mut self) -> Result<bool, ChainError> {
+        Ok(self.store.backend_mut().compact()?)
     }
 
     /// A chain in memory, from `genesis` (tests).

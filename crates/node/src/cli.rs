@@ -1,8 +1,8 @@
 //! The `athena node ...` command line (also the `athena-node` binary):
 //! long-running sequencer, executor and shadow processes with progress
-//! logs on stderr.
+//! logs on stderr, and the offline `compact` of an executor's database.
 //!
-//! Exit codes: 0 after SIGINT/SIGTERM, 1 on an error, 2 when a shadow
+//! Exit codes: 0 after SIGINT/SIGTERM (or a finished `compact`), 1 on an error, 2 when a shadow
 //! executor found a divergence.
 
 use crate::auth::{load_or_create_key, parse_public_key, ResultPolicy, EXECUTOR_KEY_FILE};
@@ -50,6 +50,21 @@ pub enum NodeCommand {
     /// Re-executes the same blocks and checks every result the executor
     /// publishes; reports the first diverging block and transaction.
     Shadow(ShadowArgs),
+    /// Offline maintenance: shrinks a stopped executor's or shadow's
+    /// database file, giving back the disk space pruning (`--keep-heights`)
+    /// freed, which redb otherwise only reuses. Prints the size before and
+    /// after on stdout; fails if the executor is still running.
+    Compact(CompactArgs),
+}
+
+/// `athena node compact`.
+#[derive(Args, Debug)]
+pub struct CompactArgs {
+    /// Data directory of the executor or shadow to compact (the
+    /// `--data-dir` it runs with); its `state.redb` is rewritten in place.
+    /// Required, so a default path never gets compacted by accident.
+    #[arg(long)]
+    pub data_dir: PathBuf,
 }
 
 /// `athena node sequencer`.
@@ -314,6 +329,13 @@ fn run_inner(args: NodeArgs) -> Result<ExitCode, NodeError> {
             let executor = start_executor(executor_config(a.data_dir, a.listen, a.follow, role, None, None)?)?;
             announce("shadow", &executor.handle);
             supervise(executor.handle, a.exit_on_divergence)
+        }
+        NodeCommand::Compact(a) => {
+            let report = crate::compact::compact_data_dir(&a.data_dir)?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", report.summary())?;
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

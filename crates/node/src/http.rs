@@ -151,6 +151,9 @@ pub enum NodeError {
     /// Bad configuration.
     #[error("{0}")]
     Config(String),
+    /// `athena node compact` failed (the message says why and what to do).
+    #[error(transparent)]
+    Compact(#[from] crate::compact::CompactError),
     /// The base layer served a result that is not signed by an authorized
     /// executor key: the base layer (or someone on the way) is lying, which
     /// is not the executor's divergence.

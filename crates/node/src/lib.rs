@@ -17,8 +17,9 @@
 //!   published result with its own; reports the first diverging block and
 //!   transaction.
 //!
-//! [`cli`] is `athena node sequencer|executor|shadow` (also the
-//! `athena-node` binary). [`types`] holds the data every role exchanges.
+//! [`cli`] is `athena node sequencer|executor|shadow|compact` (also the
+//! `athena-node` binary); [`compact`] shrinks a stopped executor's database
+//! file after pruning. [`types`] holds the data every role exchanges.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -29,6 +30,7 @@ pub mod backend;
 pub mod base_layer;
 pub mod chain;
 pub mod cli;
+pub mod compact;
 pub mod exec;
 pub mod executor;
 pub mod executor_keys;

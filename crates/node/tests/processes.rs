@@ -1,7 +1,9 @@
 //! Real node processes (`athena-node`, the same code as `athena node`):
 //! an executor killed with SIGKILL again and again mid-run resumes with the
-//! same roots and receipts as an uninterrupted one, and a shadow executor
-//! names the block and transaction of an injected fault.
+//! same roots and receipts as an uninterrupted one, a shadow executor
+//! names the block and transaction of an injected fault, and `athena-node
+//! compact` shrinks a stopped pruning executor's file without changing its
+//! answers, refusing a missing directory and a running executor.
 
 mod common;
 
@@ -253,4 +255,101 @@ fn a_shadow_executor_names_the_faulty_block_and_transaction() {
     // (it re-checks its last block on start) and exits with code 2.
     let again = spawn_shadow(&["--exit-on-divergence"]);
     assert_eq!(again.wait_exit(TIMEOUT), Some(i32::from(EXIT_DIVERGED)));
+}
+
+/// Runs `athena-node compact --data-dir DIR` to the end: (exit code, stdout,
+/// stderr).
+fn compact(dir: &Path) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_athena-node"))
+        .args(["compact", "--data-dir", path(dir)])
+        .output()
+        .expect("run athena-node compact");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.code(), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn compact_refuses_a_directory_without_a_node_database_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let (code, stdout, stderr) = compact(&missing);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no node database (state.redb)"), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(!missing.exists(), "compact created the directory");
+    // An existing directory without the file: still nothing created.
+    let (code, _, stderr) = compact(dir.path());
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no node database (state.redb)"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "compact created a file");
+}
+
+/// Stops a node process the way an operator does (SIGTERM) and waits.
+fn stop(process: Process) {
+    let pid = process.child.id().to_string();
+    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    assert_eq!(process.wait_exit(TIMEOUT), Some(0));
+}
+
+#[test]
+fn compact_refuses_a_running_executor_and_shrinks_a_stopped_one_without_changing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (genesis_path, genesis) = write_genesis(&dir.path().join("genesis"), 4);
+    let network = genesis.network.clone();
+    let seq = sequencer(&dir.path().join("sequencer"), "20ms");
+    let base = HttpBaseLayer::new(&seq.url);
+    let data = dir.path().join("executor");
+    let keep = ["--keep-heights", "2"];
+    let node = executor(&data, &genesis_path, &seq.url, &keep);
+
+    // Many blocks changing balances, nonces and the counter, pruned as they go.
+    let mut wallets: Vec<Wallet> = (1..=4).map(Wallet::new).collect();
+    base.submit_bundle(bundle(wallets.iter_mut().map(|w| w.spawn_tx(&network)).collect())).unwrap();
+    wait_until("the spawns", TIMEOUT, || base.latest_height().unwrap() >= 1);
+    for round in 0..40u64 {
+        let to = wallets[(round as usize + 1) % 4].address;
+        let w = &mut wallets[round as usize % 4];
+        let txs = vec![w.spend_tx(&network, to, 1_000 + round), w.increment_tx(&network, counter_address(), 1)];
+        base.submit_bundle(bundle(txs)).unwrap();
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let settle = |url: &str| {
+        wait_until("every bundle ordered", TIMEOUT, || get_json(&format!("{}/v1/status", seq.url)).1["queued"] == 0);
+        let last = base.latest_height().unwrap();
+        wait_until("the executor to reach the last block", TIMEOUT, || height_of(url) == Some(last));
+        last
+    };
+    settle(&node.url);
+
+    // Running: refused with the in-use message, and the executor goes on.
+    let (code, stdout, stderr) = compact(&data);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("the database is in use by another process (stop the executor first)"), "{stderr}");
+    assert_eq!(stdout, "");
+    let w = &mut wallets[0];
+    base.submit_bundle(bundle(vec![w.increment_tx(&network, counter_address(), 1)])).unwrap();
+    let last = settle(&node.url);
+    let status = get_json(&format!("{}/v1/status", node.url)).1;
+    let blocks = results(&node.url, last);
+    let counter_text = network.encode_address(&counter_address());
+    let counter = format!("/v1/accounts/{counter_text}/storage/{}", hex::encode(count_key()));
+    let proof = get_json(&format!("{}{counter}", node.url));
+    assert_eq!(proof.0, 200, "{proof:?}");
+    stop(node);
+
+    // Stopped: compacted, smaller, and the restarted executor answers alike.
+    let file = data.join(athena_node::chain::STATE_FILE);
+    let before = std::fs::metadata(&file).unwrap().len();
+    let (code, stdout, stderr) = compact(&data);
+    assert_eq!(code, Some(0), "{stderr}");
+    let after = std::fs::metadata(&file).unwrap().len();
+    assert!(after < before, "the file did not shrink: {before} -> {after} bytes");
+    assert!(stdout.contains(&format!("({before} bytes) -> ")), "{stdout}");
+    assert!(stdout.contains(&format!("({after} bytes)")), "{stdout}");
+    eprintln!("{stdout}");
+    let node = executor(&data, &genesis_path, &seq.url, &keep);
+    assert_eq!(get_json(&format!("{}/v1/status", node.url)).1, status);
+    assert_eq!(results(&node.url, last), blocks, "roots and input hashes at every height");
+    assert_eq!(get_json(&format!("{}{counter}", node.url)), proof, "the counter's value and proof at the last height");
 }

@@ -5,7 +5,8 @@ use athena_node::cli::{run, NodeArgs, NodeCommand};
 use clap::Parser;
 use std::process::ExitCode;
 
-/// Athena node processes: sequencer, executor, shadow.
+/// Athena node processes: sequencer, executor, shadow (and `compact`, the
+/// offline shrinking of an executor's database after pruning).
 #[derive(Parser, Debug)]
 #[command(name = "athena-node", version, about)]
 struct Cli {
