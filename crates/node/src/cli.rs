@@ -50,10 +50,14 @@ pub enum NodeCommand {
     /// Re-executes the same blocks and checks every result the executor
     /// publishes; reports the first diverging block and transaction.
     Shadow(ShadowArgs),
-    /// Offline maintenance: shrinks a stopped executor's or shadow's
-    /// database file, giving back the disk space pruning (`--keep-heights`)
-    /// freed, which redb otherwise only reuses. Prints the size before and
-    /// after on stdout; fails if the executor is still running.
+    /// Shrinks a stopped executor's or shadow's database file after pruning
+    /// (offline).
+    ///
+    /// Gives back the disk space pruning (`--keep-heights`) freed, which
+    /// redb otherwise only reuses for later blocks. Stop the executor first
+    /// (a running one is refused), run this, start it again: roots, receipts
+    /// and proofs are unchanged. Prints the file size before and after on
+    /// stdout (docs/node.md, "Pruning").
     Compact(CompactArgs),
 }
 
