@@ -160,13 +160,10 @@ fn address(home: &Path, key: &Path) -> String {
 #[test]
 fn the_test_terminal_echoes_typed_text() {
     let home = tempfile::tempdir().unwrap();
-    let mut tty = Tty::spawn_program(home.path(), "head", &["-n", "1"]);
-    // `stty echo` runs in the child: wait for it.
-    let start = Instant::now();
-    while !tty.echoes() {
-        assert!(start.elapsed() < Duration::from_secs(10), "echo never switched on");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    // "ready" once the terminal is set up (what athena's prompt is too).
+    let mut tty = Tty::spawn_program(home.path(), "sh", &["-c", "echo ready && exec head -n 1"]);
+    tty.expect("ready");
+    assert!(tty.echoes());
     tty.session.send_line("typed in the open").unwrap();
     let (code, out) = tty.finish();
     assert_eq!(code, 0, "{out}");
