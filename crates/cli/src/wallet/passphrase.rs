@@ -1,6 +1,7 @@
 //! Passphrases of encrypted key files (docs/wallet.md, "Key files"): from
 //! `--passphrase-file`, else `ATHENA_PASSPHRASE`, else a prompt when stdin
-//! is a terminal; never a wait for input that cannot come.
+//! is a terminal; never a wait for input that cannot come. The prompt is
+//! tested on a pseudo-terminal by tests/athena_key_prompt.rs.
 
 use athena_wallet::key::{EncryptedKey, KeyFile};
 use athena_wallet::Key;
