@@ -104,10 +104,11 @@ impl NodeBackend {
     /// second executor or an offline tool (`athena node compact`) can say
     /// why instead of passing on redb's message.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, NodeOpenError> {
-        let db = Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => NodeOpenError::InUse,
-            other => NodeOpenError::State(map_err(other)),
-        })?;
+        let db =
+            athena_store::redb_file::open_or_create(path.as_ref(), &redb::Builder::new()).map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => NodeOpenError::InUse,
+                other => NodeOpenError::State(map_err(other)),
+            })?;
         Ok(Self::with_database(db)?)
     }
 

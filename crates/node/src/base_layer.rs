@@ -164,7 +164,9 @@ impl DevnetSequencer {
     /// Opens (or creates) the sequencer database at `path`, restoring the
     /// queue of accepted bundles in arrival order.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, DevnetOpenError> {
-        Self::with_database(Database::create(path).map_err(storage)?)
+        Self::with_database(
+            athena_store::redb_file::open_or_create(path.as_ref(), &redb::Builder::new()).map_err(storage)?,
+        )
     }
 
     /// A sequencer in memory (tests).

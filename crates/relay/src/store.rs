@@ -112,7 +112,8 @@ impl PoolStore {
     pub fn open(dir: &Path) -> Result<(Self, Vec<Stored>), StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.to_owned(), source })?;
         let path = dir.join(STORE_FILE);
-        let db = Database::create(&path).map_err(|e| StoreError::Storage(format!("{}: {e}", path.display())))?;
+        let db = athena_store::redb_file::open_or_create(&path, &redb::Builder::new())
+            .map_err(|e| StoreError::Storage(format!("{}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(storage)?;
         tx.open_table(PENDING).map_err(storage)?;
         tx.commit().map_err(storage)?;

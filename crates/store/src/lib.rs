@@ -54,6 +54,7 @@ pub mod encoding;
 pub mod proof;
 mod prune;
 mod redb_backend;
+pub mod redb_file;
 mod store;
 mod tree;
 

@@ -7,6 +7,7 @@
 //! returned — or a later one that was in flight, never a partial one.
 
 use crate::backend::{Backend, Entry, ReadTx, Table, WriteTx};
+use crate::redb_file::open_or_create;
 use athena_runtime::StateError;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
@@ -37,7 +38,7 @@ impl RedbBackend {
     /// reflects the last committed transaction. Only one process may have a
     /// database open at a time ([`StateError::Backend`] otherwise).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StateError> {
-        Self::with_database(Database::create(path).map_err(map_err)?)
+        Self::with_database(open_or_create(path.as_ref(), &redb::Builder::new()).map_err(map_err)?)
     }
 
     /// Like [`Self::open`], but first verifies the checksum of every page
@@ -45,7 +46,9 @@ impl RedbBackend {
     /// [`StateError::Corrupt`] instead of being trusted, where a plain open
     /// may panic inside redb. For recovering a node whose disk is suspect.
     pub fn open_checked(path: impl AsRef<Path>) -> Result<Self, StateError> {
-        Self::with_database(redb::Builder::new().set_check_integrity_on_open(true).create(path).map_err(map_err)?)
+        let mut builder = redb::Builder::new();
+        builder.set_check_integrity_on_open(true);
+        Self::with_database(open_or_create(path.as_ref(), &builder).map_err(map_err)?)
     }
 
     /// A database held in memory only: for tests, and for throw-away state
