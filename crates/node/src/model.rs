@@ -134,10 +134,9 @@ struct Model<'a> {
 }
 
 impl Model<'_> {
-    /// Decodes the next block's bundles. `nonces` is each wallet's nonce
-    /// for the block's next in-order transaction.
-    fn bundles(&mut self, input: &mut Reader, chain: &Chain) -> Vec<Bundle> {
-        let mut nonces: Vec<u64> = self.wallets.iter().map(|w| account(chain, w).nonce).collect();
+    /// Decodes the next block's bundles. `nonces` starts as each wallet's
+    /// committed nonce and follows its in-order transactions.
+    fn bundles(&mut self, input: &mut Reader, mut nonces: Vec<u64>) -> Vec<Bundle> {
         let header = input.byte();
         (0..1 + header % 3)
             .map(|_| {
@@ -272,7 +271,8 @@ pub fn check(setup: &Setup, data: &[u8]) -> Summary {
         if input.is_empty() {
             break;
         }
-        let bundles = model.bundles(&mut input, &plain);
+        let nonces: Vec<u64> = model.wallets.iter().map(|w| account(&plain, w).nonce).collect();
+        let bundles = model.bundles(&mut input, nonces.clone());
         timestamp += u64::from(input.byte() % 3);
         let parent = match height {
             1 => Block::genesis().hash(),
@@ -281,7 +281,6 @@ pub fn check(setup: &Setup, data: &[u8]) -> Summary {
         let block = Block { height, parent_hash: parent, timestamp, bundles };
         assert_eq!(Block::from_bytes(&block.to_bytes()).as_ref(), Ok(&block), "the block's wire encoding");
 
-        let nonces: Vec<u64> = model.wallets.iter().map(|w| account(&plain, w).nonce).collect();
         let (applied, skipped) = model.expected(&block);
         let (result, outcome) = plain.apply(&block, &config).expect("a block applies");
         let (twin, _) = pruning.apply(&block, &config).expect("a block applies on the pruning chain");

@@ -284,14 +284,6 @@ fn compact_refuses_a_directory_without_a_node_database_and_creates_nothing() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "compact created a file");
 }
 
-/// Stops a node process the way an operator does (SIGTERM) and waits.
-fn stop(process: Process) {
-    let pid = process.child.id().to_string();
-    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(status.success());
-    assert_eq!(process.wait_exit(TIMEOUT), Some(0));
-}
-
 #[test]
 fn compact_refuses_a_running_executor_and_shrinks_a_stopped_one_without_changing_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -336,7 +328,7 @@ fn compact_refuses_a_running_executor_and_shrinks_a_stopped_one_without_changing
     let counter = format!("/v1/accounts/{counter_text}/storage/{}", hex::encode(count_key()));
     let proof = get_json(&format!("{}{counter}", node.url));
     assert_eq!(proof.0, 200, "{proof:?}");
-    stop(node);
+    assert_eq!(node.terminate(TIMEOUT), Some(0));
 
     // Stopped: compacted, smaller, and the restarted executor answers alike.
     let file = data.join(athena_node::chain::STATE_FILE);

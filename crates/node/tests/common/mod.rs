@@ -216,6 +216,15 @@ impl Process {
         let _ = self.child.wait();
     }
 
+    /// Stops the process the way an operator does (SIGTERM) and waits for
+    /// it to exit (up to `timeout`).
+    pub fn terminate(self, timeout: Duration) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        assert!(status.success(), "kill -TERM {pid}");
+        self.wait_exit(timeout)
+    }
+
     /// Waits for the process to exit by itself (up to `timeout`).
     pub fn wait_exit(mut self, timeout: Duration) -> Option<i32> {
         let start = Instant::now();
