@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# One build from scratch gains nothing from incremental state, and it costs
+# gigabytes of disk; keep it if the caller asked for it.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+echo "==> free disk space for the build: $(df -h --output=avail . | tail -1 | tr -d ' ')" >&2
+
 echo "==> checking the guest toolchain" >&2
 bash scripts/install-guest-toolchain.sh
 echo "==> checking host-test dependencies (C compiler, Go)" >&2

@@ -14,12 +14,10 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A fresh directory under the system temp dir, unique to this process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("athena-new-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+/// A fresh directory under the system temp dir, removed when the returned
+/// guard is dropped (also when the test fails).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("athena-new-test-{name}-")).tempdir().expect("scratch dir")
 }
 
 /// The repository's `target/`, so repeated runs reuse the scaffold's
@@ -30,7 +28,8 @@ fn repo_target() -> PathBuf {
 
 #[test]
 fn scaffold_builds_and_passes_its_tests() {
-    let root = scratch("demo");
+    let scratch = scratch("demo");
+    let root = scratch.path();
     let dir = root.join("demo");
     let out = athena(&["new", "demo", "--path", dir.to_str().expect("utf-8")]);
     assert!(out.status.success(), "athena new failed: {}", text(&out.stderr));
@@ -74,7 +73,8 @@ fn scaffold_builds_and_passes_its_tests() {
 
 #[test]
 fn refuses_bad_names_and_existing_directories() {
-    let root = scratch("refuse");
+    let scratch = scratch("refuse");
+    let root = scratch.path();
     let bad = athena(&["new", "Bad Name", "--path", root.join("x").to_str().expect("utf-8")]);
     assert!(!bad.status.success());
     assert!(text(&bad.stderr).contains("invalid crate name"), "{}", text(&bad.stderr));

@@ -9,11 +9,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("athena-node-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+/// A fresh directory under the system temp dir, removed when the returned
+/// guard is dropped (also when the test fails).
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(&format!("athena-node-cli-{name}-")).tempdir().expect("scratch dir")
 }
 
 /// A plain HTTP/1.1 request over a fresh connection; returns the raw answer.
@@ -34,7 +33,8 @@ fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> String {
 
 #[test]
 fn sequencer_runs_serves_and_stops_on_sigterm() {
-    let dir = scratch("seq");
+    let scratch = scratch("seq");
+    let dir = scratch.path();
     // Without an authorized executor key the sequencer refuses to start.
     let refused = Command::new(env!("CARGO_BIN_EXE_athena"))
         .args(["node", "sequencer", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -97,7 +97,8 @@ fn sequencer_runs_serves_and_stops_on_sigterm() {
 
 #[test]
 fn executor_with_a_bad_genesis_fails_clearly() {
-    let dir = scratch("exe");
+    let scratch = scratch("exe");
+    let dir = scratch.path();
     std::fs::write(dir.join("genesis.json"), r#"{"network":"atest","accounts":{"nope":1}}"#).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_athena"))
         .args(["node", "executor", "--listen", "127.0.0.1:0", "--data-dir"])

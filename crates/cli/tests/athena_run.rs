@@ -6,6 +6,7 @@
 use athena_guest_builder::{example_elf, GuestTarget};
 use athena_test_elf::{asm, ElfBuilder, PF_R};
 use sha2::{Digest, Sha256};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -33,13 +34,12 @@ fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).expect("utf-8")
 }
 
-/// Writes a hand-built ELF to a temporary file and returns its path.
-fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("athena-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).expect("write temp file");
-    path
+/// Writes bytes (a hand-built ELF, an input file) to a temporary file that is
+/// removed when the returned path is dropped.
+fn write_temp(name: &str, bytes: &[u8]) -> tempfile::TempPath {
+    let mut file = tempfile::Builder::new().prefix(name).tempfile().expect("temp file");
+    file.write_all(bytes).expect("write temp file");
+    file.into_temp_path()
 }
 
 fn fib(n: u32) -> u64 {
@@ -92,9 +92,8 @@ fn fib_reads_its_input() {
 fn sieve_counts_primes() {
     for target in TARGETS {
         for limit in [10u32, 1000, 200_000] {
-            let dir = std::env::temp_dir().join(format!("athena-sieve-{}-{target}-{limit}", std::process::id()));
-            std::fs::write(&dir, limit.to_le_bytes()).expect("input file");
-            let out = run(&example(target, "sieve"), &["--input-file", dir.to_str().expect("path")]);
+            let input = write_temp("sieve-input", &limit.to_le_bytes());
+            let out = run(&example(target, "sieve"), &["--input-file", input.to_str().expect("path")]);
             assert_eq!(text(&out.stdout), format!("primes below {limit}: {}\n", primes_below(limit as usize)));
             assert_eq!(out.status.code(), Some(0));
         }
@@ -210,7 +209,7 @@ fn traps_exit_126_with_one_line_naming_the_pc() {
 fn load_errors_exit_125_with_one_line() {
     let garbage = write_temp("garbage.elf", b"definitely not an ELF file");
     let missing = std::env::temp_dir().join("athena-no-such-file.elf");
-    for path in [garbage, missing] {
+    for path in [garbage.to_path_buf(), missing] {
         let out = run(&path, &[]);
         assert_eq!(out.status.code(), Some(125));
         assert!(out.stdout.is_empty());
