@@ -38,21 +38,21 @@ fn sequencer_runs_serves_and_stops_on_sigterm() {
     // Without an authorized executor key the sequencer refuses to start.
     let refused = Command::new(env!("CARGO_BIN_EXE_athena"))
         .args(["node", "sequencer", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&dir)
+        .arg(dir)
         .output()
         .expect("spawn athena");
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no authorized executor key"), "{stderr}");
     // Nor with a keys file that does not parse (the line is named).
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
     let keys = dir.join("executor-keys");
     std::fs::write(&keys, "# keys\nnot-a-key from=3\n").unwrap();
     let refused = Command::new(env!("CARGO_BIN_EXE_athena"))
         .args(["node", "sequencer", "--listen", "127.0.0.1:0", "--executor-keys"])
         .arg(&keys)
         .arg("--data-dir")
-        .arg(&dir)
+        .arg(dir)
         .output()
         .expect("spawn athena");
     let stderr = String::from_utf8_lossy(&refused.stderr);
@@ -64,7 +64,7 @@ fn sequencer_runs_serves_and_stops_on_sigterm() {
         .args(["node", "sequencer", "--listen", "127.0.0.1:0", "--block-interval", "50ms", "--executor-key"])
         .arg(&executor_key)
         .arg("--data-dir")
-        .arg(&dir)
+        .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -92,7 +92,6 @@ fn sequencer_runs_serves_and_stops_on_sigterm() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("block 1: 1 bundles, 1 txs"), "{stderr}");
     assert!(dir.join("sequencer.redb").is_file());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -110,7 +109,6 @@ fn executor_with_a_bad_genesis_fails_clearly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("invalid genesis: account \"nope\""), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
