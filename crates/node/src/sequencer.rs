@@ -6,8 +6,9 @@ use crate::auth::{ResultPolicy, SignedResult};
 use crate::base_layer::{BaseLayer, BaseLayerError, DevnetSequencer, SEQUENCER_FILE};
 use crate::executor_keys::LivePolicy;
 use crate::http::{self, blocking, read_body, ApiError, NodeError, NodeHandle, WorkerExit};
-use crate::sequencer_limits::{rate_limit, SequencerLimits};
+use crate::sequencer_limits::SequencerLimits;
 use crate::types::{Block, Bundle, LatestResponse, SequencerStatus, MAX_BUNDLE_BYTES};
+use athena_ratelimit::middleware::rate_limit;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -50,7 +51,7 @@ struct SeqState {
 
 /// The base-layer HTTP API over any [`BaseLayer`] (`devnet` adds the queue
 /// length to `/v1/status`), rate-limited per client by `limits` (see
-/// [`crate::sequencer_limits::rate_limit`]).
+/// [`athena_ratelimit::middleware::rate_limit`]).
 pub fn router(base: Arc<dyn BaseLayer>, devnet: Option<Arc<DevnetSequencer>>, limits: Arc<SequencerLimits>) -> Router {
     Router::new()
         .route("/v1/status", get(status))
@@ -62,7 +63,7 @@ pub fn router(base: Arc<dyn BaseLayer>, devnet: Option<Arc<DevnetSequencer>>, li
         .fallback(http::fallback)
         .method_not_allowed_fallback(http::method_not_allowed)
         .with_state(SeqState { base, devnet })
-        .layer(axum::middleware::from_fn_with_state(limits, rate_limit))
+        .layer(axum::middleware::from_fn_with_state(limits, rate_limit::<SequencerLimits>))
 }
 
 /// Parses a height path segment.

@@ -8,12 +8,10 @@
 //! out. Every other request (status, blocks, results) draws from a second,
 //! larger budget, so executors catching up are not held back by bundles.
 
-use athena_ratelimit::{client_ip, Limited, Rate, TwoBudgets, DEFAULT_MAX_CLIENTS};
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, Method};
-use axum::middleware::Next;
+use athena_ratelimit::middleware::HttpBudgets;
+use athena_ratelimit::{Rate, TwoBudgets, DEFAULT_MAX_CLIENTS};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// The sequencer's per-client budgets (`athena node sequencer
@@ -83,39 +81,28 @@ impl SequencerLimits {
     pub fn freeze_clock(&self) {
         self.budgets.freeze_clock();
     }
-
-    /// Takes a token for a request to `POST /v1/bundles` (`bundle`) or any
-    /// other endpoint, from the client at `ip`.
-    pub fn check(&self, bundle: bool, ip: IpAddr) -> Result<(), Limited> {
-        self.budgets.check(bundle, ip)
-    }
 }
 
-/// Middleware: refuses a request over its client's budget before its body
-/// is read, with 429 `rate_limited` and `Retry-After` in whole seconds.
-/// Requests without a peer address (a router served without connect info)
-/// are not limited.
-pub async fn rate_limit(State(limits): State<Arc<SequencerLimits>>, request: Request, next: Next) -> Response {
-    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
-        return next.run(request).await;
-    };
-    let forwarded_for = request.headers().get_all("x-forwarded-for").iter().next_back().and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer, forwarded_for, limits.config.trust_forwarded_for);
-    let bundle = request.method() == Method::POST && request.uri().path() == "/v1/bundles";
-    match limits.check(bundle, ip) {
-        Ok(()) => next.run(request).await,
-        Err(limited) => {
-            let secs = limited.retry_after_secs();
-            let what = if bundle { "bundles" } else { "requests" };
-            tracing::debug!(client = %ip, what, "rate limited");
-            let error = crate::http::ApiError::too_many_requests(format!(
-                "too many {what} from this client; retry in {secs} s"
-            ));
-            let mut response = error.into_response();
-            if let Ok(value) = secs.to_string().parse() {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            response
-        }
+/// The sequencer's side of the shared rate-limit middleware
+/// ([`athena_ratelimit::middleware::rate_limit`], mounted by
+/// [`crate::sequencer::router`]): `POST /v1/bundles` draws from the bundle
+/// budget, and a refusal is the API's JSON `rate_limited` error.
+impl HttpBudgets for SequencerLimits {
+    fn budgets(&self) -> &TwoBudgets {
+        &self.budgets
+    }
+
+    fn trust_forwarded_for(&self) -> bool {
+        self.config.trust_forwarded_for
+    }
+
+    fn is_costly(&self, method: &Method, path: &str) -> bool {
+        method == Method::POST && path == "/v1/bundles"
+    }
+
+    fn refusal(&self, costly: bool, secs: u64) -> Response {
+        let what = if costly { "bundles" } else { "requests" };
+        crate::http::ApiError::too_many_requests(format!("too many {what} from this client; retry in {secs} s"))
+            .into_response()
     }
 }

@@ -17,6 +17,9 @@
 //! limiter's creation) so the rules are unit-tested without sleeping
 //! ([`Clock`] supplies it in servers).
 
+#[cfg(feature = "axum")]
+pub mod middleware;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Mutex;

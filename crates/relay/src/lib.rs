@@ -111,7 +111,7 @@ pub async fn start(config: RelayConfig, listener: TcpListener) -> Result<RelayHa
     let mut tasks = Vec::new();
 
     let limits = Arc::new(limit::ClientLimits::new(relay.config().rate_limits));
-    let app = server::router_with_limits(relay.clone(), limits.clone());
+    let app = server::router(relay.clone(), limits.clone());
     let rx = stop_rx.clone();
     tasks.push(tokio::spawn(async move {
         // With the peer address: the rate limits are per client.

@@ -85,6 +85,11 @@ impl ClientLimits {
         &self.config
     }
 
+    /// The budgets themselves (the shared middleware takes its tokens here).
+    pub fn budgets(&self) -> &TwoBudgets {
+        &self.budgets
+    }
+
     /// Take a token from `budget` for the client at `ip`.
     pub fn check(&self, budget: Budget, ip: IpAddr) -> Result<(), Limited> {
         self.budgets.check(budget == Budget::Submit, ip)

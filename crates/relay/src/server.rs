@@ -15,15 +15,14 @@
 //! ([`crate::limit`]); over it, 429 `rate_limited` with `Retry-After`,
 //! before the body is read or anything is checked.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use athena_transaction::tx::MAX_TX_SIZE;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -31,28 +30,24 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::AdmitError;
-use crate::limit::{client_ip, Budget, ClientLimits};
+use crate::limit::{Budget, ClientLimits};
 use crate::mempool::TxId;
 use crate::service::{Relay, TxStatus};
+use athena_ratelimit::middleware::{rate_limit, HttpBudgets};
+use athena_ratelimit::TwoBudgets;
 
 /// Largest request body: a maximal transaction as JSON hex (twice its size)
 /// plus room for the JSON around it. Larger bodies get 413 `oversized`
 /// without being read further.
 pub const MAX_BODY: usize = 2 * MAX_TX_SIZE + 1024;
 
-/// The router over a shared [`Relay`], rate-limited per client by
-/// `relay.config().rate_limits` (the client address comes from
-/// `ConnectInfo<SocketAddr>`: serve it with
+/// The router over a shared [`Relay`], rate-limited per client by `limits`
+/// (built from `relay.config().rate_limits`; [`crate::RelayHandle`] keeps
+/// them so tests can reach them). The client address comes from
+/// `ConnectInfo<SocketAddr>`: serve the router with
 /// `into_make_service_with_connect_info`, as [`crate::start`] does; without
-/// it requests are not limited).
-pub fn router(relay: Arc<Relay>) -> Router {
-    let limits = Arc::new(ClientLimits::new(relay.config().rate_limits));
-    router_with_limits(relay, limits)
-}
-
-/// [`router`] with given limiters (kept by [`crate::RelayHandle`] so tests
-/// can reach them).
-pub fn router_with_limits(relay: Arc<Relay>, limits: Arc<ClientLimits>) -> Router {
+/// it requests are not limited.
+pub fn router(relay: Arc<Relay>, limits: Arc<ClientLimits>) -> Router {
     Router::new()
         .route("/v1/transactions", post(post_transaction))
         .route("/v1/transactions/check", post(proxy_check))
@@ -61,7 +56,7 @@ pub fn router_with_limits(relay: Arc<Relay>, limits: Arc<ClientLimits>) -> Route
         .route("/v1/relay/accounts/{address}", get(get_relay_account))
         .fallback(proxy_get)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn_with_state(limits, rate_limit))
+        .layer(middleware::from_fn_with_state(limits, rate_limit::<ClientLimits>))
         .with_state(relay)
 }
 
@@ -75,28 +70,24 @@ fn budget(method: &Method, path: &str) -> Budget {
     }
 }
 
-/// Refuse a request over its client's budget before any work (the body is
-/// not read): 429 `rate_limited` with `Retry-After` in whole seconds.
-async fn rate_limit(State(limits): State<Arc<ClientLimits>>, request: Request, next: Next) -> Response {
-    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
-        return next.run(request).await;
-    };
-    let forwarded_for = request.headers().get_all("x-forwarded-for").iter().next_back().and_then(|v| v.to_str().ok());
-    let ip = client_ip(peer, forwarded_for, limits.config().trust_forwarded_for);
-    let budget = budget(request.method(), request.uri().path());
-    match limits.check(budget, ip) {
-        Ok(()) => next.run(request).await,
-        Err(limited) => {
-            let secs = limited.retry_after_secs();
-            let what = match budget {
-                Budget::Submit => "submissions",
-                Budget::Read => "requests",
-            };
-            tracing::debug!(client = %ip, ?budget, "rate limited");
-            let mut resp = error(429, "rate_limited", format!("too many {what} from this client; retry in {secs} s"));
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
-            resp
-        }
+/// The relay's side of the shared rate-limit middleware: submissions draw
+/// from [`Budget::Submit`], and a refusal is a JSON `rate_limited` error.
+impl HttpBudgets for ClientLimits {
+    fn budgets(&self) -> &TwoBudgets {
+        self.budgets()
+    }
+
+    fn trust_forwarded_for(&self) -> bool {
+        self.config().trust_forwarded_for
+    }
+
+    fn is_costly(&self, method: &Method, path: &str) -> bool {
+        budget(method, path) == Budget::Submit
+    }
+
+    fn refusal(&self, costly: bool, secs: u64) -> Response {
+        let what = if costly { "submissions" } else { "requests" };
+        error(429, "rate_limited", format!("too many {what} from this client; retry in {secs} s"))
     }
 }
 
