@@ -171,10 +171,15 @@ fn decode_u64(what: &str, bytes: &[u8]) -> Result<u64, StateError> {
     Ok(u64::from_be_bytes(bytes))
 }
 
+/// The receipts floor kept in the `Meta` row [`META_RECEIPTS_PRUNED_BELOW`]
+/// (0 if never pruned); read in a read or a write transaction.
+fn decode_floor(row: Option<Vec<u8>>) -> Result<u64, StateError> {
+    row.map_or(Ok(0), |bytes| decode_u64("receipts floor", &bytes))
+}
+
 /// The receipts floor as `node` sees it (0 if never pruned).
 fn receipts_floor(node: &NodeRead) -> Result<u64, ChainError> {
-    let row = node.node_get(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW)?;
-    Ok(row.map_or(Ok(0), |bytes| decode_u64("receipts floor", &bytes))?)
+    Ok(decode_floor(node.node_get(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW)?)?)
 }
 
 /// `Err(Pruned)` if `height` is below the receipts floor in `node`'s
@@ -374,10 +379,7 @@ impl Chain {
         // refused from now on), then the deletions in bounded batches, each
         // atomic; an interrupted pass is finished by the next call.
         let mut tx = self.store.backend().write()?;
-        let floor = match tx.node_get(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW)? {
-            Some(bytes) => decode_u64("receipts floor", &bytes)?,
-            None => 0,
-        };
+        let floor = decode_floor(tx.node_get(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW)?)?;
         let target = floor.max(keep_from);
         if target > floor {
             tx.node_put(NodeTable::Meta, META_RECEIPTS_PRUNED_BELOW, &target.to_be_bytes())?;
