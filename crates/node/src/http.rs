@@ -212,12 +212,20 @@ impl NodeHandle {
         let (events_tx, events) = mpsc::channel();
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        // Registered now, before the caller announces the node as started.
+        let stop_signals = match signals {
+            true => {
+                let _context = runtime.enter();
+                Some(StopSignals::register()?)
+            }
+            false => None,
+        };
         let signal_tx = events_tx.clone();
         let server = std::thread::Builder::new().name(format!("http-{addr}")).spawn(move || {
             runtime.block_on(async move {
-                if signals {
+                if let Some(mut stop_signals) = stop_signals {
                     tokio::spawn(async move {
-                        wait_for_signal().await;
+                        stop_signals.recv().await;
                         let _ = signal_tx.send(NodeEvent::Signal);
                     });
                 }
@@ -299,24 +307,40 @@ impl Drop for NodeHandle {
     }
 }
 
-async fn wait_for_signal() {
+/// SIGINT and SIGTERM, watched from the moment this is created. A node
+/// registers them before it prints `listening`, so a signal sent right
+/// after that line stops it gracefully; registered any later, such a
+/// signal took the default action and killed the process mid-work.
+#[derive(Debug)]
+pub struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Registers both signals. Must be called within a Tokio runtime (in
+    /// an async task, or under `Runtime::enter`). Elsewhere than Unix only
+    /// Ctrl-C is watched, from the first [`StopSignals::recv`].
+    pub fn register() -> std::io::Result<StopSignals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignals { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
         }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Waits for the next SIGINT or SIGTERM (Ctrl-C elsewhere).
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -180,6 +180,9 @@ pub async fn start(config: RelayConfig, listener: TcpListener) -> Result<RelayHa
 /// http://ADDR` on stdout, serve until Ctrl-C or SIGTERM, then stop and
 /// return.
 pub async fn run(config: RelayConfig) -> Result<(), RelayError> {
+    // Watched before `listening` is printed: a SIGTERM sent right after it
+    // must stop the relay gracefully, not kill it.
+    let mut signals = athena_node::http::StopSignals::register()?;
     let listener = TcpListener::bind(config.listen).await?;
     let handle = start(config, listener).await?;
     tracing::info!("relay listening on http://{}", handle.local_addr());
@@ -191,23 +194,8 @@ pub async fn run(config: RelayConfig) -> Result<(), RelayError> {
         let _ = writeln!(out, "listening http://{}", handle.local_addr());
         let _ = out.flush();
     }
-    shutdown_signal().await;
+    signals.recv().await;
     tracing::info!("relay stopping");
     handle.shutdown().await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -1,5 +1,6 @@
 //! The `athena-relay` binary as a process: announces its address on stdout,
-//! serves, stops cleanly on SIGTERM, and loses no accepted transaction when
+//! serves, stops cleanly on SIGTERM (even one sent the moment it announces
+//! itself), and loses no accepted transaction when
 //! killed (SIGKILL) at any point after its 202.
 
 mod common;
@@ -69,6 +70,21 @@ async fn relay_process_serves_and_stops_cleanly_on_sigterm() {
     let exit = signal(child, "-TERM").await;
     assert!(exit.success(), "{exit:?}");
     assert_eq!(recorded(dir.path()), vec![tx]);
+}
+
+/// SIGTERM sent the moment `listening` is printed stops the relay
+/// gracefully (exit 0) every time: the signals are watched before the line
+/// is printed, not only once the relay gets round to waiting for them.
+#[tokio::test]
+async fn sigterm_right_after_listening_is_a_clean_stop() {
+    let world = held_world(&[]);
+    let (executor, sequencer) = fakes(world).await;
+    for round in 0..15 {
+        let dir = tempfile::tempdir().unwrap();
+        let (child, _url) = spawn_relay(&executor, &sequencer, dir.path(), "50ms");
+        let exit = signal(child, "-TERM").await;
+        assert!(exit.success(), "round {round}: {exit:?}");
+    }
 }
 
 #[tokio::test]

@@ -184,13 +184,47 @@ pub struct Process {
 impl Process {
     /// Spawns `athena-node args...` and waits for its `listening URL` line.
     pub fn spawn(args: &[&str]) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_athena-node"))
+        Self::start(Self::command(args), args)
+    }
+
+    /// [`Process::spawn`] with every file the process writes capped at
+    /// `max_file_size` bytes (`RLIMIT_FSIZE`, with `SIGXFSZ` ignored so a
+    /// write past the cap fails with `EFBIG` instead of killing it): a disk
+    /// that fills up, without mounting one. Its stderr goes to `log`.
+    #[cfg(target_os = "linux")]
+    pub fn spawn_with_file_limit(args: &[&str], max_file_size: u64, log: &Path) -> Process {
+        use std::os::unix::process::CommandExt;
+        let mut command = Self::command(args);
+        command.stderr(std::fs::File::create(log).expect("log file"));
+        // SAFETY: the closure runs in the forked child before exec and only
+        // makes two async-signal-safe system calls.
+        unsafe {
+            command.pre_exec(move || {
+                let cap = libc::rlimit { rlim_cur: max_file_size, rlim_max: max_file_size };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &cap) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::signal(libc::SIGXFSZ, libc::SIG_IGN) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Self::start(command, args)
+    }
+
+    fn command(args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_athena-node"));
+        command
             .args(args)
             .env("RUST_LOG", std::env::var("ATHENA_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn athena-node");
+            .stderr(Stdio::inherit());
+        command
+    }
+
+    fn start(mut command: Command, args: &[&str]) -> Process {
+        let mut child = command.spawn().expect("spawn athena-node");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
