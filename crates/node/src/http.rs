@@ -213,12 +213,11 @@ impl NodeHandle {
         let (shutdown, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
         // Registered now, before the caller announces the node as started.
-        let stop_signals = match signals {
-            true => {
-                let _context = runtime.enter();
-                Some(StopSignals::register()?)
-            }
-            false => None,
+        let stop_signals = if signals {
+            let _context = runtime.enter();
+            Some(StopSignals::register()?)
+        } else {
+            None
         };
         let signal_tx = events_tx.clone();
         let server = std::thread::Builder::new().name(format!("http-{addr}")).spawn(move || {
