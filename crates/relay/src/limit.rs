@@ -9,8 +9,11 @@
 
 use std::net::IpAddr;
 
+use athena_ratelimit::middleware::HttpBudgets;
 use athena_ratelimit::TwoBudgets;
 pub use athena_ratelimit::{client_ip, client_key, Limited, Limiter, Rate, DEFAULT_MAX_CLIENTS};
+use axum::http::Method;
+use axum::response::Response;
 
 /// The relay's per-client limits ([`crate::RelayConfig::rate_limits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +63,18 @@ pub enum Budget {
     Read,
 }
 
+impl Budget {
+    /// Which budget a request draws from: the two `POST`s that make the
+    /// relay and the executor check a transaction, or the reads.
+    pub fn of(method: &Method, path: &str) -> Budget {
+        if method == Method::POST && matches!(path, "/v1/transactions" | "/v1/transactions/check") {
+            Budget::Submit
+        } else {
+            Budget::Read
+        }
+    }
+}
+
 /// The two budgets of a relay, shared by its HTTP handlers.
 #[derive(Debug)]
 pub struct ClientLimits {
@@ -85,20 +100,46 @@ impl ClientLimits {
         &self.config
     }
 
-    /// The budgets themselves (the shared middleware takes its tokens here).
-    pub fn budgets(&self) -> &TwoBudgets {
-        &self.budgets
-    }
-
     /// Take a token from `budget` for the client at `ip`.
     pub fn check(&self, budget: Budget, ip: IpAddr) -> Result<(), Limited> {
         self.budgets.check(budget == Budget::Submit, ip)
     }
 }
 
+/// The relay's side of the shared rate-limit middleware (mounted by
+/// [`crate::server::router`]): submissions draw from [`Budget::Submit`], and
+/// a refusal is the API's JSON `rate_limited` error.
+impl HttpBudgets for ClientLimits {
+    fn budgets(&self) -> &TwoBudgets {
+        &self.budgets
+    }
+
+    fn trust_forwarded_for(&self) -> bool {
+        self.config.trust_forwarded_for
+    }
+
+    fn is_costly(&self, method: &Method, path: &str) -> bool {
+        Budget::of(method, path) == Budget::Submit
+    }
+
+    fn refusal(&self, costly: bool, secs: u64) -> Response {
+        let what = if costly { "submissions" } else { "requests" };
+        crate::server::error(429, "rate_limited", format!("too many {what} from this client; retry in {secs} s"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn budgets() {
+        assert_eq!(Budget::of(&Method::POST, "/v1/transactions"), Budget::Submit);
+        assert_eq!(Budget::of(&Method::POST, "/v1/transactions/check"), Budget::Submit);
+        assert_eq!(Budget::of(&Method::GET, "/v1/transactions"), Budget::Read);
+        assert_eq!(Budget::of(&Method::GET, "/v1/status"), Budget::Read);
+        assert_eq!(Budget::of(&Method::POST, "/v1/other"), Budget::Read);
+    }
 
     #[test]
     fn each_budget_has_its_own_buckets_per_client() {

@@ -30,11 +30,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::AdmitError;
-use crate::limit::{Budget, ClientLimits};
+use crate::limit::ClientLimits;
 use crate::mempool::TxId;
 use crate::service::{Relay, TxStatus};
-use athena_ratelimit::middleware::{rate_limit, HttpBudgets};
-use athena_ratelimit::TwoBudgets;
+use athena_ratelimit::middleware::rate_limit;
 
 /// Largest request body: a maximal transaction as JSON hex (twice its size)
 /// plus room for the JSON around it. Larger bodies get 413 `oversized`
@@ -60,39 +59,8 @@ pub fn router(relay: Arc<Relay>, limits: Arc<ClientLimits>) -> Router {
         .with_state(relay)
 }
 
-/// Which budget a request draws from: the two `POST`s that make the relay
-/// and the executor check a transaction, or the reads.
-fn budget(method: &Method, path: &str) -> Budget {
-    if method == Method::POST && matches!(path, "/v1/transactions" | "/v1/transactions/check") {
-        Budget::Submit
-    } else {
-        Budget::Read
-    }
-}
-
-/// The relay's side of the shared rate-limit middleware: submissions draw
-/// from [`Budget::Submit`], and a refusal is a JSON `rate_limited` error.
-impl HttpBudgets for ClientLimits {
-    fn budgets(&self) -> &TwoBudgets {
-        self.budgets()
-    }
-
-    fn trust_forwarded_for(&self) -> bool {
-        self.config().trust_forwarded_for
-    }
-
-    fn is_costly(&self, method: &Method, path: &str) -> bool {
-        budget(method, path) == Budget::Submit
-    }
-
-    fn refusal(&self, costly: bool, secs: u64) -> Response {
-        let what = if costly { "submissions" } else { "requests" };
-        error(429, "rate_limited", format!("too many {what} from this client; retry in {secs} s"))
-    }
-}
-
 /// A JSON error response `{error, message}`.
-fn error(status: u16, code: &str, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: u16, code: &str, message: impl Into<String>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, Json(json!({ "error": code, "message": message.into() }))).into_response()
 }
@@ -349,15 +317,6 @@ mod tests {
         }
         let huge = format!(r#"{{"tx":"{}"}}"#, "00".repeat(MAX_TX_SIZE + 1));
         assert_eq!(transaction_bytes(&json, Bytes::from(huge)).unwrap_err().code(), "oversized");
-    }
-
-    #[test]
-    fn budgets() {
-        assert_eq!(budget(&Method::POST, "/v1/transactions"), Budget::Submit);
-        assert_eq!(budget(&Method::POST, "/v1/transactions/check"), Budget::Submit);
-        assert_eq!(budget(&Method::GET, "/v1/transactions"), Budget::Read);
-        assert_eq!(budget(&Method::GET, "/v1/status"), Budget::Read);
-        assert_eq!(budget(&Method::POST, "/v1/other"), Budget::Read);
     }
 
     #[test]
