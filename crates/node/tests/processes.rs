@@ -49,7 +49,9 @@ fn sequencer(dir: &Path, interval: &str) -> Process {
     ])
 }
 
-fn executor(dir: &Path, genesis: &Path, sequencer: &str, extra: &[&str]) -> Process {
+/// The arguments of an executor on `dir` signing with [`executor_key`]
+/// (saved beside `dir`), polling every 10 ms, plus `extra`.
+fn executor_args(dir: &Path, genesis: &Path, sequencer: &str, extra: &[&str]) -> Vec<String> {
     let key = dir.with_extension("key.json");
     match executor_key().save(&key, false) {
         Ok(()) | Err(athena_wallet::KeyError::Exists(_)) => {}
@@ -71,7 +73,11 @@ fn executor(dir: &Path, genesis: &Path, sequencer: &str, extra: &[&str]) -> Proc
         "10ms",
     ];
     args.extend_from_slice(extra);
-    Process::spawn(&args)
+    args.into_iter().map(str::to_owned).collect()
+}
+
+fn executor(dir: &Path, genesis: &Path, sequencer: &str, extra: &[&str]) -> Process {
+    Process::spawn(&executor_args(dir, genesis, sequencer, extra))
 }
 
 fn results(url: &str, to: u64) -> Vec<serde_json::Value> {
@@ -222,24 +228,8 @@ fn an_executor_whose_disk_fills_up_stops_with_the_error_and_resumes_with_identic
     assert_eq!(first.terminate(TIMEOUT), Some(0));
     let cap = std::fs::metadata(full_dir.join("state.redb")).unwrap().len() + (128 << 10);
     let log = dir.path().join("full.log");
-    let key = full_dir.with_extension("key.json");
-    let capped = Process::spawn_with_file_limit(
-        &[
-            "executor",
-            "--key",
-            path(&key),
-            "--data-dir",
-            path(&full_dir),
-            "--listen",
-            "127.0.0.1:0",
-            "--sequencer",
-            &seq.url,
-            "--poll",
-            "10ms",
-        ],
-        cap,
-        &log,
-    );
+    let args = executor_args(&full_dir, &genesis_path, &seq.url, &[]);
+    let capped = Process::spawn_with_file_limit(&args, cap, &log);
     let feeder = feed(&seq.url, workload(&genesis.network));
     let code = capped.wait_exit(TIMEOUT);
     let log = std::fs::read_to_string(&log).unwrap();

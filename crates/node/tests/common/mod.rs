@@ -11,6 +11,8 @@ use athena_transaction::{
     encode_payload, program_address, selector, sign_single, template_address, Network, UnsignedTransaction,
 };
 use ed25519_dalek::SigningKey;
+use std::ffi::OsStr;
+use std::fmt::Debug;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -183,7 +185,7 @@ pub struct Process {
 
 impl Process {
     /// Spawns `athena-node args...` and waits for its `listening URL` line.
-    pub fn spawn(args: &[&str]) -> Process {
+    pub fn spawn<S: AsRef<OsStr> + Debug>(args: &[S]) -> Process {
         Self::start(Self::command(args), args)
     }
 
@@ -192,7 +194,7 @@ impl Process {
     /// write past the cap fails with `EFBIG` instead of killing it): a disk
     /// that fills up, without mounting one. Its stderr goes to `log`.
     #[cfg(target_os = "linux")]
-    pub fn spawn_with_file_limit(args: &[&str], max_file_size: u64, log: &Path) -> Process {
+    pub fn spawn_with_file_limit<S: AsRef<OsStr> + Debug>(args: &[S], max_file_size: u64, log: &Path) -> Process {
         use std::os::unix::process::CommandExt;
         let mut command = Self::command(args);
         command.stderr(std::fs::File::create(log).expect("log file"));
@@ -213,7 +215,7 @@ impl Process {
         Self::start(command, args)
     }
 
-    fn command(args: &[&str]) -> Command {
+    fn command<S: AsRef<OsStr>>(args: &[S]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_athena-node"));
         command
             .args(args)
@@ -223,7 +225,7 @@ impl Process {
         command
     }
 
-    fn start(mut command: Command, args: &[&str]) -> Process {
+    fn start<S: Debug>(mut command: Command, args: &[S]) -> Process {
         let mut child = command.spawn().expect("spawn athena-node");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
